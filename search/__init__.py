@@ -1,0 +1,1 @@
+"""newsearch: news search with one fine-tuned encoder and five small heads."""

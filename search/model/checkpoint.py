@@ -1,0 +1,104 @@
+"""Save and load a checkpoint folder that works with no network.
+
+Layout: the encoder as a sentence-transformers model (fp16 safetensors in shards under 15 MB, tokenizer,
+pooling config), `heads.safetensors` for the five heads, `newsearch.json` (label sets, limits, recipe) and,
+when known, `eval.json`. `SentenceTransformer(folder)` loads the encoder part as is.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+from search.model.config import ModelConfig
+from search.model.encoder import MultiTaskEncoder
+from search.model.errors import ModelLoadError
+
+CONFIG_FILE = "newsearch.json"
+HEADS_FILE = "heads.safetensors"
+EVAL_FILE = "eval.json"
+FORMAT_VERSION = 1
+
+_ST_MODULES = [
+    {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+]
+
+
+def save_checkpoint(folder: str | Path, net: MultiTaskEncoder, tokenizer: PreTrainedTokenizerBase,
+                    recipe: dict[str, Any] | None = None, evaluation: dict[str, Any] | None = None) -> Path:
+    """Write the whole model to `folder` (replaced atomically: written aside, then renamed)."""
+    folder = Path(folder)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    encoder = net.encoder
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in encoder.state_dict().items()}
+    encoder.save_pretrained(tmp, state_dict=state, safe_serialization=True, max_shard_size="14MB")
+    tokenizer.save_pretrained(tmp)
+    heads = {k: v.detach().to(torch.float16).contiguous() for k, v in net.state_dict().items()
+             if not k.startswith("encoder.")}
+    save_file(heads, str(tmp / HEADS_FILE))
+    _write_json(tmp / CONFIG_FILE, {"format": FORMAT_VERSION, "model": net.config.to_dict(), "recipe": recipe or {}})
+    _write_json(tmp / "modules.json", _ST_MODULES)
+    _write_json(tmp / "sentence_bert_config.json", {"max_seq_length": net.config.max_passage_tokens,
+                                                     "do_lower_case": False})
+    (tmp / "1_Pooling").mkdir()
+    _write_json(tmp / "1_Pooling" / "config.json", {"word_embedding_dimension": encoder.config.hidden_size,
+                                                    "pooling_mode_mean_tokens": True})
+    (tmp / "2_Normalize").mkdir()
+    if evaluation is not None:
+        _write_json(tmp / EVAL_FILE, evaluation)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+    return folder
+
+
+def load_checkpoint(folder: str | Path) -> tuple[MultiTaskEncoder, PreTrainedTokenizerBase, dict[str, Any]]:
+    """Load (network, tokenizer, newsearch.json contents); fail with a message that says what to do."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelLoadError(f"no checkpoint folder at {folder}: pass --model PATH to a folder written by "
+                             "`news-search train`, or set NEWSEARCH_MODEL")
+    meta_path = folder / CONFIG_FILE
+    if not meta_path.is_file():
+        raise ModelLoadError(f"{folder} is not a newsearch checkpoint (no {CONFIG_FILE}); "
+                             "train one with `news-search train` or point --model at data/models/newsearch-minilm")
+    try:
+        meta = json.loads(meta_path.read_text())
+        config = ModelConfig.from_dict(meta["model"])
+        encoder = AutoModel.from_pretrained(folder).float()
+        net = MultiTaskEncoder(encoder, config)
+        heads = load_file(str(folder / HEADS_FILE))
+        missing = {k for k in net.state_dict() if not k.startswith("encoder.")} - set(heads)
+        if missing:
+            raise ValueError(f"heads file lacks {sorted(missing)[:3]}")
+        net.load_state_dict({k: v.float() for k, v in heads.items()}, strict=False)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # safetensors, json and transformers raise many kinds; the user needs one message
+        raise ModelLoadError(f"checkpoint at {folder} is corrupt or incomplete ({type(exc).__name__}: "
+                             f"{str(exc)[:200]}); re-copy it or re-run `news-search train`") from exc
+    net.eval()
+    return net, tokenizer, meta
+
+
+def fingerprint(folder: str | Path) -> str:
+    """A short hash of the weight files: the index manifest records it to refuse a mismatched model."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.safetensors")):
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,78 @@
+"""The multi-task network: one BERT-family encoder, five heads, two kinds of forward pass.
+
+`single` runs a passage (or a query) alone and returns its embedding, topic logits and tag logits;
+`pair` runs `[CLS] query [SEP] passage [SEP]` and returns the relevance score and the span logits.
+Each call is exactly one encoder forward, which is how the product keeps its pass budget.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import AutoModel, PreTrainedModel
+
+from search.model.config import ModelConfig
+from search.model.heads import MLPHead, TokenHead, mean_pool
+
+
+@dataclass
+class SingleOutput:
+    embedding: torch.Tensor  # (B, H) L2-normalised
+    topic_logits: torch.Tensor  # (B, n_topics)
+    tag_logits: torch.Tensor  # (B, T, n_entity_labels)
+
+
+@dataclass
+class PairOutput:
+    relevance: torch.Tensor  # (B,)
+    start_logits: torch.Tensor  # (B, T)
+    end_logits: torch.Tensor  # (B, T)
+
+
+class MultiTaskEncoder(nn.Module):
+    """Encoder + heads. All parameters are trainable; the heads start from scratch."""
+
+    def __init__(self, encoder: PreTrainedModel, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.topic_head = MLPHead(hidden, config.head_hidden, max(1, len(config.topic_labels)), config.dropout)
+        self.tag_head = TokenHead(hidden, len(config.entity_labels), config.dropout)
+        self.pair_head = MLPHead(hidden, config.head_hidden, 1, config.dropout)
+        self.span_head = TokenHead(hidden, 2, config.dropout)
+
+    @classmethod
+    def from_base(cls, base: str, config: ModelConfig) -> "MultiTaskEncoder":
+        """A fresh network: pre-trained encoder weights from `base`, heads initialised from scratch."""
+        return cls(AutoModel.from_pretrained(base), config)
+
+    def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        return out.last_hidden_state  # (B, T, H)
+
+    def single(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SingleOutput:
+        """One pass over a lone text: embedding, topic and per-token entity logits together."""
+        hidden = self._encode(input_ids, attention_mask)  # (B, T, H)
+        return SingleOutput(
+            embedding=mean_pool(hidden.float(), attention_mask),
+            topic_logits=self.topic_head(hidden[:, 0]).float(),
+            tag_logits=self.tag_head(hidden).float(),
+        )
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Only the embedding (the same pass as `single`, without running the unused heads)."""
+        return mean_pool(self._encode(input_ids, attention_mask).float(), attention_mask)
+
+    def pair(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+             token_type_ids: torch.Tensor) -> PairOutput:
+        """One pass over `[CLS] q [SEP] p [SEP]`: relevance and answer-span logits together."""
+        hidden = self._encode(input_ids, attention_mask, token_type_ids)  # (B, T, H)
+        spans = self.span_head(hidden).float()  # (B, T, 2)
+        return PairOutput(
+            relevance=self.pair_head(hidden[:, 0]).float().squeeze(-1),
+            start_logits=spans[..., 0],
+            end_logits=spans[..., 1],
+        )

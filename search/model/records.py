@@ -1,0 +1,45 @@
+"""Plain records returned by the model's two inference calls."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class EntitySpan:
+    """A named entity found in a passage, with character offsets into that passage."""
+
+    label: str  # PER, ORG, LOC or MISC
+    text: str
+    start: int
+    end: int
+    score: float  # mean probability of the word pieces' predicted labels
+
+
+@dataclass
+class PassageAnnotation:
+    """What one encoder pass over a passage gives: its vector, topic distribution and entities."""
+
+    vector: np.ndarray  # (hidden,) float32, L2-normalised
+    topics: dict[str, float]  # label -> probability
+    entities: list[EntitySpan]
+
+    @property
+    def topic(self) -> str:
+        return max(self.topics, key=self.topics.get) if self.topics else ""
+
+
+@dataclass
+class PairScore:
+    """What one encoder pass over (query, passage) gives: relevance and the best answer span."""
+
+    relevance: float  # pair regression head output, trained on a 0..1 scale
+    answer_start: int | None  # character offsets into the passage; None = no answer here
+    answer_end: int | None
+    answer_score: float  # s_i + e_j of the best span minus that of [CLS] (higher = surer)
+
+    @property
+    def answer_confidence(self) -> float:
+        """A 0..1 confidence from the span margin over the no-answer score."""
+        return float(1.0 / (1.0 + np.exp(-self.answer_score)))

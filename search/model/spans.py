@@ -1,0 +1,41 @@
+"""Answer-span decoding: argmax over s_i + e_j with i <= j, a length cap, passage tokens only.
+
+Position 0 ([CLS]) stands for "no answer here": when s_0 + e_0 beats every valid span, the result is (0, 0).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class SpanChoice:
+    start: torch.Tensor  # (B,) token index, 0 = no answer
+    end: torch.Tensor  # (B,)
+    margin: torch.Tensor  # (B,) best span score minus the [CLS] score
+
+
+def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, passage_mask: torch.Tensor,
+               max_len: int) -> SpanChoice:
+    """Best span per row.
+
+    start_logits, end_logits: (B, T); passage_mask: (B, T) bool, True on passage tokens only.
+    """
+    if max_len < 1:
+        raise ValueError(f"max_len must be >= 1, got {max_len}")
+    b, t = start_logits.shape
+    scores = start_logits.unsqueeze(2) + end_logits.unsqueeze(1)  # (B, T, T): [b, i, j] = s_i + e_j
+    idx = torch.arange(t, device=start_logits.device)
+    width = idx.unsqueeze(0) - idx.unsqueeze(1)  # (T, T): j - i
+    band = (width >= 0) & (width < max_len)  # i <= j and at most max_len tokens
+    valid = band.unsqueeze(0) & passage_mask.unsqueeze(2) & passage_mask.unsqueeze(1)  # (B, T, T)
+    scores = scores.masked_fill(~valid, float("-inf"))
+    best, flat = scores.view(b, -1).max(dim=1)  # (B,)
+    start, end = flat // t, flat % t
+    null = start_logits[:, 0] + end_logits[:, 0]  # (B,)
+    margin = best - null
+    answered = torch.isfinite(best) & (margin > 0)
+    zero = torch.zeros_like(start)
+    margin = torch.where(torch.isfinite(margin), margin, torch.full_like(margin, -1e4))
+    return SpanChoice(start=torch.where(answered, start, zero), end=torch.where(answered, end, zero), margin=margin)

@@ -1,0 +1,1 @@
+"""Multi-task fine-tuning of the shared encoder (`news-search train`)."""

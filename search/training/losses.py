@@ -1,0 +1,58 @@
+"""The training losses, one small module each; the docstring is the manual."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from search.training.features import IGNORE
+
+
+class InBatchNegativesLoss(nn.Module):
+    """Contrastive loss for the bi-encoder with in-batch and hard negatives.
+
+    Inputs: `queries` (B, H) and `candidates` (B + M, H), unit vectors; row i of the first B candidates is query
+    i's positive, every other row (other queries' positives and the M mined hard negatives) is a negative.
+    Loss: cross-entropy over `scale * cosine` with target i. This is sentence-transformers'
+    MultipleNegativesRankingLoss (Henderson et al. 2017; Karpukhin et al. 2020, DPR), written over raw tensors
+    because our encoder carries extra heads. `scale` 20 is its default (temperature 0.05).
+    """
+
+    def __init__(self, scale: float = 20.0) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, queries: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        if candidates.shape[0] < queries.shape[0]:
+            raise ValueError("candidates must start with one positive per query (got fewer rows than queries)")
+        logits = self.scale * queries @ candidates.T  # (B, B + M)
+        return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device))
+
+
+class SpanLoss(nn.Module):
+    """Extractive QA loss: mean of the start and end cross-entropies over token positions.
+
+    Inputs: `start_logits`, `end_logits` (B, T) and targets (B,) token indices; 0 ([CLS]) means "no answer in
+    this passage", IGNORE (-100) rows have no span target (e.g. STS pairs) and are skipped.
+    Reference: Devlin et al. 2019, section 4.2.
+    """
+
+    def forward(self, start_logits: torch.Tensor, end_logits: torch.Tensor, start: torch.Tensor,
+                end: torch.Tensor) -> torch.Tensor:
+        if bool((start == IGNORE).all()):
+            return start_logits.sum() * 0.0
+        s = F.cross_entropy(start_logits, start, ignore_index=IGNORE)
+        e = F.cross_entropy(end_logits, end, ignore_index=IGNORE)
+        return (s + e) / 2
+
+
+class GroupedTopicLoss(nn.Module):
+    """Cross-entropy over the topic labels of the example's own data set only.
+
+    BBC and AG News label the same world differently (BBC "politics" vs AG "World"), so each example's
+    logits outside its data set's label subset are masked out instead of being pushed down.
+    Inputs: `logits` (B, C), `targets` (B,) label indices, `allowed` (B, C) bool.
+    """
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits.masked_fill(~allowed, -1e4), targets)

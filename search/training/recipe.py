@@ -1,0 +1,48 @@
+"""The training recipe: one dataclass, saved next to the checkpoint so a result can be traced to its recipe."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Recipe:
+    data_dir: str = "../shared/data"  # the real data sets (see that folder's README)
+    base: str = ""  # encoder to start from; "" = the packaged MiniLM-L6-H384
+    seed: int = 13
+    max_steps: int = 3000  # optimizer steps over all tasks together
+    limit: int = 0  # cap on examples per data set (0 = all): tiny runs
+    squad_paragraphs: int = 0  # cap on SQuAD training paragraphs (0 = all 18,896): the CPU recipe's pool
+    lr: float = 5e-5  # encoder learning rate
+    head_lr: float = 5e-4  # heads start from scratch and learn faster
+    weight_decay: float = 0.01
+    warmup: float = 0.06  # fraction of steps of linear warm-up, then linear decay to 0
+    clip: float = 1.0  # gradient norm clipping
+    bf16: bool = True  # bf16 autocast on CUDA, and on CPUs with native bf16 (elsewhere it is ~20x slower)
+    task_weights: dict[str, float] = field(default_factory=lambda: {
+        "retrieval": 0.35, "pair": 0.35, "tagging": 0.15, "topic": 0.15})
+    batch: dict[str, int] = field(default_factory=lambda: {
+        "retrieval": 32, "pair": 16, "tagging": 32, "topic": 16})
+    hard_negatives: int = 1  # mined negatives per retrieval query
+    remine_at: list[float] = field(default_factory=lambda: [0.5])  # re-mine with the model at these fractions
+    qa_max_len: int = 256  # window length for (question, context) pairs while training
+    qa_stride: int = 96
+    passage_max_len: int = 256
+    sts_share: float = 0.25  # share of each pair batch taken by STS-B pairs
+    val_fraction_bbc: float = 0.2  # held out of BBC train for validation
+    val_fraction_ag: float = 0.3  # held out of AG News dev for validation
+    save_every: int = 250  # steps between resumable checkpoints
+    num_threads: int = 0  # torch CPU threads (0 = torch's default)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Recipe":
+        data = json.loads(Path(path).read_text())
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown recipe keys {sorted(unknown)} in {path}; known: {sorted(cls.__dataclass_fields__)}")
+        return cls(**data)

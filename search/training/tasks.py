@@ -1,0 +1,154 @@
+"""The four training tasks. Each builds batches from its data and computes its loss in one encoder pass.
+
+- retrieval: (query, positive, hard negative) -> InBatchNegativesLoss on the embedding head
+- pair: (query, passage) with a relevance target and an answer span (or [CLS]), plus STS-B pairs
+        -> MSE on the pair regression head + SpanLoss on the span head
+- tagging: CoNLL-2003 sentences -> token cross-entropy on the tagging head
+- topic: BBC / AG News texts -> GroupedTopicLoss on the classification head
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+import torch
+from torch.nn import functional as F
+from transformers import PreTrainedTokenizerBase
+
+from search.model.encoder import MultiTaskEncoder
+from search.training.batching import bucketed_batches
+from search.training.data import LabelledText, ScoredPair, TaggedSentence
+from search.training.features import IGNORE, PairFeature, align_tags, answer_windows, attention, pad
+from search.training.losses import GroupedTopicLoss, InBatchNegativesLoss, SpanLoss
+from search.training.negatives import RetrievalExample
+
+
+@dataclass
+class RetrievalPool:
+    """Queries with their positive and mined negatives over one passage corpus (shared by two tasks)."""
+
+    corpus: list[str]
+    groups: list[str]
+    examples: list[RetrievalExample]
+    answer_starts: dict[int, int]  # example index -> answer char start in its positive (SQuAD only)
+
+
+class RetrievalTask:
+    name = "retrieval"
+
+    def __init__(self, pool: RetrievalPool, tokenizer: PreTrainedTokenizerBase, batch_size: int,
+                 max_len: int, rng: random.Random) -> None:
+        self.pool, self.tok, self.max_len = pool, tokenizer, max_len
+        lengths = [len(pool.corpus[ex.positive]) for ex in pool.examples]
+        self.batches = bucketed_batches(lengths, batch_size, rng)
+        self.loss_fn = InBatchNegativesLoss()
+
+    def _encode(self, texts: list[str], max_len: int) -> dict[str, torch.Tensor]:
+        return self.tok(texts, truncation=True, max_length=max_len, padding=True, return_tensors="pt")
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        exs = [self.pool.examples[i] for i in next(self.batches)]
+        positives = [ex.positive for ex in exs]
+        negatives = [n for ex in exs for n in ex.negatives if n not in positives]
+        passages = [self.pool.corpus[i] for i in positives + negatives]
+        q = self._encode([ex.query for ex in exs], 64)
+        p = self._encode(passages, self.max_len)
+        return {"q_ids": q["input_ids"], "q_mask": q["attention_mask"], "p_ids": p["input_ids"],
+                "p_mask": p["attention_mask"]}
+
+    def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        # queries and passages go through the encoder as one padded batch would waste compute on short
+        # queries, so they are two calls of the same `embed` pass
+        q = net.embed(batch["q_ids"], batch["q_mask"])  # (B, H)
+        p = net.embed(batch["p_ids"], batch["p_mask"])  # (B + M, H)
+        return self.loss_fn(q, p)
+
+
+class PairTask:
+    """Cross-encoder relevance (MSE) and answer spans (CE) from the same (query, passage) pairs."""
+
+    name = "pair"
+
+    def __init__(self, pool: RetrievalPool, sts: list[ScoredPair], tokenizer: PreTrainedTokenizerBase,
+                 batch_size: int, sts_share: float, max_len: int, stride: int, rng: random.Random) -> None:
+        self.pool, self.sts, self.tok, self.rng = pool, sts, tokenizer, rng
+        self.max_len, self.stride = max_len, stride
+        self.n_sts = max(1, int(batch_size * sts_share)) if sts else 0
+        self.n_q = max(1, (batch_size - self.n_sts) // 2)
+        self.span_loss = SpanLoss()
+
+    def _qa_features(self, idx: int) -> list[PairFeature]:
+        ex = self.pool.examples[idx]
+        start = self.pool.answer_starts.get(idx)
+        answer = (ex.answer, start) if ex.answer is not None and start is not None else None
+        pos = answer_windows(self.tok, ex.query, self.pool.corpus[ex.positive], answer, self.max_len, self.stride, 1.0)
+        if answer is None:  # headline -> body: relevant, but no span to point at
+            pos = [PairFeature(f.input_ids, f.token_type_ids, IGNORE, IGNORE, 1.0) for f in pos[:1]]
+        feats = pos[:1]
+        for n in ex.negatives[:1]:
+            neg = answer_windows(self.tok, ex.query, self.pool.corpus[n], None, self.max_len, self.stride, 0.0)
+            feats += neg[:1]
+        return feats
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        feats: list[PairFeature] = []
+        for idx in self.rng.sample(range(len(self.pool.examples)), self.n_q):
+            feats += self._qa_features(idx)
+        for pair in self.rng.sample(self.sts, self.n_sts) if self.n_sts else []:
+            enc = self.tok(pair.first, pair.second, truncation=True, max_length=self.max_len)
+            feats.append(PairFeature(enc["input_ids"], enc["token_type_ids"], IGNORE, IGNORE, pair.score))
+        ids = [f.input_ids for f in feats]
+        return {"ids": pad(ids, self.tok.pad_token_id), "mask": attention(ids),
+                "types": pad([f.token_type_ids for f in feats], 0),
+                "start": torch.tensor([f.start for f in feats]), "end": torch.tensor([f.end for f in feats]),
+                "relevance": torch.tensor([f.relevance for f in feats], dtype=torch.float)}
+
+    def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        out = net.pair(batch["ids"], batch["mask"], batch["types"])
+        mse = F.mse_loss(out.relevance, batch["relevance"])
+        return mse + self.span_loss(out.start_logits, out.end_logits, batch["start"], batch["end"])
+
+
+class TaggingTask:
+    name = "tagging"
+
+    def __init__(self, sentences: list[TaggedSentence], labels: list[str], tokenizer: PreTrainedTokenizerBase,
+                 batch_size: int, max_len: int, rng: random.Random) -> None:
+        index = {label: i for i, label in enumerate(labels)}
+        self.rows = [align_tags(tokenizer, s.words, s.tags, index, max_len) for s in sentences]
+        self.pad_id = tokenizer.pad_token_id
+        self.batches = bucketed_batches([len(r[0]) for r in self.rows], batch_size, rng)
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        rows = [self.rows[i] for i in next(self.batches)]
+        ids = [r[0] for r in rows]
+        return {"ids": pad(ids, self.pad_id), "mask": attention(ids), "labels": pad([r[1] for r in rows], IGNORE)}
+
+    def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        logits = net.single(batch["ids"], batch["mask"]).tag_logits  # (B, T, L)
+        return F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+
+
+class TopicTask:
+    name = "topic"
+
+    def __init__(self, texts: list[LabelledText], labels: list[str], groups: dict[str, list[str]],
+                 tokenizer: PreTrainedTokenizerBase, batch_size: int, max_len: int, rng: random.Random) -> None:
+        index = {label: i for i, label in enumerate(labels)}
+        # title and body as one text, like an indexed article's first passage
+        self.ids = tokenizer([f"{t.title}\n{t.body}" for t in texts], truncation=True, max_length=max_len)["input_ids"]
+        self.targets = [index[t.label] for t in texts]
+        self.allowed = [[label in groups[t.source] for label in labels] for t in texts]
+        self.pad_id = tokenizer.pad_token_id
+        self.batches = bucketed_batches([len(r) for r in self.ids], batch_size, rng)
+        self.loss_fn = GroupedTopicLoss()
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        rows = next(self.batches)
+        ids = [self.ids[i] for i in rows]
+        return {"ids": pad(ids, self.pad_id), "mask": attention(ids),
+                "targets": torch.tensor([self.targets[i] for i in rows]),
+                "allowed": torch.tensor([self.allowed[i] for i in rows])}
+
+    def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        logits = net.single(batch["ids"], batch["mask"]).topic_logits
+        return self.loss_fn(logits, batch["targets"], batch["allowed"])

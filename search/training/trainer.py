@@ -1,0 +1,170 @@
+"""The multi-task training loop: task-sampled mini-batches, AdamW, warm-up + linear decay, clipping,
+bf16 autocast, hard negatives re-mined with the model itself, resumable checkpoints and a progress bar."""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from search.model.checkpoint import save_checkpoint
+from search.model.config import ModelConfig
+from search.model.newsmodel import NewsModel
+from search.training.materials import load_training, retrieval_pool, topic_labels
+from search.training.negatives import mine_bm25, mine_dense
+from search.training.recipe import Recipe
+from search.training.tasks import PairTask, RetrievalPool, RetrievalTask, TaggingTask, TopicTask
+
+STATE_FILE = "state.pt"
+
+
+@dataclass
+class TrainReport:
+    steps: int
+    seconds: float
+    tokens: int
+    last_loss: dict[str, float] = field(default_factory=dict)
+    checkpoint: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / max(self.seconds, 1e-9)
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """bf16 autocast pays off on CUDA and on CPUs with native bf16 instructions only."""
+    if device.type == "cuda":
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _param_groups(model: NewsModel, recipe: Recipe) -> list[dict]:
+    """Encoder and heads at their own learning rates; no weight decay on biases and LayerNorm."""
+    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+    for name, p in model.net.named_parameters():
+        key = (name.startswith("encoder."), p.ndim < 2)
+        groups.setdefault(key, []).append(p)
+    return [{"params": ps, "lr": recipe.lr if is_enc else recipe.head_lr,
+             "weight_decay": 0.0 if no_decay else recipe.weight_decay}
+            for (is_enc, no_decay), ps in groups.items()]
+
+
+class Trainer:
+    """Train one encoder on all tasks together; `run()` returns a report and leaves a checkpoint in `out_dir`."""
+
+    def __init__(self, recipe: Recipe, out_dir: str | Path, resume: bool = False) -> None:
+        self.recipe, self.out = recipe, Path(out_dir)
+        self.resume = resume
+        self.out.mkdir(parents=True, exist_ok=True)
+        if recipe.num_threads:
+            torch.set_num_threads(recipe.num_threads)
+        seed_everything(recipe.seed)
+        labels, groups = topic_labels()
+        config = ModelConfig(base=recipe.base, topic_labels=labels, topic_groups=groups,
+                             max_passage_tokens=recipe.passage_max_len)
+        self.model = NewsModel.from_base(recipe.base, config)
+        self.device = self.model.device
+        self.material = load_training(recipe.data_dir, recipe.limit, recipe.val_fraction_bbc, recipe.val_fraction_ag,
+                                      recipe.squad_paragraphs)
+        self.pool = retrieval_pool(self.material.squad, self.material.topics)
+
+    def _tasks(self, rng: random.Random) -> dict[str, object]:
+        r, tok, m = self.recipe, self.model.tokenizer, self.material
+        return {
+            "retrieval": RetrievalTask(self.pool, tok, r.batch["retrieval"], r.passage_max_len, rng),
+            "pair": PairTask(self.pool, m.sts, tok, r.batch["pair"], r.sts_share, r.qa_max_len, r.qa_stride, rng),
+            "tagging": TaggingTask(m.conll, self.model.config.entity_labels, tok, r.batch["tagging"], 128, rng),
+            "topic": TopicTask(m.topics, self.model.config.topic_labels, self.model.config.topic_groups, tok,
+                               r.batch["topic"], r.passage_max_len, rng),
+        }
+
+    @torch.no_grad()
+    def remine(self) -> None:
+        """Replace the hard negatives with the current model's nearest non-positive passages."""
+        self.model.net.eval()
+        corpus = self.pool.corpus
+        vectors = torch.from_numpy(self.model.embed_passages(corpus))
+        mine_dense(self.pool.examples, vectors.to(self.device),
+                   lambda qs: torch.from_numpy(self.model.embed_queries(qs)).to(self.device),
+                   corpus, self.pool.groups, self.recipe.hard_negatives, skip=2)
+        self.model.net.train()
+
+    def _save_state(self, step: int, optimizer, scheduler) -> None:
+        tmp = self.out / (STATE_FILE + ".tmp")
+        torch.save({"step": step, "net": self.model.net.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "negatives": [ex.negatives for ex in self.pool.examples]}, tmp)
+        tmp.replace(self.out / STATE_FILE)
+        save_checkpoint(self.out / "checkpoint", self.model.net, self.model.tokenizer, self.recipe.to_dict())
+
+    def run(self) -> TrainReport:
+        r = self.recipe
+        net = self.model.net
+        optimizer = torch.optim.AdamW(_param_groups(self.model, r))
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(r.warmup * r.max_steps), r.max_steps)
+        start = 0
+        state_path = self.out / STATE_FILE
+        if self.resume and state_path.exists():
+            state = torch.load(state_path, map_location=self.device, weights_only=False)
+            net.load_state_dict(state["net"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            for ex, negs in zip(self.pool.examples, state["negatives"]):
+                ex.negatives = negs
+            start = state["step"]
+        else:
+            mine_bm25(self.pool.examples, self.pool.corpus, self.pool.groups, r.hard_negatives)
+        rng = random.Random(r.seed + start)
+        tasks = self._tasks(rng)
+        names = [n for n in tasks if r.task_weights.get(n, 0) > 0]
+        weights = [r.task_weights[n] for n in names]
+        remine_steps = {int(f * r.max_steps) for f in r.remine_at}
+        report = TrainReport(steps=start, seconds=0.0, tokens=0)
+        smooth: dict[str, float] = {}
+        net.train()
+        began = time.time()
+        use_bf16 = r.bf16 and bf16_supported(self.device)
+        bar = tqdm(range(start, r.max_steps), initial=start, total=r.max_steps, desc="train", dynamic_ncols=True)
+        for step in bar:
+            if step in remine_steps and step > 0:
+                self.remine()
+            name = rng.choices(names, weights)[0]
+            task = tasks[name]
+            batch = {k: v.to(self.device) for k, v in task.next_batch().items()}
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                loss = task.loss(net, batch)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), r.clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            report.tokens += int(sum(v.sum() for k, v in batch.items() if k.endswith("mask")))
+            value = loss.item()
+            smooth[name] = 0.9 * smooth.get(name, value) + 0.1 * value
+            bar.set_postfix({k[:4]: f"{v:.3f}" for k, v in smooth.items()})
+            report.steps = step + 1
+            if report.steps % r.save_every == 0 or report.steps == r.max_steps:
+                self._save_state(report.steps, optimizer, scheduler)
+        report.seconds = time.time() - began
+        report.last_loss = smooth
+        report.checkpoint = str(self.out / "checkpoint")
+        if start >= r.max_steps:  # nothing left to do: still make sure the checkpoint is there
+            self._save_state(start, optimizer, scheduler)
+        (self.out / "train_report.json").write_text(json.dumps(report.__dict__, indent=2))
+        return report
