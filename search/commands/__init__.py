@@ -1,0 +1,1 @@
+"""One module per `news-search` subcommand; each exposes `register(subparsers)`."""
