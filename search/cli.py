@@ -7,7 +7,7 @@ import sys
 
 from search.model.errors import ModelLoadError
 
-COMMANDS = ["train"]  # modules under search/commands/, in help order
+COMMANDS = ["train", "eval"]  # modules under search/commands/, in help order
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -91,6 +91,12 @@ def load_checkpoint(folder: str | Path) -> tuple[MultiTaskEncoder, PreTrainedTok
     return net, tokenizer, meta
 
 
+def load_recipe(folder: str | Path) -> dict[str, Any]:
+    """The training recipe stored with a checkpoint ({} when there is none)."""
+    path = Path(folder) / CONFIG_FILE
+    return json.loads(path.read_text()).get("recipe", {}) if path.is_file() else {}
+
+
 def fingerprint(folder: str | Path) -> str:
     """A short hash of the weight files: the index manifest records it to refuse a mismatched model."""
     digest = hashlib.sha256()

@@ -95,13 +95,19 @@ class NewsModel:
                 results[i] = PassageAnnotation(vector=vectors[row], topics=topics, entities=entities)
         return [r for r in results if r is not None]
 
-    @torch.inference_mode()
     def score_pairs(self, query: str, passages: Sequence[str]) -> list[PairScore]:
         """Relevance and best answer span of each (query, passage) from one encoder pass per batch."""
         passages = list(passages)
+        return self.score_pair_list([query] * len(passages), passages)
+
+    @torch.inference_mode()
+    def score_pair_list(self, queries: Sequence[str], passages: Sequence[str]) -> list[PairScore]:
+        """`score_pairs` for many queries at once (evaluation); the same single pass per pair."""
+        pairs = list(zip(queries, passages))
         results: list[PairScore] = []
-        for chunk in _chunks(passages, self.batch_size):
-            enc = self.tokenizer([query] * len(chunk), chunk, truncation="only_second",
+        for chunk_pairs in _chunks(pairs, self.batch_size):
+            chunk = [p for _, p in chunk_pairs]
+            enc = self.tokenizer([q for q, _ in chunk_pairs], chunk, truncation="only_second",
                                  max_length=self.config.max_pair_tokens, padding=True,
                                  return_offsets_mapping=True, return_tensors="pt")
             out = self.net.pair(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device),

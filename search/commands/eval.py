@@ -1,0 +1,44 @@
+"""`news-search eval`: quality of every head on the validation splits (or on splits given by path)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate a checkpoint: SQuAD, CoNLL, STS-B, topics, retrieval vs baselines")
+    p.add_argument("--model", help="checkpoint folder (default: the released one)")
+    p.add_argument("--data", default="../shared/data", help="data folder with the validation splits")
+    p.add_argument("--tasks", default=",".join(("squad", "conll", "stsb", "topics", "retrieval")),
+                   help="comma-separated subset of: squad, conll, stsb, topics, retrieval")
+    p.add_argument("--limit", type=int, default=0, help="cap examples per data set (quick looks)")
+    p.add_argument("--squad", help="SQuAD-format JSON to evaluate on instead of the validation split")
+    p.add_argument("--conll", help="CoNLL-format file instead of the validation split")
+    p.add_argument("--stsb", help="STS-B TSV instead of the dev split")
+    p.add_argument("--time", help="TIME-format folder (corpus.jsonl, queries_dev.tsv, qrels_dev.txt)")
+    p.add_argument("--out", default="eval.json", help="where to write the JSON results")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from search.evaluation.report import markdown_report
+    from search.evaluation.runner import EvalPlan, run_evaluation
+    from search.model.checkpoint import load_recipe
+    from search.model.newsmodel import NewsModel
+    from search.training.recipe import Recipe
+
+    model = NewsModel.load(args.model)
+    recipe = Recipe(**{k: v for k, v in load_recipe(model.name).items() if k in Recipe.__dataclass_fields__})
+    plan = EvalPlan(data_dir=args.data, tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
+                    limit=args.limit, squad=args.squad, conll=args.conll, stsb=args.stsb, time=args.time,
+                    base=model.config.base, recipe=recipe)
+    results = run_evaluation(model, plan)
+    text = markdown_report(results)
+    Console().print(Markdown(text))
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {args.out} ({results['seconds']} s)")
+    return 0

@@ -1,0 +1,74 @@
+"""Run the evaluations on the validation splits (or on files given by path) and collect one result dict."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from search.evaluation.qa import evaluate_qa
+from search.evaluation.retrieval import compare_retrieval
+from search.evaluation.similarity import evaluate_sts
+from search.evaluation.tagging import evaluate_tagging
+from search.evaluation.topics import evaluate_topics
+from search.model.newsmodel import NewsModel
+from search.training import data as D
+from search.training.materials import SQUAD_VALID, data_path, load_topics
+from search.training.recipe import Recipe
+
+TASKS = ("squad", "conll", "stsb", "topics", "retrieval")
+
+
+@dataclass
+class EvalPlan:
+    data_dir: str = "../shared/data"
+    tasks: tuple[str, ...] = TASKS
+    limit: int = 0  # cap per data set (quick looks); 0 = the whole split
+    squad: str | None = None  # SQuAD-format JSON to use instead of the validation split
+    conll: str | None = None
+    stsb: str | None = None
+    time: str | None = None  # a folder with corpus.jsonl, queries_dev.tsv, qrels_dev.txt
+    base: str = ""  # the untouched encoder shown beside ours in retrieval tables
+    recipe: Recipe = field(default_factory=Recipe)  # for the validation fractions of BBC / AG News
+
+
+def _cap(items: list, limit: int) -> list:
+    return items[:limit] if limit else items
+
+
+def run_evaluation(model: NewsModel, plan: EvalPlan) -> dict[str, Any]:
+    results: dict[str, Any] = {"model": model.name}
+    began = time.time()
+    squad_file = plan.squad or data_path(plan.data_dir, SQUAD_VALID)
+    steps = tqdm(plan.tasks, desc="eval", unit="task")
+    for task in steps:
+        steps.set_postfix_str(task)
+        if task == "squad":
+            results["squad"] = evaluate_qa(model, _cap(D.read_squad(squad_file), plan.limit))
+        elif task == "conll":
+            path = plan.conll or data_path(plan.data_dir, "conll2003/valid.txt")
+            results["conll"] = evaluate_tagging(model, _cap(D.read_conll(path), plan.limit))
+        elif task == "stsb":
+            path = plan.stsb or data_path(plan.data_dir, "stsb/sts-dev.csv")
+            results["stsb"] = evaluate_sts(model, _cap(D.read_stsb(path), plan.limit))
+        elif task == "topics":
+            texts = load_topics(plan.data_dir, plan.recipe.val_fraction_bbc, plan.recipe.val_fraction_ag, True)
+            results["topics"] = evaluate_topics(model, _cap(texts, plan.limit))
+        elif task == "retrieval":
+            results["retrieval"] = _retrieval(model, plan, squad_file)
+        else:
+            raise ValueError(f"unknown eval task {task!r}; choose from {', '.join(TASKS)}")
+    results["seconds"] = round(time.time() - began, 1)
+    return results
+
+
+def _retrieval(model: NewsModel, plan: EvalPlan, squad_file: str | Path) -> dict[str, Any]:
+    base = NewsModel.from_base(plan.base, device=str(model.device))
+    systems = {"base model": (base.embed_queries, base.embed_passages),
+               "newsearch": (model.embed_queries, model.embed_passages)}
+    squad = D.squad_collection(_cap(D.read_squad(squad_file), plan.limit))
+    time_col = D.read_time(plan.time or data_path(plan.data_dir, "time_news_ir"))
+    return {"squad question->paragraph": compare_retrieval(squad, systems),
+            "TIME": compare_retrieval(time_col, systems)}

@@ -1,0 +1,37 @@
+"""Entity-level F1 of the tagging head on CoNLL-format data, scored by seqeval."""
+from __future__ import annotations
+
+import torch
+from seqeval.metrics import f1_score, precision_score, recall_score
+
+from search.model.newsmodel import NewsModel
+from search.training.data import TaggedSentence
+
+
+@torch.inference_mode()
+def predict_tags(model: NewsModel, sentences: list[TaggedSentence], max_len: int = 256) -> list[list[str]]:
+    """One label per word, read at the word's first piece; words cut off by truncation get "O"."""
+    labels = model.config.entity_labels
+    out: list[list[str]] = []
+    for i in range(0, len(sentences), model.batch_size):
+        batch = sentences[i:i + model.batch_size]
+        enc = model.tokenizer([s.words for s in batch], is_split_into_words=True, truncation=True,
+                              max_length=max_len, padding=True, return_tensors="pt")
+        logits = model.net.single(enc["input_ids"].to(model.device), enc["attention_mask"].to(model.device)).tag_logits
+        ids = logits.argmax(-1).tolist()
+        for row, sent in enumerate(batch):
+            tags = ["O"] * len(sent.words)
+            seen = set()
+            for tok, wid in enumerate(enc.word_ids(row)):
+                if wid is not None and wid not in seen:
+                    seen.add(wid)
+                    tags[wid] = labels[ids[row][tok]]
+            out.append(tags)
+    return out
+
+
+def evaluate_tagging(model: NewsModel, sentences: list[TaggedSentence]) -> dict[str, float]:
+    gold = [s.tags for s in sentences]
+    pred = predict_tags(model, sentences)
+    return {"f1": f1_score(gold, pred), "precision": precision_score(gold, pred), "recall": recall_score(gold, pred),
+            "sentences": len(sentences)}

@@ -1,0 +1,45 @@
+"""`annotate` and `score_pairs` each make exactly one encoder forward (for up to one batch of inputs)."""
+from contextlib import contextmanager
+
+
+@contextmanager
+def count_forwards(model):
+    calls = []
+    handle = model.net.encoder.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        yield calls
+    finally:
+        handle.remove()
+
+
+def test_annotate_is_one_pass(fresh_model):
+    passages = ["Angela Merkel met Emmanuel Macron in Paris.", "Shares in Apple rose 3% on Monday.", "Rain."]
+    with count_forwards(fresh_model) as calls:
+        out = fresh_model.annotate(passages)
+    assert len(calls) == 1
+    assert len(out) == 3
+    assert out[0].vector.shape == (384,)
+    assert abs(sum(out[1].topics.values()) - 1) < 1e-4
+    for text, ann in zip(passages, out):  # order is preserved although batches are sorted by length
+        assert all(text[e.start:e.end] == e.text for e in ann.entities)
+
+
+def test_score_pairs_is_one_pass_and_offsets_inside_passage(fresh_model):
+    passages = ["Spain beat the Netherlands 1-0 in the 2010 final.", "The weather was mild.", "Iniesta scored late."]
+    with count_forwards(fresh_model) as calls:
+        out = fresh_model.score_pairs("who won the 2010 final?", passages)
+    assert len(calls) == 1
+    assert len(out) == 3
+    for text, s in zip(passages, out):
+        if s.answer_start is not None:
+            assert 0 <= s.answer_start < s.answer_end <= len(text)
+        assert 0.0 <= s.answer_confidence <= 1.0
+
+
+def test_annotate_order_and_vectors_match_embedding(fresh_model):
+    import numpy as np
+
+    texts = ["long " * 40 + "text", "short"]
+    ann = fresh_model.annotate(texts)
+    emb = fresh_model.embed_passages(texts)
+    assert np.allclose(np.stack([a.vector for a in ann]), emb, atol=1e-5)

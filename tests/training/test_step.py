@@ -1,0 +1,47 @@
+"""One optimisation step on tiny real data lowers each task's loss on that same batch."""
+import random
+
+import pytest
+import torch
+
+from search.model import ModelConfig, NewsModel
+from search.training.materials import load_training, retrieval_pool, topic_labels
+from search.training.negatives import mine_bm25
+from search.training.tasks import PairTask, RetrievalTask, TaggingTask, TopicTask
+from tests.shared_data import SHARED_DATA, needs_shared_data
+
+
+@pytest.fixture(scope="module")
+def setup():
+    torch.manual_seed(0)
+    labels, groups = topic_labels()
+    model = NewsModel.from_base(config=ModelConfig(topic_labels=labels, topic_groups=groups), device="cpu")
+    material = load_training(SHARED_DATA, limit=24, val_bbc=0.2, val_ag=0.3)
+    pool = retrieval_pool(material.squad[:6], material.topics)
+    mine_bm25(pool.examples, pool.corpus, pool.groups)
+    rng = random.Random(0)
+    tok = model.tokenizer
+    tasks = [RetrievalTask(pool, tok, 8, 128, rng), PairTask(pool, material.sts, tok, 8, 0.25, 128, 64, rng),
+             TaggingTask(material.conll, model.config.entity_labels, tok, 8, 64, rng),
+             TopicTask(material.topics, labels, groups, tok, 8, 128, rng)]
+    return model, tasks
+
+
+@needs_shared_data
+@pytest.mark.parametrize("which", [0, 1, 2, 3], ids=["retrieval", "pair", "tagging", "topic"])
+def test_one_step_lowers_loss(setup, which):
+    model, tasks = setup
+    net = model.net
+    net.train()
+    for m in net.modules():  # dropout off, so the before/after comparison is on the same function
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    batch = tasks[which].next_batch()
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
+    before = tasks[which].loss(net, batch)
+    before.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    with torch.no_grad():
+        after = tasks[which].loss(net, batch)
+    assert after.item() < before.item()
