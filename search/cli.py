@@ -6,8 +6,9 @@ import importlib
 import sys
 
 from search.model.errors import ModelLoadError
+from search.store.errors import StoreError
 
-COMMANDS = ["train", "eval"]  # modules under search/commands/, in help order
+COMMANDS = ["train", "eval", "serve", "query"]  # modules under search/commands/, in help order
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ModelLoadError, FileNotFoundError, ValueError) as exc:
+    except (ModelLoadError, StoreError, FileNotFoundError, ValueError) as exc:
         print(f"news-search: error: {exc}", file=sys.stderr)
         return 2
 

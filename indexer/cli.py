@@ -1,0 +1,137 @@
+"""`news-index`: build and maintain a newsearch store from article files.
+
+Exit codes: 0 done; 1 done, but some records were skipped or some ids were not found; 2 bad arguments or
+input (including a bad record under --strict); 3 store or model problem (no store, a store built by another
+model: run rebuild; an unwritable folder); 130 interrupted (what was committed stays, and running the same
+command again finishes the job).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rich.console import Console
+from tqdm import tqdm
+
+from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
+from indexer.readers import InputError, read_inputs
+from indexer.summary import print_report, print_stats
+from search.model import ModelLoadError, NewsModel
+from search.store import Store, StoreError
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_STORE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+INDEX_KINDS = ["auto", "flat", "hnsw", "ivf"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="news-index", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", default="store", help="store folder (default: ./store)")
+    index = argparse.ArgumentParser(add_help=False)
+    index.add_argument("--index", choices=INDEX_KINDS, default=None,
+                       help="vector index type (default: keep the store's; a new store uses auto, by corpus size)")
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument("--model", default=None, help="checkpoint folder (default: $NEWSEARCH_MODEL or the "
+                                                     "released one)")
+    model.add_argument("--batch-passages", type=_positive, default=IndexerConfig.batch_passages,
+                       help="passages annotated and committed together")
+
+    add = sub.add_parser("add", parents=[store, index, model], help="index new and changed articles")
+    add.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .csv, .txt, .md files, folders, or - (stdin)")
+    add.add_argument("--strict", action="store_true", help="stop at the first bad record instead of skipping it")
+    add.set_defaults(func=cmd_add)
+    rm = sub.add_parser("delete", parents=[store, index], help="remove articles by id")
+    rm.add_argument("ids", nargs="+", metavar="ID")
+    rm.set_defaults(func=cmd_delete)
+    rebuild = sub.add_parser("rebuild", parents=[store, index, model], help="annotate every article again")
+    rebuild.set_defaults(func=cmd_rebuild)
+    stats = sub.add_parser("stats", parents=[store], help="what the store holds")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    stats.set_defaults(func=cmd_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except (StoreError, ModelLoadError, OSError) as exc:
+        return _fail(str(exc), EXIT_STORE)
+    except KeyboardInterrupt:
+        return _fail("interrupted; committed work is kept, run the same command again to finish", EXIT_INTERRUPTED)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    items = read_inputs(args.paths)
+    store = Store.open(args.store, create=True)
+    indexer = _indexer(store, args)
+    store.check_model(indexer.model.model_id)  # before the progress bar, so a refusal is one clean line
+    with _progress(indexer, "indexing"):
+        report = indexer.add(items, strict=args.strict, index_kind=args.index)
+    return _finish(store, "news-index add", report)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    store = Store.open(args.store)
+    indexer = _indexer(store, args)
+    with _progress(indexer, "re-annotating"):
+        report = indexer.rebuild(args.index)
+    return _finish(store, "news-index rebuild", report)
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    store = Store.open(args.store)
+    return _finish(store, "news-index delete", delete(store, args.ids, args.index))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = Store.open(args.store, readonly=True).stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        print_stats(Console(), args.store, stats)
+    return EXIT_OK
+
+
+def _indexer(store: Store, args: argparse.Namespace) -> Indexer:
+    return Indexer(store, NewsModel.load(args.model), IndexerConfig(batch_passages=args.batch_passages))
+
+
+def _progress(indexer: Indexer, what: str) -> tqdm:
+    """A bar of passages annotated (and their rate), moved at every commit of `indexer`."""
+    bar = tqdm(desc=what, unit=" passages", file=sys.stderr, dynamic_ncols=True)
+    done = 0
+
+    def on_commit(articles: int, passages: int) -> None:
+        nonlocal done
+        done += articles
+        bar.set_postfix(articles=done, refresh=False)
+        bar.update(passages)
+
+    indexer.on_commit = on_commit
+    return bar
+
+
+def _finish(store: Store, title: str, report: RunReport) -> int:
+    print_report(Console(), title, report, store.stats())
+    return EXIT_PARTIAL if report.skipped or report.not_found else EXIT_OK
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"news-index: error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Add, update, rebuild and delete articles: split, annotate each passage once, derive, cluster, commit.
+
+Work is committed to SQLite in batches (SQLite is the truth, vectors included); the FAISS file is brought in
+line with SQLite when a run ends, however it ends. After a crash the same command skips what was committed
+(content hash and model match) and the vector file is reconciled, so SQLite and FAISS agree on passage ids.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from indexer.clusters import StoryClusters
+from indexer.derive import article_mentions, article_topics, article_vector, passage_writes
+from indexer.passages import Span, split_passages
+from indexer.readers import InputError, Item
+from indexer.records import Article, BadRecord
+from search.model import NewsModel
+from search.store import ArticleRow, ArticleWrite, Store, article_text
+
+OnCommit = Callable[[int, int], None]  # (articles, passages) just committed: drives the progress bar
+
+
+@dataclass
+class IndexerConfig:
+    """How articles are cut, batched and clustered."""
+
+    batch_passages: int = 256  # passages annotated and committed together (memory vs. work lost on a crash)
+    overlap_tokens: int = 48  # tokens a passage repeats from the previous one
+    duplicate_threshold: float = 0.92  # article-vector cosine from which two articles are one story
+    min_entity_score: float = 0.0  # drop entity mentions the tagger is less sure of
+
+
+@dataclass
+class RunReport:
+    """What one command did, for the summary and the exit code."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    passages: int = 0
+    skipped: list[BadRecord] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passages_per_s(self) -> float:
+        return self.passages / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class _Pending:
+    article: Article
+    spans: list[Span]
+    replaces: bool
+
+
+class Indexer:
+    """Turns articles into store rows and vectors with one `annotate` call per batch of passages."""
+
+    def __init__(self, store: Store, model: NewsModel, config: IndexerConfig | None = None,
+                 on_commit: OnCommit | None = None) -> None:
+        self.store = store
+        self.model = model
+        self.config = config or IndexerConfig()
+        self.on_commit = on_commit
+
+    def add(self, items: Iterable[Item], strict: bool = False, index_kind: str | None = None) -> RunReport:
+        """Index new and changed articles; unchanged ones are skipped. Refuses a store built by another model."""
+        self.store.check_model(self.model.model_id)
+        if self.store.model_id is None:
+            self.store.set_model(self.model.model_id, self.model.name)
+        return self._index(items, strict, index_kind)
+
+    def rebuild(self, index_kind: str | None = None) -> RunReport:
+        """Annotate every article again with this model; an interrupted rebuild continues where it stopped."""
+        if not self.store.article_ids(stale_for_model=self.model.model_id):
+            self.store.mark_stale()  # same model and nothing left over: re-annotate everything
+        stale = self.store.article_ids(stale_for_model=self.model.model_id)
+        report = self._index(_stored(self.store, stale), False, index_kind)
+        self.store.set_model(self.model.model_id, self.model.name)
+        self.store.sync_vectors(index_kind)  # nothing left to patch: writes the manifest with the new model
+        return report
+
+    def _index(self, items: Iterable[Item], strict: bool, index_kind: str | None) -> RunReport:
+        report = RunReport()
+        start = time.perf_counter()
+        clusters = StoryClusters.from_store(self.store, self.model.model_id, self.model.dim,
+                                            self.config.duplicate_threshold)
+        pending: dict[str, _Pending] = {}
+        try:
+            for item in items:
+                if isinstance(item, BadRecord):
+                    if strict:
+                        raise InputError(f"{item} (--strict)")
+                    report.skipped.append(item)
+                    continue
+                state = self.store.article_states([item.id]).get(item.id)
+                if state == (item.content_hash, self.model.model_id):
+                    report.unchanged += 1
+                    continue
+                spans = split_passages(article_text(item.title, item.body), self.model.tokenizer,
+                                       self.model.config.max_passage_tokens, self.config.overlap_tokens)
+                pending[item.id] = _Pending(item, spans, replaces=state is not None)
+                if sum(len(p.spans) for p in pending.values()) >= self.config.batch_passages:
+                    self._commit(list(pending.values()), clusters, report)
+                    pending.clear()
+            self._commit(list(pending.values()), clusters, report)
+        finally:
+            self.store.sync_vectors(index_kind)
+            report.seconds = time.perf_counter() - start
+        return report
+
+    def _commit(self, batch: list[_Pending], clusters: StoryClusters, report: RunReport) -> None:
+        """One `annotate` call over every passage of the batch, then one SQLite transaction."""
+        if not batch:
+            return
+        texts = [article_text(p.article.title, p.article.body) for p in batch]
+        annotations = self.model.annotate([t[s.start:s.end] for t, p in zip(texts, batch) for s in p.spans])
+        writes, at = [], 0
+        for text, p in zip(texts, batch):
+            anns = annotations[at:at + len(p.spans)]
+            at += len(p.spans)
+            writes.append(self._article_write(p, text, anns, clusters))
+        self.store.replace_articles(writes)
+        report.passages += len(annotations)
+        report.updated += sum(p.replaces for p in batch)
+        report.added += sum(not p.replaces for p in batch)
+        if self.on_commit:
+            self.on_commit(len(batch), len(annotations))
+
+    def _article_write(self, p: _Pending, text: str, anns: list, clusters: StoryClusters) -> ArticleWrite:
+        a = p.article
+        topics = article_topics(p.spans, anns)
+        vector = article_vector(anns)
+        return ArticleWrite(
+            id=a.id, title=a.title, body=a.body, published_at=a.published_at, source=a.source, url=a.url,
+            categories=a.categories, extra=a.extra, content_hash=a.content_hash, model_id=self.model.model_id,
+            topic=max(topics, key=topics.get), topics=topics, cluster_id=clusters.assign(a.id, vector),
+            vector=vector, passages=passage_writes(text, p.spans, anns),
+            mentions=article_mentions(text, p.spans, anns, self.config.min_entity_score))
+
+
+def delete(store: Store, ids: list[str], index_kind: str | None = None) -> RunReport:
+    """Remove articles by id with their passages, vectors and entity links (no model needed)."""
+    start = time.perf_counter()
+    try:
+        found = set(store.delete_articles(ids))
+    finally:
+        store.sync_vectors(index_kind)
+    return RunReport(deleted=len(found), not_found=[i for i in ids if i not in found],
+                     seconds=time.perf_counter() - start)
+
+
+def _stored(store: Store, ids: list[str]) -> Iterator[Article]:
+    """Stored articles as input again (same content hash), for a rebuild."""
+    for article_id in ids:
+        row = store.article(article_id)
+        state = store.article_states([article_id]).get(article_id)
+        if row is not None and state is not None:
+            yield _as_article(row, state[0])
+
+
+def _as_article(row: ArticleRow, content_hash: str) -> Article:
+    return Article(id=row.id, title=row.title, body=row.body, published_at=row.published_at, source=row.source,
+                   url=row.url, categories=row.categories, extra=row.extra, content_hash=content_hash)

@@ -1,0 +1,158 @@
+"""Input formats: JSONL, CSV with a header, .txt/.md files (title = first line), folders of these, stdin (`-`).
+
+Every reader yields `Article` or `BadRecord` (with file:line), so one broken record never stops a run
+unless --strict asks for that. Problems with a whole input (missing path, unknown type) raise InputError.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+from indexer.records import Article, BadRecord, RecordError, parse_record
+
+Item = Article | BadRecord
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+TEXT_SUFFIXES = (".txt", ".md")
+
+
+class InputError(ValueError):
+    """An input that cannot be read at all; the message says what to fix."""
+
+
+def read_inputs(paths: list[str]) -> Iterator[Item]:
+    """Every record of every path, in order; `-` is standard input (JSONL, or CSV when it does not start with {).
+
+    The paths are checked now (InputError), the files read lazily."""
+    return _records(expand(paths))
+
+
+def _records(files: list[Path | str]) -> Iterator[Item]:
+    for path in files:
+        if path == "-":
+            yield from read_stream(sys.stdin.buffer, "<stdin>")
+        else:
+            yield from _reader(path)(path)
+
+
+def expand(paths: list[str]) -> list[Path | str]:
+    """Files to read, checked up front so a typo fails before any work is done.
+
+    A folder gives its .jsonl/.ndjson/.csv files when it has any (a README or licence next to them is not an
+    article); otherwise its .txt/.md files, one article each. Hidden files are ignored.
+    """
+    files: list[Path | str] = []
+    for raw in paths:
+        if raw == "-":
+            files.append(raw)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = [p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+            data = [p for p in found if p.suffix.lower() in DATA_SUFFIXES]
+            chosen = data or [p for p in found if p.suffix.lower() in TEXT_SUFFIXES]
+            if not chosen:
+                raise InputError(f"no .jsonl, .csv, .txt or .md files in {path}")
+            files.extend(chosen)
+        elif path.is_file():
+            _reader(path)
+            files.append(path)
+        else:
+            raise InputError(f"no such file or folder: {raw}")
+    return files
+
+
+def _reader(path: Path) -> Callable[[Path], Iterator[Item]]:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return read_jsonl
+    if suffix == ".csv":
+        return read_csv
+    if suffix in TEXT_SUFFIXES:
+        return read_text_file
+    raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; use .jsonl, .csv, .txt or .md")
+
+
+def read_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
+    """JSONL or CSV from a byte stream, told apart by the first non-blank byte."""
+    data = stream.read()
+    kind = _jsonl_lines if data.lstrip()[:1] == b"{" else _csv_rows
+    yield from kind(io.BytesIO(data), name)
+
+
+def read_jsonl(path: Path) -> Iterator[Item]:
+    with open(path, "rb") as f:
+        yield from _jsonl_lines(f, str(path))
+
+
+def read_csv(path: Path) -> Iterator[Item]:
+    with open(path, "rb") as f:
+        yield from _csv_rows(f, str(path))
+
+
+def _jsonl_lines(f: BinaryIO, name: str) -> Iterator[Item]:
+    for lineno, raw in enumerate(f, 1):
+        if not raw.strip():
+            continue
+        origin = f"{name}:{lineno}"
+        try:
+            fields = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield BadRecord(origin, "not UTF-8 text")
+            continue
+        except json.JSONDecodeError as exc:
+            yield BadRecord(origin, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(fields, dict):
+            yield BadRecord(origin, f"expected a JSON object, got {type(fields).__name__}")
+            continue
+        yield _parsed(fields, origin)
+
+
+def _csv_rows(f: BinaryIO, name: str) -> Iterator[Item]:
+    # surrogateescape keeps bytes that are not UTF-8 as lone surrogates, so one bad row can be found and skipped
+    text = io.TextIOWrapper(f, encoding="utf-8", errors="surrogateescape", newline="")
+    reader = csv.DictReader(text)
+    header = reader.fieldnames or []
+    if "body" not in header:
+        raise InputError(f"{name}: the CSV header needs a 'body' column (found: {', '.join(header) or 'nothing'})")
+    start = reader.line_num + 1
+    for row in reader:
+        origin = f"{name}:{start}"
+        start = reader.line_num + 1
+        values = [v for v in row.values() if isinstance(v, str)]
+        if any(_has_surrogates(v) for v in values):
+            yield BadRecord(origin, "not UTF-8 text")
+        elif None in row:
+            yield BadRecord(origin, f"more fields than the header's {len(header)}")
+        else:
+            yield _parsed(dict(row), origin)
+
+
+def read_text_file(path: Path) -> Iterator[Item]:
+    """One article: the first non-blank line is the title (a Markdown `#` is dropped), the rest the body."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        yield BadRecord(f"{path}:{line}", "not UTF-8 text")
+        return
+    lines = text.strip().splitlines()
+    title = lines[0].lstrip("#").strip() if lines else ""
+    body = "\n".join(lines[1:]).strip()
+    yield _parsed({"title": title, "body": body}, f"{path}:1")
+
+
+def _parsed(fields: dict, origin: str) -> Item:
+    try:
+        return parse_record(fields)
+    except RecordError as exc:
+        return BadRecord(origin, str(exc))
+
+
+def _has_surrogates(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)

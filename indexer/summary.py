@@ -1,0 +1,53 @@
+"""The one-screen summaries `news-index` prints at the end of a command (rich tables)."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from indexer.pipeline import RunReport
+
+MAX_LISTED = 10  # skipped records / missing ids shown one per line; the rest are counted
+
+
+def print_report(console: Console, title: str, report: RunReport, stats: dict) -> None:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    rows = [("added", report.added), ("updated", report.updated), ("unchanged (skipped)", report.unchanged),
+            ("deleted", report.deleted), ("bad records (skipped)", len(report.skipped)),
+            ("ids not found", len(report.not_found)), ("passages annotated", report.passages),
+            ("passages/s", f"{report.passages_per_s:.1f}"), ("time", f"{report.seconds:.1f} s"),
+            ("store: articles / passages", f"{stats['articles']} / {stats['passages']}"),
+            ("index", f"{stats['index_type']} ({stats['vectors']} vectors)")]
+    for name, value in rows:
+        if value or name in ("added", "passages/s", "time") or name.startswith(("store", "index")):
+            table.add_row(name, str(value))
+    console.print(table)
+    for bad in report.skipped[:MAX_LISTED]:
+        console.print(f"[yellow]skipped[/] {bad}", markup=True, highlight=False, soft_wrap=True)
+    for missing in report.not_found[:MAX_LISTED]:
+        console.print(f"[yellow]not found[/] {missing}", markup=True, highlight=False, soft_wrap=True)
+    hidden = max(len(report.skipped) - MAX_LISTED, 0) + max(len(report.not_found) - MAX_LISTED, 0)
+    if hidden:
+        console.print(f"… and {hidden} more")
+
+
+def print_stats(console: Console, folder: str, stats: dict) -> None:
+    table = Table(title=f"store {folder}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("articles", str(stats["articles"]))
+    table.add_row("passages", str(stats["passages"]))
+    table.add_row("story clusters (>1 article)", str(stats["multi_article_clusters"]))
+    table.add_row("dates", " … ".join(d or "?" for d in stats["date_range"]))
+    table.add_row("topics", _pairs(stats["topics"]))
+    table.add_row("top entities", _pairs(stats["top_entities"]))
+    table.add_row("sources", _pairs(stats["sources"]))
+    table.add_row("index", f"{stats['index_type']} (asked: {stats['index_kind']}), {stats['vectors']} vectors")
+    table.add_row("model", f"{stats['model_id']} ({stats['model_name']})")
+    table.add_row("disk size", f"{stats['disk_bytes'] / 2**20:.1f} MiB")
+    console.print(table)
+
+
+def _pairs(pairs: list) -> str:
+    return ", ".join(f"{value} {count}" for value, count in pairs) or "-"

@@ -1,0 +1,24 @@
+"""The app factory: `create_app(store_dir)` loads the model and opens the store once, then serves
+the API, the OpenAPI page at /docs and the offline search page at /."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from search.api.errors import install_error_handlers
+from search.api.routes import router
+from search.api.state import AppState
+
+
+def create_app(store_dir: str | Path, model_path: str | Path | None = None) -> FastAPI:
+    """Raises ModelLoadError / StoreError before serving if the model or the store cannot be used."""
+    state = AppState.load(store_dir, model_path)
+    app = FastAPI(title="newsearch", version="0.1.0",
+                  description="News search: hybrid retrieval, one-pass rerank and answers, topic/entity facets.")
+    app.state.search = state
+    install_error_handlers(app)
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=state.static_dir), name="static")
+    return app

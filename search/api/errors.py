@@ -1,0 +1,37 @@
+"""Every client mistake becomes a 4xx with `{"error": "<what to fix>", "field": "<parameter>"}`.
+
+FastAPI's own validation errors (a non-number for `size`, a missing parameter) are rewritten into the
+same shape, so a client handles one error format and a person reads one sentence, not a pydantic dump.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from search.pipeline import InvalidRequest
+
+
+def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:
+    body = {"error": message} if field is None else {"error": message, "field": field}
+    return JSONResponse(body, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidRequest)
+    async def invalid_request(_: Request, exc: InvalidRequest) -> JSONResponse:
+        return error_response(400, exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_params(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")]
+        field = loc[0] if loc else None
+        given = f" (got {first['input']!r})" if "input" in first and first["input"] is not None else ""
+        message = f"{field or 'request'}: {first.get('msg', 'invalid value')}{given}"
+        return error_response(422, message, field)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail))

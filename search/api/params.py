@@ -1,0 +1,45 @@
+"""Query-string parameters → pipeline requests. Types and descriptions here feed the OpenAPI page;
+the limits themselves live in `search.pipeline.validate`, shared with the terminal command."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from search.pipeline import SearchRequest
+from search.store import Filters
+
+TEXT_LIMIT = 2048  # generous cap on any one string parameter before validation reads it
+
+
+def filter_params(
+    topic: Annotated[list[str] | None, Query(description="topic to keep (repeat for any of several)")] = None,
+    entity: Annotated[list[str] | None, Query(description="entity name that must be mentioned (repeatable)")] = None,
+    source: Annotated[list[str] | None, Query(description="source to keep (repeatable)")] = None,
+    date_from: Annotated[str | None, Query(description="earliest publication date, YYYY-MM-DD, inclusive",
+                                           max_length=TEXT_LIMIT)] = None,
+    date_to: Annotated[str | None, Query(description="latest publication date, YYYY-MM-DD, inclusive",
+                                         max_length=TEXT_LIMIT)] = None,
+) -> Filters:
+    """The filter parameters shared by /search and /facets; empty strings count as absent."""
+    return Filters(topics=_present(topic), entities=_present(entity), sources=_present(source),
+                   date_from=date_from or None, date_to=date_to or None)
+
+
+def search_params(
+    filters: Annotated[Filters, Depends(filter_params)],
+    q: Annotated[str, Query(description="the question or keywords (1–512 characters)", max_length=TEXT_LIMIT)] = "",
+    k: Annotated[int, Query(description="candidate passages kept after fusion and scored (1–200; ≤32 = one pair pass)")] = 30,
+    page: Annotated[int, Query(description="1-based page number")] = 1,
+    size: Annotated[int, Query(description="articles per page (1–50)")] = 10,
+    rerank: Annotated[bool, Query(description="order by the pair head's relevance")] = True,
+    answers: Annotated[bool, Query(description="return the answer span of each best passage")] = True,
+    recency: Annotated[float, Query(description="0 = relevance only … 1 = newest first")] = 0.0,
+) -> SearchRequest:
+    """All /search parameters; out-of-range values are refused by the pipeline's validation (400)."""
+    return SearchRequest(query=q, k=k, page=page, size=size, rerank=rerank, answers=answers, recency=recency,
+                         filters=filters)
+
+
+def _present(values: list[str] | None) -> list[str]:
+    return [v for v in values or [] if v.strip()]

@@ -1,0 +1,61 @@
+"""The endpoints. Handlers are plain `def`s: FastAPI runs them in its thread pool, so several searches
+proceed at once (the model is read-only at inference and the store reads through WAL)."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse
+
+from search.api.params import filter_params, search_params
+from search.api.state import AppState
+from search.pipeline import SearchRequest, SearchResponse
+from search.pipeline.facets import candidate_facets
+from search.pipeline.validate import validate_filters
+from search.store import Filters
+
+router = APIRouter()
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.search
+
+
+State = Annotated[AppState, Depends(app_state)]
+
+
+@router.get("/", include_in_schema=False)
+def index(state: State) -> FileResponse:
+    """The search page; it reads the query from its own URL, so /?q=... links are shareable."""
+    return FileResponse(state.static_dir / "index.html")
+
+
+@router.get("/search", response_model=SearchResponse, summary="Search articles")
+def search(state: State, request: Annotated[SearchRequest, Depends(search_params)]) -> SearchResponse:
+    """Hybrid retrieval, one-pass rerank and answer spans, grouped by article, with facets and timings."""
+    return state.pipeline.search(request)
+
+
+@router.get("/facets", summary="Facet counts")
+def facets(state: State, filters: Annotated[Filters, Depends(filter_params)]) -> dict[str, Any]:
+    """Topic, entity and source counts over the passages the filters allow (the whole store without filters)."""
+    validate_filters(filters, state.store)
+    facet_values = candidate_facets(state.store, state.store.allowed_passage_ids(filters))
+    return {name: [asdict(v) for v in values] for name, values in facet_values.items()}
+
+
+@router.get("/articles/{article_id}", summary="One article")
+def article(state: State, article_id: str) -> dict[str, Any]:
+    """The full text (title + blank line + body) with entity spans as character offsets into `text`."""
+    row = state.store.article(article_id)
+    if row is None:
+        raise HTTPException(404, f"no article with id {article_id!r}: use an article_id from a /search result")
+    return {**asdict(row), "text": row.text}
+
+
+@router.get("/health", summary="Model, index and counts")
+def health(state: State) -> dict[str, Any]:
+    """What is loaded: the checkpoint and its fingerprint, the index type and the store's counts."""
+    return {"status": "ok", "model": {"name": state.model.name, "id": state.model.model_id},
+            "store": str(state.store_dir), "index": state.store.stats()}

@@ -1,0 +1,28 @@
+"""What the app loads once per process and shares between requests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.model import NewsModel
+from search.pipeline import SearchPipeline
+from search.store import Store
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+@dataclass
+class AppState:
+    model: NewsModel
+    store: Store
+    store_dir: Path
+    pipeline: SearchPipeline
+    static_dir: Path = STATIC_DIR
+
+    @classmethod
+    def load(cls, store_dir: str | Path, model_path: str | Path | None = None) -> "AppState":
+        """Open the store read-only, load the model, and refuse a model the index was not built with."""
+        store = Store.open(store_dir, readonly=True)
+        model = NewsModel.load(model_path)
+        store.check_model(model.model_id)
+        return cls(model=model, store=store, store_dir=Path(store_dir), pipeline=SearchPipeline(model, store))

@@ -1,0 +1,76 @@
+"""`news-search query "..."`: the same search as the API, printed in the terminal (or as JSON)."""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from search.pipeline import Result, SearchRequest, SearchResponse
+
+SNIPPET = 160  # characters of context around the answer
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("query", help="search the index from the terminal")
+    p.add_argument("query", help="the question or keywords")
+    p.add_argument("--store", default="store", help="index folder (default: ./store)")
+    p.add_argument("--model", help="checkpoint folder (default: $NEWSEARCH_MODEL or data/models/newsearch-minilm)")
+    p.add_argument("--json", action="store_true", help="print the whole response as JSON, as GET /search returns it")
+    p.add_argument("--topic", action="append", default=[], help="keep this topic (repeatable)")
+    p.add_argument("--entity", action="append", default=[], help="keep articles mentioning this entity (repeatable)")
+    p.add_argument("--source", action="append", default=[], help="keep this source (repeatable)")
+    p.add_argument("--from", dest="date_from", help="earliest date, YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", help="latest date, YYYY-MM-DD")
+    p.add_argument("--k", type=int, default=SearchRequest.k, help="candidate passages scored (default: %(default)s)")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--size", type=int, default=SearchRequest.size, help="results per page (default: %(default)s)")
+    p.add_argument("--recency", type=float, default=0.0, help="0 = relevance only … 1 = newest first")
+    p.add_argument("--no-rerank", dest="rerank", action="store_false", help="keep the fused retrieval order")
+    p.add_argument("--no-answers", dest="answers", action="store_false", help="do not return answer spans")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from search.api.state import AppState
+    from search.store import Filters
+
+    state = AppState.load(args.store, args.model)
+    request = SearchRequest(query=args.query, k=args.k, page=args.page, size=args.size, rerank=args.rerank,
+                            answers=args.answers, recency=args.recency,
+                            filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,
+                                            date_from=args.date_from, date_to=args.date_to))
+    response = state.pipeline.search(request)  # InvalidRequest is a ValueError: the CLI prints it, exit 2
+    print(json.dumps(asdict(response), ensure_ascii=False, indent=2) if args.json else format_response(response))
+    return 0
+
+
+def format_response(response: SearchResponse) -> str:
+    """A readable listing: one block per article, the answer in »…«, then the timings."""
+    if not response.results:
+        return f"No articles match {response.query!r}."
+    lines = [f"{response.total} articles for {response.query!r} (page {response.page} of {response.pages})", ""]
+    first = (response.page - 1) * response.size + 1
+    for number, result in enumerate(response.results, start=first):
+        lines += format_result(number, result) + [""]
+    lines.append("time: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in response.timings_ms.items()))
+    return "\n".join(lines)
+
+
+def format_result(number: int, r: Result) -> list[str]:
+    meta = " · ".join(x for x in (r.source, (r.published_at or "")[:10], r.topic, f"matched {r.matched}",
+                                  f"score {r.score:.3f}") if x)
+    similar = f"  (+{r.similar} similar)" if r.similar else ""
+    out = [f"{number:>2}. {r.title}{similar}", f"    {meta}"]
+    text, answer = r.passage.text, r.passage.answer
+    if answer:
+        lo, hi = max(0, answer.start - SNIPPET), min(len(text), answer.end + SNIPPET)
+        snippet = f"{text[lo:answer.start]}»{answer.text}«{text[answer.end:hi]}"
+        out.append(f"    {'…' if lo else ''}{' '.join(snippet.split())}{'…' if hi < len(text) else ''}"
+                   f"  [answer {answer.confidence:.0%}]")
+    else:
+        out.append(f"    {' '.join(text[:2 * SNIPPET].split())}{'…' if len(text) > 2 * SNIPPET else ''}")
+    if r.entities:
+        out.append(f"    entities: {', '.join(r.entities)}")
+    if r.url:
+        out.append(f"    {r.url}")
+    return out

@@ -1,0 +1,24 @@
+"""`news-search serve`: the API and the search page on uvicorn, model and index loaded once."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the search page and the HTTP API")
+    p.add_argument("--store", default="store", help="index folder written by news-index (default: ./store)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--model", help="checkpoint folder (default: $NEWSEARCH_MODEL or data/models/newsearch-minilm)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from search.api import create_app
+
+    app = create_app(args.store, args.model)  # fails here, before binding the port, on a bad store or model
+    print(f"newsearch: serving {args.store} on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

@@ -1,0 +1,14 @@
+"""Stage 5: pagination over the final result list (1-based pages)."""
+from __future__ import annotations
+
+import math
+from typing import Sequence, TypeVar
+
+T = TypeVar("T")
+
+
+def paginate(items: Sequence[T], page: int, size: int) -> tuple[list[T], int]:
+    """(the items of `page`, number of pages); a page past the end is empty, not an error."""
+    pages = math.ceil(len(items) / size) if items else 0
+    start = (page - 1) * size
+    return list(items[start:start + size]), pages

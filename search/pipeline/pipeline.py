@@ -1,0 +1,58 @@
+"""The search pipeline: the stages composed, each timed.
+
+encode the query (1 short pass) → hybrid retrieval with filters (FAISS + FTS5, RRF) → fetch passages →
+rerank + read (1 pair pass per candidate, batches of 32) → group, recency blend, collapse → paginate,
+with facet counts over the candidate set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from search.model import NewsModel
+from search.pipeline.encode import encode_query
+from search.pipeline.facets import candidate_facets
+from search.pipeline.grouping import group_results
+from search.pipeline.paging import paginate
+from search.pipeline.records import SearchRequest, SearchResponse
+from search.pipeline.rerank import rerank_and_read
+from search.pipeline.retrieve import fetch_passages, retrieve
+from search.pipeline.timing import Stopwatch
+from search.pipeline.validate import LIMITS, Limits, validate_request
+from search.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class SearchPipeline:
+    """A loaded model and an open store; `search` is safe to call from several threads."""
+
+    model: NewsModel
+    store: Store
+    limits: Limits = LIMITS
+    clock: Callable[[], datetime] = utc_now  # "now" for the recency decay; tests pin it
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """Run one search; raises search.pipeline.InvalidRequest on bad input."""
+        validate_request(request, self.store, self.limits)
+        query = request.query.strip()
+        watch = Stopwatch()
+        with watch.stage("encode"):
+            vector = encode_query(self.model, query)
+        with watch.stage("retrieve"):
+            candidates = retrieve(self.store, vector, query, request.filters, request.k)
+        with watch.stage("fetch"):
+            hits = fetch_passages(self.store, candidates)
+        with watch.stage("rerank_read"):
+            scored = rerank_and_read(self.model, query, hits, request.rerank, request.answers)
+        with watch.stage("group"):
+            results = group_results(scored, request.recency, self.clock())
+            page, pages = paginate(results, request.page, request.size)
+        with watch.stage("facets"):
+            facets = candidate_facets(self.store, [cand.passage_id for cand, _ in hits])
+        return SearchResponse(query=query, total=len(results), page=request.page, size=request.size, pages=pages,
+                              results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits))

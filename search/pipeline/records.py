@@ -1,0 +1,117 @@
+"""The records that flow between pipeline stages and out of the pipeline.
+
+Each stage takes and returns plain dataclasses so that stages can be tested on their own, and the API
+and the terminal command can serialise a response with `dataclasses.asdict` without a second schema.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from search.store import Filters, PassageRow
+
+Matched = Literal["dense", "lexical", "both"]
+
+
+@dataclass
+class SearchRequest:
+    """One search, as a person or a client asks for it (validated by `search.pipeline.validate`)."""
+
+    query: str
+    k: int = 30  # candidate passages kept after fusion; ≤ 32 keeps rerank+read to one encoder pass
+    page: int = 1  # 1-based
+    size: int = 10  # articles per page
+    rerank: bool = True  # order by the pair head's relevance (else by the fused retrieval score)
+    answers: bool = True  # return the answer span found in each best passage
+    filters: Filters = field(default_factory=Filters)
+    recency: float = 0.0  # 0 = relevance only, 1 = newest first; see `search.pipeline.recency`
+
+
+@dataclass
+class Candidate:
+    """A passage found by retrieval, with where it ranked in each list and its fused score."""
+
+    passage_id: int
+    fused: float  # reciprocal rank fusion score
+    dense_rank: int | None = None  # 1-based rank in the FAISS list, None = not found there
+    lexical_rank: int | None = None  # 1-based rank in the FTS5/BM25 list
+
+    @property
+    def matched(self) -> Matched:
+        if self.dense_rank is not None and self.lexical_rank is not None:
+            return "both"
+        return "dense" if self.dense_rank is not None else "lexical"
+
+
+@dataclass
+class Answer:
+    """The answer span inside a passage: character offsets into the passage text it comes with."""
+
+    start: int
+    end: int
+    text: str
+    confidence: float  # 0..1
+
+
+@dataclass
+class ScoredPassage:
+    """A candidate after rerank+read: its text and metadata, relevance (0..1) and answer span."""
+
+    candidate: Candidate
+    row: PassageRow  # text, article metadata, cluster id, entity mentions
+    relevance: float
+    answer: Answer | None
+
+
+@dataclass
+class PassageHit:
+    """The best passage of a result, as returned to clients."""
+
+    passage_id: int
+    position: int  # index of the passage within its article
+    text: str
+    start: int  # character offsets of the passage within the article text
+    end: int
+    answer: Answer | None
+
+
+@dataclass
+class Result:
+    """One article in the result list."""
+
+    article_id: str
+    title: str
+    source: str | None
+    published_at: str | None
+    url: str | None
+    topic: str | None
+    entities: list[str]  # most frequent entities of the article, best first
+    score: float  # what the list is ordered by: (1 - recency) * relevance + recency * freshness
+    relevance: float
+    freshness: float
+    matched: Matched  # which retriever found the best passage: dense, lexical or both
+    passage: PassageHit
+    cluster_id: str | None = None
+    similar: int = 0  # near-duplicate articles of the same story folded into this result
+    similar_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResponse:
+    """The page of results plus what a client needs to draw facets, paging and timings."""
+
+    query: str
+    total: int  # results (after grouping and collapsing) across all pages
+    page: int
+    size: int
+    pages: int
+    results: list[Result]
+    facets: dict[str, list[FacetValue]]  # "topics" | "entities" | "sources" -> counts in the candidate set
+    timings_ms: dict[str, float]  # per stage, plus "total"
+    candidates: int  # passages that reached rerank+read

@@ -1,0 +1,30 @@
+"""Stage 2: hybrid retrieval — FAISS and FTS5 top-K each, restricted by the filters, fused by RRF.
+
+Filters act inside both searches (the vector search only scores allowed passages, the lexical search
+adds them to its SQL), so a narrow filter still yields K candidates instead of whatever survived from
+an unfiltered top-K.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from search.pipeline.fusion import reciprocal_rank_fusion
+from search.pipeline.records import Candidate
+from search.store import Filters, PassageRow, Store
+
+
+def retrieve(store: Store, query_vector: np.ndarray, query: str, filters: Filters, k: int) -> list[Candidate]:
+    """The top `k` fused candidates; each retriever contributes its own top `k`."""
+    allowed = store.allowed_passage_ids(filters)
+    if allowed is not None and len(allowed) == 0:
+        return []
+    dense = [pid for pid, _ in store.vectors.search(query_vector, k, allowed)[0]]
+    lexical = [pid for pid, _ in store.lexical_search(query, k, filters)]
+    return reciprocal_rank_fusion(dense, lexical, limit=k)
+
+
+def fetch_passages(store: Store, candidates: list[Candidate]) -> list[tuple[Candidate, PassageRow]]:
+    """Each candidate with its passage row, in candidate order; a passage deleted since retrieval
+    (an indexer writing concurrently) is dropped rather than failing the search."""
+    rows = {row.id: row for row in store.passages([c.passage_id for c in candidates])}
+    return [(c, rows[c.passage_id]) for c in candidates if c.passage_id in rows]

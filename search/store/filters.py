@@ -1,0 +1,35 @@
+"""Filters as SQL over the `articles` table (aliased `a`), shared by lexical search, allow-lists and facets."""
+from __future__ import annotations
+
+from datetime import date
+
+from search.store.records import Filters
+
+
+def article_conditions(filters: Filters) -> tuple[str, list]:
+    """A WHERE fragment ("1" when empty) and its parameters; values inside a field match any."""
+    parts: list[str] = []
+    params: list = []
+    for column, values in (("a.topic", filters.topics), ("a.source", filters.sources)):
+        if values:
+            parts.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if filters.entities:
+        parts.append(f"""a.id IN (SELECT ae.article_id FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+                         WHERE e.name IN ({', '.join('?' * len(filters.entities))}))""")
+        params.extend(filters.entities)
+    if filters.date_from:
+        parts.append("a.published_date >= ?")
+        params.append(iso_date(filters.date_from))
+    if filters.date_to:
+        parts.append("a.published_date <= ?")
+        params.append(iso_date(filters.date_to))
+    return (" AND ".join(parts) or "1"), params
+
+
+def iso_date(value: str) -> str:
+    """`YYYY-MM-DD` from an ISO date or datetime; ValueError with the bad value otherwise."""
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"not an ISO date: {value!r} (use YYYY-MM-DD)") from None

@@ -1,0 +1,158 @@
+"""The FAISS vector index over passage ids: build, search with an allow-list, save atomically.
+
+The index is an `IndexIDMap2` whose ids are SQLite passage ids. SQLite also keeps every vector, so this file
+is a rebuildable cache: the store reconciles it with SQLite after a crash or when the index type changes.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from search.store.errors import StoreError
+
+KINDS = ("flat", "hnsw", "ivf")
+HNSW_FROM = 200_000  # passages; below this exact flat search is fast enough on CPU
+IVF_FROM = 2_000_000  # above this HNSW's memory and build time grow too much
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+IVF_NPROBE = 32
+
+
+def choose_kind(n: int) -> str:
+    """The index type for a corpus of `n` passages when the user did not pick one."""
+    return "flat" if n < HNSW_FROM else "hnsw" if n < IVF_FROM else "ivf"
+
+
+class VectorIndex:
+    """Inner-product search over L2-normalised passage vectors, keyed by passage id."""
+
+    def __init__(self, index: faiss.Index, kind: str, dim: int) -> None:
+        self.index = index
+        self.kind = kind
+        self.dim = dim
+        self._gpu: faiss.Index | None = None  # search mirror on a GPU, dropped on every write
+
+    # ---- building -----------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, kind: str, dim: int, ids: np.ndarray, vectors: np.ndarray) -> "VectorIndex":
+        """A fresh index of `kind` holding `vectors` under `ids` (IVF is trained on them)."""
+        if kind not in KINDS:
+            raise StoreError(f"unknown index type {kind!r}; use one of {', '.join(KINDS)}")
+        n = len(ids)
+        if kind == "flat":
+            inner: faiss.Index = faiss.IndexFlatIP(dim)
+        elif kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = 80
+        else:
+            nlist = max(1, min(int(4 * math.sqrt(max(n, 1))), n // 39))
+            inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            inner = _trained(inner, _train_sample(vectors) if n else np.zeros((1, dim), np.float32))
+        index = cls(faiss.IndexIDMap2(inner), kind, dim)
+        index._tune()
+        index.add(ids, vectors)
+        return index
+
+    @classmethod
+    def load(cls, path: Path, kind: str) -> "VectorIndex":
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise StoreError(f"cannot read vector file {path}: {exc}; run `news-index rebuild`") from exc
+        vectors = cls(index, kind, index.d)
+        vectors._tune()
+        return vectors
+
+    def _tune(self) -> None:
+        inner = faiss.downcast_index(self.index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            inner.hnsw.efSearch = HNSW_EF_SEARCH
+        elif isinstance(inner, faiss.IndexIVF):
+            inner.nprobe = min(IVF_NPROBE, inner.nlist)
+
+    # ---- writing ------------------------------------------------------------------------------------
+    @property
+    def supports_remove(self) -> bool:
+        return self.kind != "hnsw"  # FAISS HNSW graphs cannot drop nodes; the store rebuilds instead
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self.index.add_with_ids(np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64))
+            self._gpu = None
+
+    def remove(self, ids: np.ndarray) -> None:
+        if len(ids):
+            self.index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, np.int64)))
+            self._gpu = None
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+
+    def save(self, path: Path) -> None:
+        """Write to a temporary name and rename, so a reader never sees half a file."""
+        tmp = path.with_name(path.name + ".tmp")
+        faiss.write_index(self.index, str(tmp))  # always the CPU index: the file format is the same everywhere
+        os.replace(tmp, path)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    # ---- reading ------------------------------------------------------------------------------------
+    def search(self, queries: np.ndarray, k: int,
+               allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        """Top-k (passage id, inner product) per query; `allowed` restricts the candidates before top-k."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), np.float32)
+        if (allowed is not None and len(allowed) == 0) or len(self) == 0 or k <= 0:
+            return [[] for _ in range(len(queries))]
+        params = None
+        if allowed is not None:
+            params = self._params(faiss.IDSelectorBatch(np.asarray(allowed, np.int64)))
+            index = self.index  # selectors are a CPU feature
+        else:
+            index = self._search_index()
+        scores, ids = index.search(queries, min(k, len(self)), params=params)
+        return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
+                for row_ids, row_scores in zip(ids, scores)]
+
+    def _params(self, selector: faiss.IDSelector) -> faiss.SearchParameters:
+        """Search parameters of the inner index's own type (IVF and HNSW refuse the generic ones)."""
+        inner = faiss.downcast_index(self.index.index)
+        if isinstance(inner, faiss.IndexIVF):
+            return faiss.SearchParametersIVF(sel=selector, nprobe=inner.nprobe)
+        if isinstance(inner, faiss.IndexHNSW):
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+        return faiss.SearchParameters(sel=selector)
+
+    def _search_index(self) -> faiss.Index:
+        """The GPU mirror when faiss has GPU support and a GPU is present, else the CPU index."""
+        if self._gpu is None and _gpus() and self.kind != "hnsw":
+            self._gpu = faiss.index_cpu_to_all_gpus(self.index)
+        return self._gpu or self.index
+
+
+def _gpus() -> int:
+    return faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
+
+
+def _trained(inner: faiss.Index, sample: np.ndarray) -> faiss.Index:
+    """Train IVF centroids, on a GPU when there is one (k-means is the slow part of building IVF)."""
+    if not _gpus():
+        inner.train(sample)
+        return inner
+    gpu = faiss.index_cpu_to_all_gpus(inner)
+    gpu.train(sample)
+    return faiss.index_gpu_to_cpu(gpu)
+
+
+def _train_sample(vectors: np.ndarray) -> np.ndarray:
+    """IVF training sample: at most 256 points per list is what FAISS needs."""
+    vectors = np.ascontiguousarray(vectors, np.float32)
+    limit = 256 * 4 * int(math.sqrt(len(vectors))) or len(vectors)
+    if len(vectors) <= limit:
+        return vectors
+    rng = np.random.default_rng(0)
+    return vectors[rng.choice(len(vectors), limit, replace=False)]

@@ -1,0 +1,267 @@
+// The search page: the URL is the single source of truth (query, filters, page), so a search can be
+// shared, reloaded and navigated with the back button. No framework, no network beyond this server.
+"use strict";
+
+const LIST_FILTERS = ["topic", "entity", "source"];       // repeatable query parameters
+const FACETS = [["topics", "topic", "Topics"], ["entities", "entity", "Entities"], ["sources", "source", "Sources"]];
+const PAGE_SIZE = 10;
+const SNIPPET_CONTEXT = 220;                               // characters kept on each side of an answer
+
+const $ = (sel) => document.querySelector(sel);
+let inflight = null;                                       // AbortController of the running request
+
+// ---- state <-> URL ---------------------------------------------------------------------------------
+function readState() {
+  const p = new URLSearchParams(location.search);
+  const state = { q: p.get("q") || "", page: Math.max(1, parseInt(p.get("page") || "1", 10) || 1),
+                  date_from: p.get("date_from") || "", date_to: p.get("date_to") || "",
+                  recency: p.get("recency") || "" };
+  for (const name of LIST_FILTERS) state[name] = p.getAll(name);
+  return state;
+}
+
+function toParams(state, withPaging) {
+  const p = new URLSearchParams();
+  if (state.q) p.set("q", state.q);
+  for (const name of LIST_FILTERS) for (const v of state[name]) p.append(name, v);
+  for (const name of ["date_from", "date_to"]) if (state[name]) p.set(name, state[name]);
+  if (state.recency && state.recency !== "0") p.set("recency", state.recency);
+  if (withPaging && state.page > 1) p.set("page", String(state.page));
+  return p;
+}
+
+function navigate(change) {
+  const state = { ...readState(), page: 1, ...change };
+  const query = toParams(state, true).toString();
+  history.pushState(null, "", query ? `?${query}` : location.pathname);
+  run();
+}
+
+// ---- requests --------------------------------------------------------------------------------------
+async function getJSON(path, params) {
+  if (inflight) inflight.abort();
+  inflight = new AbortController();
+  const response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
+  return body;
+}
+
+async function run() {
+  const state = readState();
+  syncForm(state);
+  renderActiveFilters(state);
+  setLoading(true, state.q ? "Searching…" : "Loading…");
+  try {
+    if (state.q) {
+      const params = toParams(state, true);
+      params.set("size", String(PAGE_SIZE));
+      const data = await getJSON("/search", params);
+      renderResults(data, state);
+      renderFacets(data.facets, state);
+      renderPager(data);
+      document.title = `${state.q} – newsearch`;
+    } else {
+      const data = await getJSON("/facets", toParams(state, false));
+      clearResults();
+      setStatus("Type a question or a few words. Use the filters on the left to narrow the news.");
+      renderFacets(data, state);
+      document.title = "newsearch";
+    }
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    clearResults();
+    setStatus(err.message || "Something went wrong. Try again.", "error");
+  } finally {
+    setLoading(false);
+  }
+}
+
+// ---- rendering -------------------------------------------------------------------------------------
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function setLoading(on, message) {
+  const main = $("#results");
+  main.classList.toggle("loading", on);
+  main.setAttribute("aria-busy", on ? "true" : "false");
+  if (on) setStatus(message, "busy");
+}
+
+function setStatus(message, kind = "") {
+  const status = $("#status");
+  status.replaceChildren(message);
+  status.className = `status ${kind}`.trim();
+}
+
+function clearResults() {
+  $("#result-list").replaceChildren();
+  $("#pager").replaceChildren();
+}
+
+function syncForm(state) {
+  $("#q").value = state.q;
+  $("#date_from").value = state.date_from;
+  $("#date_to").value = state.date_to;
+  $("#recency").value = state.recency || "0";
+  showRecency();
+}
+
+function showRecency() {
+  const value = parseFloat($("#recency").value);
+  $("#recency-value").textContent = value === 0 ? "off" : value === 1 ? "newest first" : `${Math.round(value * 100)}%`;
+}
+
+function renderResults(data, state) {
+  const list = $("#result-list");
+  list.replaceChildren();
+  list.start = (data.page - 1) * data.size + 1;
+  if (!data.results.length) {
+    const filtered = LIST_FILTERS.some((n) => state[n].length) || state.date_from || state.date_to;
+    const status = $("#status");
+    setStatus(data.total ? `No results on page ${data.page}. ` : `No articles match “${data.query}”. `, "empty");
+    if (filtered) status.append(el("button", { type: "button", className: "link", textContent: "Clear all filters",
+                                                onclick: () => navigate(clearedFilters()) }));
+    else if (!data.total) status.append("Try other words or a shorter question.");
+    return;
+  }
+  const seconds = (data.timings_ms.total / 1000).toFixed(2);
+  setStatus(`${data.total} ${data.total === 1 ? "article" : "articles"} · ${seconds} s`);
+  const template = $("#result-template");
+  for (const result of data.results) {
+    const item = template.content.firstElementChild.cloneNode(true);
+    fillResult(item, result);
+    list.append(item);
+  }
+}
+
+function fillResult(item, r) {
+  const topic = item.querySelector(".topic");
+  if (r.topic) {
+    topic.replaceWith(filterButton("topic", r.topic, "badge topic"));
+  } else topic.remove();
+  item.querySelector(".source").textContent = r.source || "";
+  const date = item.querySelector(".date");
+  if (r.published_at) {
+    date.dateTime = r.published_at;
+    date.textContent = formatDate(r.published_at);
+  } else date.remove();
+  item.querySelector(".why").textContent = { both: "dense + lexical", dense: "dense", lexical: "lexical" }[r.matched];
+  const link = item.querySelector(".title a");
+  link.textContent = r.title;
+  link.href = r.url || `/articles/${encodeURIComponent(r.article_id)}`;
+  item.querySelector(".passage").replaceWith(passageNode(r.passage));
+  const chips = item.querySelector(".entities");
+  for (const name of r.entities) chips.append(el("li", {}, filterButton("entity", name, "chip")));
+  item.querySelector(".similar").textContent = r.similar ? `+ ${r.similar} similar` : "";
+  item.querySelector(".score").textContent = `score ${r.score.toFixed(3)}`;
+}
+
+// The passage with its answer in <mark>; long passages are cut to a window around the answer.
+function passageNode(passage) {
+  const text = passage.text;
+  const answer = passage.answer;
+  const node = el("p", { className: "passage" });
+  if (!answer) {
+    node.append(clip(text, 2 * SNIPPET_CONTEXT));
+    return node;
+  }
+  const from = Math.max(0, answer.start - SNIPPET_CONTEXT);
+  const to = Math.min(text.length, answer.end + SNIPPET_CONTEXT);
+  const mark = el("mark", { title: `answer confidence ${(answer.confidence * 100).toFixed(0)}%` },
+                  text.slice(answer.start, answer.end));
+  node.append(from > 0 ? "…" : "", text.slice(from, answer.start), mark, text.slice(answer.end, to),
+              to < text.length ? "…" : "");
+  return node;
+}
+
+function clip(text, length) {
+  return text.length > length ? `${text.slice(0, length).trimEnd()}…` : text;
+}
+
+function filterButton(name, value, className) {
+  const active = readState()[name].includes(value);
+  return el("button", { type: "button", className, textContent: value, title: `${active ? "Remove" : "Filter by"} ${name} ${value}`,
+                        onclick: () => toggleFilter(name, value) });
+}
+
+function renderFacets(facets, state) {
+  const box = $("#facets");
+  box.replaceChildren();
+  for (const [key, param, label] of FACETS) {
+    const values = facets[key] || [];
+    const listed = new Set(values.map((v) => v.value));
+    const rows = [...state[param].filter((v) => !listed.has(v)).map((v) => ({ value: v, count: null })), ...values];
+    if (!rows.length) continue;
+    const list = el("ul", { className: "facet-list" });
+    for (const { value, count } of rows) {
+      const active = state[param].includes(value);
+      const button = el("button", { type: "button", className: "facet", onclick: () => toggleFilter(param, value) },
+                        el("span", { className: "facet-value", textContent: value }),
+                        el("span", { className: "count", textContent: count === null ? "" : String(count) }));
+      button.setAttribute("aria-pressed", String(active));
+      button.dataset.facet = param;
+      button.dataset.value = value;
+      list.append(el("li", {}, button));
+    }
+    box.append(el("section", { className: "panel" }, el("h2", { textContent: label }), list));
+  }
+}
+
+function renderActiveFilters(state) {
+  const box = $("#active-filters");
+  box.replaceChildren();
+  for (const name of LIST_FILTERS) {
+    for (const value of state[name]) {
+      box.append(el("button", { type: "button", className: "chip active", title: `Remove ${name} filter`,
+                                textContent: `${name}: ${value} ×`, onclick: () => toggleFilter(name, value) }));
+    }
+  }
+  for (const name of ["date_from", "date_to"]) {
+    if (state[name]) box.append(el("button", { type: "button", className: "chip active",
+                                                textContent: `${name === "date_from" ? "from" : "to"} ${state[name]} ×`,
+                                                onclick: () => navigate({ [name]: "" }) }));
+  }
+}
+
+function renderPager(data) {
+  const pager = $("#pager");
+  pager.replaceChildren();
+  if (data.pages <= 1) return;
+  const go = (page) => { navigate({ page }); $("#results").focus(); };
+  pager.append(
+    el("button", { type: "button", textContent: "← Previous", disabled: data.page <= 1, onclick: () => go(data.page - 1) }),
+    el("span", { className: "page-of", textContent: `Page ${data.page} of ${data.pages}` }),
+    el("button", { type: "button", textContent: "Next →", disabled: data.page >= data.pages, onclick: () => go(data.page + 1) }),
+  );
+}
+
+function formatDate(iso) {
+  const date = new Date(iso);
+  return isNaN(date) ? iso : date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+// ---- events ----------------------------------------------------------------------------------------
+function toggleFilter(name, value) {
+  const current = readState()[name];
+  navigate({ [name]: current.includes(value) ? current.filter((v) => v !== value) : [...current, value] });
+}
+
+function clearedFilters() {
+  return { topic: [], entity: [], source: [], date_from: "", date_to: "" };
+}
+
+$("#search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  navigate({ q: $("#q").value.trim() });
+});
+for (const name of ["date_from", "date_to"]) {
+  $(`#${name}`).addEventListener("change", (event) => navigate({ [name]: event.target.value }));
+}
+$("#recency").addEventListener("input", showRecency);
+$("#recency").addEventListener("change", (event) => navigate({ recency: event.target.value }));
+window.addEventListener("popstate", run);
+run();

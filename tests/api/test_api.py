@@ -1,0 +1,126 @@
+"""The HTTP API on a real store (sample, built by the real indexer) with the real checkpoint, via TestClient."""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from search.api import create_app
+from search.store import Store
+
+STATIC = Path(__file__).resolve().parents[2] / "search" / "web" / "static"
+
+
+@pytest.fixture(scope="module")
+def client(sample_store) -> TestClient:
+    with TestClient(create_app(sample_store)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def article(sample_store) -> dict:
+    store = Store.open(sample_store, readonly=True)
+    row = store.db.execute("""SELECT id, title, topic FROM articles WHERE EXISTS
+        (SELECT 1 FROM article_entities ae WHERE ae.article_id = articles.id) ORDER BY id LIMIT 1""").fetchone()
+    return dict(zip(("id", "title", "topic"), row))
+
+
+def test_health_reports_model_index_and_counts(client) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["model"]["id"]
+    assert body["index"]["articles"] > 0 and body["index"]["passages"] >= body["index"]["articles"]
+    assert body["index"]["model_id"] == body["model"]["id"]
+
+
+def test_search_returns_results_facets_and_timings(client, article) -> None:
+    response = client.get("/search", params={"q": article["title"], "size": 5})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] >= 1 and len(body["results"]) <= 5
+    assert article["id"] in [r["article_id"] for r in body["results"]] or body["pages"] > 1
+    first = body["results"][0]
+    for key in ("article_id", "title", "source", "published_at", "url", "topic", "entities", "score", "matched",
+                "passage", "similar"):
+        assert key in first
+    answer = first["passage"]["answer"]
+    if answer:
+        assert first["passage"]["text"][answer["start"]:answer["end"]] == answer["text"]
+    assert set(body["facets"]) == {"topics", "entities", "sources"}
+    assert body["timings_ms"]["total"] > 0
+
+
+def test_search_filters_and_options(client, article) -> None:
+    body = client.get("/search", params={"q": "news", "topic": article["topic"], "size": 50, "rerank": "false",
+                                         "answers": "false"}).json()
+    assert body["results"] and {r["topic"] for r in body["results"]} == {article["topic"]}
+    assert all(r["passage"]["answer"] is None for r in body["results"])
+
+
+def test_article_has_full_text_with_entity_spans(client, article) -> None:
+    body = client.get(f"/articles/{article['id']}").json()
+    assert body["title"] == article["title"] and body["text"].startswith(article["title"])
+    assert body["entities"]
+    for mention in body["entities"]:
+        assert 0 <= mention["start"] < mention["end"] <= len(body["text"])
+
+
+def test_facets_whole_store_and_filtered(client, article) -> None:
+    everything = client.get("/facets").json()
+    assert article["topic"] in [f["value"] for f in everything["topics"]]
+    narrowed = client.get("/facets", params={"topic": article["topic"]}).json()
+    assert [f["value"] for f in narrowed["topics"]] == [article["topic"]]
+
+
+@pytest.mark.parametrize("path, params, status, field", [
+    ("/search", {}, 400, "q"),
+    ("/search", {"q": "   "}, 400, "q"),
+    ("/search", {"q": "x" * 513}, 400, "q"),
+    ("/search", {"q": "x" * 5000}, 422, "q"),
+    ("/search", {"q": "a", "size": 51}, 400, "size"),
+    ("/search", {"q": "a", "size": 0}, 400, "size"),
+    ("/search", {"q": "a", "size": "ten"}, 422, "size"),
+    ("/search", {"q": "a", "page": 0}, 400, "page"),
+    ("/search", {"q": "a", "k": 100000}, 400, "k"),
+    ("/search", {"q": "a", "recency": 2}, 400, "recency"),
+    ("/search", {"q": "a", "rerank": "maybe"}, 422, "rerank"),
+    ("/search", {"q": "a", "topic": "no such topic"}, 400, "topic"),
+    ("/search", {"q": "a", "source": "nowhere"}, 400, "source"),
+    ("/search", {"q": "a", "entity": "Nobody Atall"}, 400, "entity"),
+    ("/search", {"q": "a", "date_from": "yesterday"}, 400, "date_from"),
+    ("/search", {"q": "a", "date_to": "2024-02-30"}, 400, "date_to"),
+    ("/search", {"q": "a", "date_from": "2024-02-01", "date_to": "2024-01-01"}, 400, "date_from"),
+    ("/facets", {"topic": "no such topic"}, 400, "topic"),
+    ("/facets", {"date_from": "2024-99-01"}, 400, "date_from"),
+    ("/articles/no-such-article", {}, 404, None),
+])
+def test_bad_input_gets_a_4xx_that_says_what_to_fix(client, path, params, status, field) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert isinstance(body["error"], str) and len(body["error"]) > 10
+    assert body.get("field") == field
+
+
+def test_concurrent_searches(client) -> None:
+    queries = ["election", "earthquake", "football", "president"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(lambda q: client.get("/search", params={"q": q, "k": 8}).status_code, queries))
+    assert statuses == [200] * len(queries)
+
+
+def test_page_and_openapi_are_served(client) -> None:
+    page = client.get("/?q=anything")
+    assert page.status_code == 200 and "<form" in page.text
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    assert "/search" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_page_needs_no_network() -> None:
+    """Nothing in the page loads from another host (it must work offline)."""
+    for path in STATIC.iterdir():
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", path.read_text()), path.name

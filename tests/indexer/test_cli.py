@@ -1,0 +1,53 @@
+"""`news-index` end to end in-process: summaries, messages and exit codes scripts rely on."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.cli import EXIT_OK, EXIT_PARTIAL, EXIT_STORE, EXIT_USAGE, main
+from search.store import Store
+from tests.indexer.helpers import assert_consistent, short_articles, write_jsonl
+
+
+def test_add_stats_delete_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    store = str(tmp_path / "store")
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(3))
+    with path.open("a") as f:
+        f.write("{broken\n")
+    assert main(["add", str(path), "--strict", "--store", store]) == EXIT_USAGE
+    assert f"news-index: error: {path}:4: invalid JSON" in capsys.readouterr().err
+    assert main(["add", str(path), "--store", store]) == EXIT_PARTIAL
+    out = capsys.readouterr().out
+    assert "added" in out and "bad records (skipped)" in out and f"{path}:4: invalid JSON" in out
+    assert "passages/s" in out
+
+    assert main(["stats", "--store", store, "--json"]) == EXIT_OK
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["articles"] == 3 and stats["passages"] == stats["vectors"] >= 3
+    assert stats["sources"] == [["Wikinews", 3]] and stats["index_type"] == "flat" and stats["model_id"]
+    assert main(["stats", "--store", store]) == EXIT_OK and "top entities" in capsys.readouterr().out
+
+    ids = [r["id"] for r in short_articles(2)]
+    assert main(["delete", *ids, "--store", store]) == EXIT_OK
+    assert main(["delete", "unknown-id", "--store", store]) == EXIT_PARTIAL
+    assert "not found unknown-id" in capsys.readouterr().out
+    assert len(assert_consistent(Path(store))) >= 1
+
+
+def test_bad_arguments_and_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["add", str(tmp_path / "missing.jsonl"), "--store", str(tmp_path / "s")]) == EXIT_USAGE
+    assert capsys.readouterr().err.strip() == f"news-index: error: no such file or folder: {tmp_path}/missing.jsonl"
+    assert main(["stats", "--store", str(tmp_path / "none")]) == EXIT_STORE
+    assert "no store at" in capsys.readouterr().err
+
+
+def test_model_mismatch_exits_3_and_says_rebuild(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = tmp_path / "store"
+    Store.open(folder, create=True).set_model("another-checkpoint", "old")
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(1))
+    assert main(["add", str(path), "--store", str(folder)]) == EXIT_STORE
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("news-index: error: ") and "built with model another-checkpoint" in err
+    assert "news-index rebuild" in err

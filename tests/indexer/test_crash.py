@@ -1,0 +1,67 @@
+"""A `news-index add` killed with SIGKILL mid-run leaves a store that the same command finishes."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from indexer.pipeline import Indexer
+from indexer.readers import read_inputs
+from search.model import NewsModel
+from search.store import Store
+from tests.indexer.helpers import assert_consistent, short_articles, write_jsonl
+
+ARTICLES = 60
+
+
+def committed(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def start_add(path: Path, folder: Path) -> subprocess.Popen:
+    """`news-index add` with two passages per commit, so a signal lands between many small commits."""
+    return subprocess.Popen([sys.executable, "-m", "indexer.cli", "add", str(path), "--store", str(folder),
+                             "--batch-passages", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=Path(__file__).resolve().parents[2])
+
+
+def wait_for_commits(proc: subprocess.Popen, db: Path, count: int) -> None:
+    deadline = time.monotonic() + 240
+    while committed(db) < count and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_sigkill_mid_add_then_rerun_completes_and_agrees(tmp_path: Path, model: NewsModel) -> None:
+    folder = tmp_path / "store"
+    first = write_jsonl(tmp_path / "first.jsonl", short_articles(10))
+    Indexer(Store.open(folder, create=True), model).add(read_inputs([str(first)]))  # a saved vector file exists
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(ARTICLES))
+    proc = start_add(path, folder)
+    wait_for_commits(proc, folder / "store.db", 14)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = committed(folder / "store.db")
+    assert 14 <= done < ARTICLES, "the kill should land in the middle of the run"
+
+    store = Store.open(folder)
+    report = Indexer(store, model).add(read_inputs([str(path)]))
+    assert report.unchanged == done and report.added == ARTICLES - done
+    assert len(assert_consistent(folder)) == store.stats()["passages"] >= ARTICLES
+
+
+def test_ctrl_c_mid_add_exits_130_with_store_and_vectors_agreeing(tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    proc = start_add(write_jsonl(tmp_path / "in.jsonl", short_articles(ARTICLES)), folder)
+    wait_for_commits(proc, folder / "store.db", 4)
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait() == 130
+    assert 4 <= committed(folder / "store.db") < ARTICLES
+    assert_consistent(folder)

@@ -1,0 +1,170 @@
+"""The composed pipeline on a real store (built by the real indexer from the sample) with the real checkpoint."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from search.pipeline import InvalidRequest, SearchPipeline, SearchRequest
+from search.store import Filters, Store
+
+
+@pytest.fixture(scope="module")
+def store(sample_store) -> Store:
+    return Store.open(sample_store, readonly=True)
+
+
+@pytest.fixture(scope="module")
+def pipeline(model, store) -> SearchPipeline:
+    return SearchPipeline(model, store, clock=lambda: datetime(2025, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def article(store) -> dict:
+    """An article with several passages, a topic, a date and entities: something every filter can select."""
+    row = store.db.execute("""SELECT a.id, a.title, a.topic, a.source, a.published_date FROM articles a
+        WHERE a.published_date IS NOT NULL AND EXISTS (SELECT 1 FROM article_entities ae WHERE ae.article_id = a.id)
+        ORDER BY (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) DESC, a.id LIMIT 1""").fetchone()
+    return dict(zip(("id", "title", "topic", "source", "date"), row))
+
+
+def encoder_passes(model, run) -> int:
+    """How many times the shared encoder runs forward during `run()`."""
+    calls = []
+    handle = model.net.encoder.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        run()
+    finally:
+        handle.remove()
+    return len(calls)
+
+
+def request(query: str, **options) -> SearchRequest:
+    """A small request by default (k=12): each scored candidate costs a pair pass, and CI has two cores."""
+    return SearchRequest(query, **{"k": 12, **options})
+
+
+def ids(response) -> list[str]:
+    return [r.article_id for r in response.results]
+
+
+def test_exact_title_finds_its_article(pipeline, article) -> None:
+    fused = pipeline.search(request(article["title"], rerank=False))
+    assert ids(fused)[0] == article["id"]
+    assert fused.results[0].matched == "both"
+    reranked = pipeline.search(request(article["title"], size=50))
+    assert article["id"] in ids(reranked)
+
+
+def test_one_query_pass_and_one_pair_pass_for_up_to_32_candidates(pipeline, model, article) -> None:
+    response = None
+
+    def run() -> None:
+        nonlocal response
+        response = pipeline.search(request(article["title"], k=32))
+
+    assert encoder_passes(model, run) == 2
+    assert response.candidates == 32
+    assert encoder_passes(model, lambda: pipeline.search(request(article["title"], k=40))) == 3
+    assert encoder_passes(model, lambda: pipeline.search(request(article["title"], rerank=False,
+                                                                         answers=False))) == 1
+
+
+def test_answer_offsets_point_inside_the_returned_passage(pipeline, article) -> None:
+    response = pipeline.search(request(f"What happened in {article['title']}?", size=20))
+    answers = [r.passage.answer for r in response.results if r.passage.answer]
+    assert answers, "the span head found no answer in any passage"
+    for result in response.results:
+        answer, text = result.passage.answer, result.passage.text
+        if answer:
+            assert 0 <= answer.start < answer.end <= len(text)
+            assert text[answer.start:answer.end] == answer.text
+            assert 0.0 <= answer.confidence <= 1.0
+    assert all(r.passage.answer is None for r in pipeline.search(request(article["title"], answers=False)).results)
+
+
+def test_result_fields(pipeline, article) -> None:
+    result = pipeline.search(request(article["title"], rerank=False)).results[0]
+    assert (result.title, result.topic, result.source) == (article["title"], article["topic"], article["source"])
+    assert result.published_at[:10] == article["date"]
+    assert result.matched in ("dense", "lexical", "both") and isinstance(result.entities, list)
+
+
+def test_topic_filter_applies_before_ranking(pipeline, store, article) -> None:
+    filters = Filters(topics=[article["topic"]])
+    allowed = len(store.allowed_passage_ids(filters))
+    response = pipeline.search(request("news", k=30, size=50, filters=filters, rerank=False, answers=False))
+    # the candidates are the top-k among the allowed passages, not what survived an unfiltered top-k
+    assert response.candidates == min(30, allowed)
+    assert response.results and {r.topic for r in response.results} == {article["topic"]}
+    assert [f.value for f in response.facets["topics"]] == [article["topic"]]
+
+
+def test_source_entity_and_date_filters(pipeline, store, article) -> None:
+    entity = store.article(article["id"]).entities[0].name
+    for filters in (Filters(sources=[article["source"]]), Filters(entities=[entity.upper()]),
+                    Filters(date_from=article["date"], date_to=article["date"])):
+        response = pipeline.search(request(article["title"], size=50, filters=filters, rerank=False, answers=False))
+        assert article["id"] in ids(response), filters
+        for r in response.results:
+            if filters.sources:
+                assert r.source == article["source"]
+            if filters.entities:
+                assert entity.casefold() in {m.name.casefold() for m in store.article(r.article_id).entities}
+            if filters.date_from:
+                assert r.published_at[:10] == article["date"]
+
+
+def test_pages_split_the_list_without_overlap(pipeline, article) -> None:
+    whole = pipeline.search(request("government election", size=8, rerank=False, answers=False))
+    first, second = (pipeline.search(request("government election", size=4, page=p, rerank=False, answers=False)) for p in (1, 2))
+    assert ids(first) + ids(second) == ids(whole)
+    assert first.total == second.total == whole.total and first.pages == -(-whole.total // 4)
+    assert pipeline.search(request("government election", page=999, rerank=False, answers=False)).results == []
+
+
+def test_facets_count_the_candidate_articles(pipeline, store) -> None:
+    response = pipeline.search(request("police arrested", k=20, size=50, rerank=False, answers=False))
+    topics = {f.value: f.count for f in response.facets["topics"]}
+    articles = {r.article_id for r in response.results} | {i for r in response.results for i in r.similar_ids}
+    assert sum(topics.values()) == len(articles)
+    for r in response.results:
+        assert topics[r.topic] >= 1
+
+
+def test_recency_orders_by_date_and_relevance_alone_does_not(pipeline) -> None:
+    by_date = pipeline.search(request("president", size=50, recency=1.0))
+    dates = [r.published_at for r in by_date.results]
+    assert dates == sorted(dates, reverse=True)
+    by_relevance = pipeline.search(request("president", size=50, recency=0.0))
+    scores = [r.relevance for r in by_relevance.results]
+    assert scores == sorted(scores, reverse=True)
+    assert [r.score for r in by_relevance.results] == pytest.approx(scores)
+
+
+def test_rerank_off_keeps_the_fused_order(pipeline) -> None:
+    response = pipeline.search(request("earthquake", rerank=False, answers=False, size=50))
+    assert response.results[0].relevance == pytest.approx(1.0)
+    relevances = [r.relevance for r in response.results]
+    assert relevances == sorted(relevances, reverse=True)
+
+
+def test_timings_cover_every_stage(pipeline) -> None:
+    timings = pipeline.search(request("flood")).timings_ms
+    assert set(timings) == {"encode", "retrieve", "fetch", "rerank_read", "group", "facets", "total"}
+    assert timings["total"] >= sum(v for k, v in timings.items() if k != "total") * 0.99
+
+
+@pytest.mark.parametrize("request_, field", [
+    (SearchRequest("   "), "q"), (SearchRequest("x" * 513), "q"), (SearchRequest("a", size=51), "size"),
+    (SearchRequest("a", page=0), "page"), (SearchRequest("a", k=0), "k"), (SearchRequest("a", recency=1.5), "recency"),
+    (SearchRequest("a", filters=Filters(topics=["no such topic"])), "topic"),
+    (SearchRequest("a", filters=Filters(sources=["nowhere"])), "source"),
+    (SearchRequest("a", filters=Filters(entities=["Nobody Atall"])), "entity"),
+    (SearchRequest("a", filters=Filters(date_from="2024-02-30")), "date_from"),
+    (SearchRequest("a", filters=Filters(date_from="2024-02-01", date_to="2024-01-01")), "date_from"),
+])
+def test_bad_requests_are_refused_with_the_field_to_fix(pipeline, request_, field) -> None:
+    with pytest.raises(InvalidRequest) as err:
+        pipeline.search(request_)
+    assert err.value.field == field and err.value.message

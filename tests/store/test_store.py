@@ -1,0 +1,129 @@
+"""The store's read API on the session's sample store, and its refusal of stores it cannot serve."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.model import NewsModel
+from search.store import Filters, Store, StoreError
+from search.store.store import VECTOR_FILE
+
+
+@pytest.fixture(scope="module")
+def store(sample_store: Path) -> Store:
+    return Store.open(sample_store, readonly=True)
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store at .*news-index add"):
+        Store.open(tmp_path / "nothing", readonly=True)
+
+
+def test_model_mismatch_says_to_rebuild(store: Store, model: NewsModel) -> None:
+    store.check_model(model.model_id)
+    with pytest.raises(StoreError, match="news-index rebuild"):
+        store.check_model("some-other-model")
+
+
+def test_readonly_store_refuses_writes(store: Store) -> None:
+    with pytest.raises(StoreError, match="read-only"):
+        store.sync_vectors()
+
+
+def test_vectors_agree_with_passages(store: Store, model: NewsModel) -> None:
+    ids = store.vectors.ids()
+    rows = store.db.execute("SELECT id FROM passages").fetchall()
+    assert sorted(ids.tolist()) == sorted(r[0] for r in rows)
+    title = store.passages([int(ids[0])])[0].title
+    hit = store.vectors.search(model.embed_queries([title]), 5)[0]
+    assert len(hit) == 5 and all(isinstance(i, int) and isinstance(s, float) for i, s in hit)
+
+
+def test_lexical_search_survives_fts_syntax(store: Store) -> None:
+    for query in ['"unbalanced', "NEAR(a b)", "col:umn AND OR NOT *", "^-+()", "", "   "]:
+        store.lexical_search(query, 5, Filters())
+    hits = store.lexical_search("Magnitogorsk explosion", 5, Filters())
+    assert hits and "Magnitogorsk" in store.passages([hits[0][0]])[0].text
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+
+def test_filters_apply_to_lexical_and_allowed_ids(store: Store) -> None:
+    topic, _ = store.facets()["topics"][0]
+    filters = Filters(topics=[topic], date_from="2019-01-01", date_to="2019-12-31")
+    allowed = store.allowed_passage_ids(filters)
+    assert store.allowed_passage_ids(Filters()) is None and len(allowed) > 0
+    for row in store.passages(allowed.tolist()):
+        assert row.topic == topic and "2019-01-01" <= row.published_at <= "2019-12-31"
+    for pid, _ in store.lexical_search("the government said", 20, filters):
+        assert pid in set(allowed.tolist())
+    assert store.allowed_passage_ids(Filters(sources=["No Such Source"])).size == 0
+    with pytest.raises(ValueError, match="ISO date"):
+        store.allowed_passage_ids(Filters(date_from="last week"))
+
+
+def test_entity_filter_matches_names_case_insensitively(store: Store) -> None:
+    name, count = store.facets()["entities"][0]
+    ids = store.allowed_passage_ids(Filters(entities=[name.upper()]))
+    articles = {row.article_id for row in store.passages(ids.tolist())}
+    assert len(articles) == count
+
+
+def test_passages_keep_order_skip_missing_and_point_into_the_article(store: Store) -> None:
+    ids = store.vectors.ids()[:3].tolist()
+    rows = store.passages([ids[2], 10**9, ids[0]])
+    assert [r.id for r in rows] == [ids[2], ids[0]]
+    for row in rows:
+        article = store.article(row.article_id)
+        assert article.text[row.start:row.end] == row.text
+        for m in row.entities:
+            assert row.start <= m.start < m.end <= row.end
+
+
+def test_article_has_fields_topics_entities_and_licence(store: Store) -> None:
+    article = store.article("wn-vat-2019-000")
+    assert article.title.startswith("Magnitogorsk") and article.source == "Wikinews"
+    assert article.published_at == "2019-01-04" or article.published_at.startswith("20")
+    assert "CC BY" in article.extra["licence"]
+    assert article.topic == max(article.topics, key=article.topics.get)
+    assert sum(article.topics.values()) == pytest.approx(1.0, abs=1e-4)
+    for m in article.entities:
+        assert " ".join(article.text[m.start:m.end].split()).lower() == m.name.lower()  # names are case-folded
+    assert article.cluster_size == store.cluster_sizes([article.cluster_id])[article.cluster_id] >= 1
+    assert store.article("no-such-id") is None
+
+
+def test_facets_known_values_and_stats(store: Store) -> None:
+    facets = store.facets()
+    assert set(facets) == {"topics", "entities", "sources"}
+    assert facets["sources"] == [("Wikinews", 120)]
+    assert sum(c for _, c in facets["topics"]) == 120
+    some = store.lexical_search("Putin", 10, Filters())
+    narrowed = store.facets([pid for pid, _ in some])
+    assert sum(c for _, c in narrowed["topics"]) <= 10
+    assert store.known_values("sources") == {"Wikinews"}
+    assert {t for t, _ in facets["topics"]} == store.known_values("topics")
+    name = facets["entities"][0][0]
+    assert name in store.known_values("entities") and store.entity_labels([name])[name] in {"PER", "ORG", "LOC",
+                                                                                               "MISC"}
+    stats = store.stats()
+    assert stats["articles"] == 120 and stats["passages"] == len(store.vectors)
+    assert stats["index_type"] == "flat" and stats["model_id"] and stats["disk_bytes"] > 0
+
+
+def test_lost_or_foreign_vector_file_is_rebuilt_from_sqlite(sample_store: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_store, copy)
+    (copy / VECTOR_FILE).unlink()
+    store = Store.open(copy)
+    before = sorted(r[0] for r in store.db.execute("SELECT id FROM passages"))
+    assert sorted(store.sync_vectors().ids().tolist()) == before
+    store.sync_vectors("hnsw")
+    assert Store.open(copy, readonly=True).vectors.kind == "hnsw"
+    with sqlite3.connect(copy / "store.db") as conn:  # another store's manifest id: the file is not trusted
+        conn.execute("UPDATE meta SET value = 'other' WHERE key = 'store_id'")
+    reopened = Store.open(copy, readonly=True)
+    assert sorted(reopened.vectors.ids().tolist()) == before and np.all(reopened.vectors.ids() > 0)

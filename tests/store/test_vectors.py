@@ -1,0 +1,60 @@
+"""The FAISS wrapper on random unit vectors: every index type, allow-lists applied before top-k, atomic saves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.store import StoreError, VectorIndex
+from search.store.vectors import choose_kind
+
+
+def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_each_kind_finds_a_stored_vector_by_its_id(kind: str) -> None:
+    vectors = unit_vectors(2000)
+    ids = np.arange(1000, 3000)
+    index = VectorIndex.build(kind, 32, ids, vectors)
+    hits = index.search(vectors[[5, 77]], 3)
+    assert [h[0][0] for h in hits] == [1005, 1077]
+    assert hits[0][0][1] == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_allowed_ids_filter_before_top_k(kind: str) -> None:
+    vectors = unit_vectors(2000, seed=1)
+    index = VectorIndex.build(kind, 32, np.arange(2000), vectors)
+    query = vectors[:1]
+    unfiltered = {i for i, _ in index.search(query, 10)[0]}
+    allowed = np.array([i for i in range(0, 2000, 7) if i not in unfiltered][:50])
+    hits = index.search(query, 10, allowed=allowed)[0]
+    assert len(hits) == 10 and {i for i, _ in hits} <= set(allowed.tolist())
+    assert index.search(query, 10, allowed=np.array([], np.int64)) == [[]]
+
+
+def test_save_load_remove_roundtrip(tmp_path: Path) -> None:
+    vectors = unit_vectors(100)
+    index = VectorIndex.build("flat", 32, np.arange(100), vectors)
+    index.remove(np.array([3, 4]))
+    path = tmp_path / "v.faiss"
+    index.save(path)
+    assert not (tmp_path / "v.faiss.tmp").exists()
+    loaded = VectorIndex.load(path, "flat")
+    assert len(loaded) == 98 and 3 not in loaded.ids() and loaded.search(vectors[3:4], 1)[0][0][0] != 3
+
+
+def test_unreadable_file_and_unknown_kind_are_store_errors(tmp_path: Path) -> None:
+    (tmp_path / "v.faiss").write_bytes(b"not faiss")
+    with pytest.raises(StoreError, match="rebuild"):
+        VectorIndex.load(tmp_path / "v.faiss", "flat")
+    with pytest.raises(StoreError, match="unknown index type"):
+        VectorIndex.build("annoy", 4, np.arange(0), np.zeros((0, 4), np.float32))
+
+
+def test_auto_kind_grows_with_the_corpus() -> None:
+    assert [choose_kind(n) for n in (10, 500_000, 5_000_000)] == ["flat", "hnsw", "ivf"]

@@ -1,0 +1,122 @@
+"""The search page in real headless Chromium (Debian's, driven by Playwright) against a real server.
+
+The server is `news-search serve` in a subprocess on a free port, with the sample store and the real
+checkpoint; the test types a query, waits for results with a highlighted answer, narrows by a topic facet,
+goes back, and leaves screenshots in test-artifacts/.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright")
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TIMEOUT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sample_store, tmp_path_factory):
+    port = free_port()
+    log = (tmp_path_factory.mktemp("server") / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--store", str(sample_store),
+                             "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"server did not start: {Path(log.name).read_text()[-2000:]}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/test, which installs Debian's chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def query(sample_store) -> str:
+    from search.store import Store
+
+    store = Store.open(sample_store, readonly=True)
+    return store.db.execute("SELECT title FROM articles ORDER BY id LIMIT 1").fetchone()[0]
+
+
+def wait_idle(page: Page) -> None:
+    expect(page.locator("#results")).to_have_attribute("aria-busy", "false", timeout=TIMEOUT_MS)
+
+
+def test_search_highlight_facet_and_back(server, browser, query) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/")
+    wait_idle(page)
+    expect(page.locator("#facets button[data-facet='topic']").first).to_be_visible()
+
+    page.locator("#q").fill(query)
+    page.locator("#q").press("Enter")  # the form submits on Enter
+    expect(page.locator(".result").first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert "q=" in page.url
+    expect(page.locator(".result mark").first).to_be_visible()
+    unfiltered = page.locator(".result").count()
+    page.screenshot(path=str(ARTIFACTS / "search-results.png"), full_page=True)
+
+    facet = page.locator("#facets button[data-facet='topic']").last  # the rarest topic narrows the most
+    topic = facet.get_attribute("data-value")
+    facet.click()
+    page.wait_for_url("**topic=*", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    expect(page.locator(f"#facets button[data-facet='topic'][data-value='{topic}']")).to_have_attribute(
+        "aria-pressed", "true")
+    badges = page.locator(".result .topic").all_text_contents()
+    assert badges and set(badges) == {topic}
+    page.screenshot(path=str(ARTIFACTS / "search-facet.png"), full_page=True)
+
+    page.go_back()  # the URL holds the state: back returns to the unfiltered list
+    page.wait_for_url(lambda url: "topic=" not in url, timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert page.locator(".result").count() == unfiltered
+    page.close()
+
+
+def test_narrow_screen_error_state_and_reload(server, browser, query) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server + "/?q=" + urllib.request.quote(query) + "&date_from=2030-01-01&date_to=2020-01-01")
+    wait_idle(page)
+    expect(page.locator("#status.error")).to_contain_text("date_from")  # the API's message, shown as is
+    page.goto(server + "/?q=" + urllib.request.quote(query))  # a shared link loads its results directly
+    expect(page.locator(".result").first).to_be_visible(timeout=TIMEOUT_MS)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    page.screenshot(path=str(ARTIFACTS / "search-narrow.png"))
+    page.close()
