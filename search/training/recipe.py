@@ -18,6 +18,8 @@ class Recipe:
     lr: float = 5e-5  # encoder learning rate
     head_lr: float = 5e-4  # heads start from scratch and learn faster
     weight_decay: float = 0.01
+    head_warmup_steps: int = 0  # first train the new heads on a frozen encoder (LP-FT, Kumar et al. 2022): random
+    # heads would otherwise push large, noisy gradients into the pre-trained encoder and distort its embedding
     warmup: float = 0.06  # fraction of steps of linear warm-up, then linear decay to 0
     clip: float = 1.0  # gradient norm clipping
     bf16: bool = True  # bf16 autocast on CUDA, and on CPUs with native bf16 (elsewhere it is ~20x slower)

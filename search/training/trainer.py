@@ -7,11 +7,11 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from tqdm import tqdm
-from transformers import get_linear_schedule_with_warmup
 
 from search.model.checkpoint import save_checkpoint
 from search.model.config import ModelConfig
@@ -60,9 +60,19 @@ def _param_groups(model: NewsModel, recipe: Recipe) -> list[dict]:
     for name, p in model.net.named_parameters():
         key = (name.startswith("encoder."), p.ndim < 2)
         groups.setdefault(key, []).append(p)
-    return [{"params": ps, "lr": recipe.lr if is_enc else recipe.head_lr,
+    return [{"params": ps, "lr": recipe.lr if is_enc else recipe.head_lr, "encoder": is_enc,
              "weight_decay": 0.0 if no_decay else recipe.weight_decay}
             for (is_enc, no_decay), ps in groups.items()]
+
+
+def _schedule(optimizer: torch.optim.Optimizer, recipe: Recipe) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up then linear decay to 0; the encoder's warm-up starts after the heads-only phase."""
+    def ramp(start: int) -> Callable[[int], float]:
+        warm = max(1, int(recipe.warmup * (recipe.max_steps - start)))
+        return lambda step: 0.0 if step < start else min((step - start + 1) / warm,
+                                                           max(0.0, (recipe.max_steps - step) / max(1, recipe.max_steps - start - warm)))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, [ramp(recipe.head_warmup_steps if g["encoder"] else 0) for g in optimizer.param_groups])
 
 
 class Trainer:
@@ -105,6 +115,11 @@ class Trainer:
                    corpus, self.pool.groups, self.recipe.hard_negatives, skip=2)
         self.model.net.train()
 
+    def _freeze_encoder(self, frozen: bool) -> None:
+        """Heads-only steps first (no encoder gradients at all), then every parameter trains."""
+        for p in self.model.net.encoder.parameters():
+            p.requires_grad_(not frozen)
+
     def _save_state(self, step: int, optimizer, scheduler) -> None:
         tmp = self.out / (STATE_FILE + ".tmp")
         torch.save({"step": step, "net": self.model.net.state_dict(), "optimizer": optimizer.state_dict(),
@@ -117,7 +132,7 @@ class Trainer:
         r = self.recipe
         net = self.model.net
         optimizer = torch.optim.AdamW(_param_groups(self.model, r))
-        scheduler = get_linear_schedule_with_warmup(optimizer, int(r.warmup * r.max_steps), r.max_steps)
+        scheduler = _schedule(optimizer, r)
         start = 0
         state_path = self.out / STATE_FILE
         if self.resume and state_path.exists():
@@ -142,9 +157,12 @@ class Trainer:
         use_bf16 = r.bf16 and bf16_supported(self.device)
         bar = tqdm(range(start, r.max_steps), initial=start, total=r.max_steps, desc="train", dynamic_ncols=True)
         for step in bar:
+            self._freeze_encoder(step < r.head_warmup_steps)
             if step in remine_steps and step > 0:
                 self.remine()
-            name = rng.choices(names, weights)[0]
+            # the embedding head has no parameters: nothing to learn for retrieval while the encoder is frozen
+            frozen = step < r.head_warmup_steps
+            name = rng.choices(names, [0.0 if frozen and n == "retrieval" else w for n, w in zip(names, weights)])[0]
             task = tasks[name]
             batch = {k: v.to(self.device) for k, v in task.next_batch().items()}
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
