@@ -25,6 +25,7 @@ INDEX_KINDS = ["auto", "flat", "hnsw", "ivf"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `news-index` argument parser (add, delete, rebuild, stats)."""
     parser = argparse.ArgumentParser(prog="news-index", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `news-index` with `argv`; returns the exit code (see the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    """`news-index add`: index new and changed articles."""
     items = read_inputs(args.paths)
     store = Store.open(args.store, create=True)
     indexer = _indexer(store, args)
@@ -77,6 +80,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    """`news-index rebuild`: annotate every article again with the current model."""
     store = Store.open(args.store)
     indexer = _indexer(store, args)
     with _progress(indexer, "re-annotating"):
@@ -85,11 +89,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    """`news-index delete`: remove articles by id."""
     store = Store.open(args.store)
     return _finish(store, "news-index delete", delete(store, args.ids, args.index))
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """`news-index stats`: what the store holds, as a table or JSON."""
     stats = Store.open(args.store, readonly=True).stats()
     if args.json:
         print(json.dumps(stats, indent=2))

@@ -14,6 +14,7 @@ _WORDLIKE = re.compile(r"\w", re.UNICODE)
 
 
 def passage_writes(text: str, spans: list[Span], annotations: list[PassageAnnotation]) -> list[PassageWrite]:
+    """The store records of an article's passages, with their annotations."""
     return [PassageWrite(position=i, start=s.start, end=s.end, text=text[s.start:s.end], topic=a.topic,
                          vector=a.vector) for i, (s, a) in enumerate(zip(spans, annotations))]
 

@@ -46,6 +46,7 @@ class RunReport:
 
     @property
     def passages_per_s(self) -> float:
+        """Annotation throughput of the run."""
         return self.passages / self.seconds if self.seconds else 0.0
 
 
@@ -89,6 +90,7 @@ class Indexer:
         clusters = StoryClusters.from_store(self.store, self.model.model_id, self.model.dim,
                                             self.config.duplicate_threshold)
         pending: dict[str, _Pending] = {}
+        pending_passages = 0
         try:
             for item in items:
                 if isinstance(item, BadRecord):
@@ -102,10 +104,13 @@ class Indexer:
                     continue
                 spans = split_passages(article_text(item.title, item.body), self.model.tokenizer,
                                        self.model.config.max_passage_tokens, self.config.overlap_tokens)
+                previous = pending.get(item.id)  # the same id twice in one batch: the later record wins
+                pending_passages += len(spans) - (len(previous.spans) if previous else 0)
                 pending[item.id] = _Pending(item, spans, replaces=state is not None)
-                if sum(len(p.spans) for p in pending.values()) >= self.config.batch_passages:
+                if pending_passages >= self.config.batch_passages:
                     self._commit(list(pending.values()), clusters, report)
                     pending.clear()
+                    pending_passages = 0
             self._commit(list(pending.values()), clusters, report)
         finally:
             self.store.sync_vectors(index_kind)

@@ -17,6 +17,7 @@ from indexer.records import Article, BadRecord, RecordError, parse_record
 Item = Article | BadRecord
 DATA_SUFFIXES = (".jsonl", ".ndjson", ".csv")
 TEXT_SUFFIXES = (".txt", ".md")
+CSV_FIELD_LIMIT = 2**31 - 1  # characters per CSV cell (the csv module's default, 131072, rejects long bodies)
 
 
 class InputError(ValueError):
@@ -84,11 +85,13 @@ def read_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
 
 
 def read_jsonl(path: Path) -> Iterator[Item]:
+    """One record per non-blank line of a JSONL file."""
     with open(path, "rb") as f:
         yield from _jsonl_lines(f, str(path))
 
 
 def read_csv(path: Path) -> Iterator[Item]:
+    """One record per row of a CSV file with a header."""
     with open(path, "rb") as f:
         yield from _csv_rows(f, str(path))
 
@@ -114,13 +117,14 @@ def _jsonl_lines(f: BinaryIO, name: str) -> Iterator[Item]:
 
 def _csv_rows(f: BinaryIO, name: str) -> Iterator[Item]:
     # surrogateescape keeps bytes that are not UTF-8 as lone surrogates, so one bad row can be found and skipped
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))  # the default 128 KiB is one long article
     text = io.TextIOWrapper(f, encoding="utf-8", errors="surrogateescape", newline="")
     reader = csv.DictReader(text)
     header = reader.fieldnames or []
     if "body" not in header:
         raise InputError(f"{name}: the CSV header needs a 'body' column (found: {', '.join(header) or 'nothing'})")
     start = reader.line_num + 1
-    for row in reader:
+    for row in _csv_dicts(reader, name):
         origin = f"{name}:{start}"
         start = reader.line_num + 1
         values = [v for v in row.values() if isinstance(v, str)]
@@ -130,6 +134,14 @@ def _csv_rows(f: BinaryIO, name: str) -> Iterator[Item]:
             yield BadRecord(origin, f"more fields than the header's {len(header)}")
         else:
             yield _parsed(dict(row), origin)
+
+
+def _csv_dicts(reader: csv.DictReader, name: str) -> Iterator[dict]:
+    """The reader's rows; a CSV the csv module cannot parse (e.g. a broken quote) is an InputError at its line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise InputError(f"{name}:{reader.line_num}: unreadable CSV ({exc})") from None
 
 
 def read_text_file(path: Path) -> Iterator[Item]:

@@ -10,6 +10,7 @@ MAX_LISTED = 10  # skipped records / missing ids shown one per line; the rest ar
 
 
 def print_report(console: Console, title: str, report: RunReport, stats: dict) -> None:
+    """What a command did (counts, rate, time, bad records, missing ids) and the store's size after it."""
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -33,6 +34,7 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict) -
 
 
 def print_stats(console: Console, folder: str, stats: dict) -> None:
+    """`news-index stats` as a table."""
     table = Table(title=f"store {folder}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()

@@ -14,11 +14,14 @@ from search.pipeline import InvalidRequest
 
 
 def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:
+    """The one error body every 4xx uses."""
     body = {"error": message} if field is None else {"error": message, "field": field}
     return JSONResponse(body, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Turn InvalidRequest, FastAPI's validation errors and HTTP errors into `error_response`s."""
+
     @app.exception_handler(InvalidRequest)
     async def invalid_request(_: Request, exc: InvalidRequest) -> JSONResponse:
         return error_response(400, exc.message, exc.field)

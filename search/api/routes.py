@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from search.api.params import filter_params, search_params
 from search.api.state import AppState
 from search.pipeline import SearchRequest, SearchResponse
-from search.pipeline.facets import candidate_facets
+from search.pipeline.facets import filtered_facets
 from search.pipeline.validate import validate_filters
 from search.store import Filters
 
@@ -19,6 +19,7 @@ router = APIRouter()
 
 
 def app_state(request: Request) -> AppState:
+    """The AppState the app factory loaded (a FastAPI dependency)."""
     return request.app.state.search
 
 
@@ -41,11 +42,11 @@ def search(state: State, request: Annotated[SearchRequest, Depends(search_params
 def facets(state: State, filters: Annotated[Filters, Depends(filter_params)]) -> dict[str, Any]:
     """Topic, entity and source counts over the passages the filters allow (the whole store without filters)."""
     validate_filters(filters, state.store)
-    facet_values = candidate_facets(state.store, state.store.allowed_passage_ids(filters))
+    facet_values = filtered_facets(state.store, filters)
     return {name: [asdict(v) for v in values] for name, values in facet_values.items()}
 
 
-@router.get("/articles/{article_id}", summary="One article")
+@router.get("/articles/{article_id:path}", summary="One article")  # ids may hold "/" (e.g. a URL given as id)
 def article(state: State, article_id: str) -> dict[str, Any]:
     """The full text (title + blank line + body) with entity spans as character offsets into `text`."""
     row = state.store.article(article_id)

@@ -13,6 +13,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
 @dataclass
 class AppState:
+    """The loaded model, the read-only store and the pipeline over both, shared by every request."""
+
     model: NewsModel
     store: Store
     store_dir: Path

@@ -11,6 +11,7 @@ SNIPPET = 160  # characters of context around the answer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `query` subcommand to the `news-search` parser."""
     p = sub.add_parser("query", help="search the index from the terminal")
     p.add_argument("query", help="the question or keywords")
     p.add_argument("--store", default="store", help="index folder (default: ./store)")
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run one search and print it; InvalidRequest and StoreError propagate to the CLI, which prints them (exit 2)."""
     from search.api.state import AppState
     from search.store import Filters
 
@@ -46,8 +48,11 @@ def run(args: argparse.Namespace) -> int:
 
 def format_response(response: SearchResponse) -> str:
     """A readable listing: one block per article, the answer in »…«, then the timings."""
-    if not response.results:
+    if not response.total:
         return f"No articles match {response.query!r}."
+    if not response.results:
+        return f"No results on page {response.page}: {response.total} articles for {response.query!r} fill " \
+               f"{response.pages} page{'s' if response.pages != 1 else ''}."
     lines = [f"{response.total} articles for {response.query!r} (page {response.page} of {response.pages})", ""]
     first = (response.page - 1) * response.size + 1
     for number, result in enumerate(response.results, start=first):
@@ -57,6 +62,7 @@ def format_response(response: SearchResponse) -> str:
 
 
 def format_result(number: int, r: Result) -> list[str]:
+    """The lines of one result: title, metadata, the passage around its answer, entities, link."""
     meta = " · ".join(x for x in (r.source, (r.published_at or "")[:10], r.topic, f"matched {r.matched}",
                                   f"score {r.score:.3f}") if x)
     similar = f"  (+{r.similar} similar)" if r.similar else ""

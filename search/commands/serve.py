@@ -5,6 +5,7 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `serve` subcommand to the `news-search` parser."""
     p = sub.add_parser("serve", help="serve the search page and the HTTP API")
     p.add_argument("--store", default="store", help="index folder written by news-index (default: ./store)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -14,6 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Load the model and the store, then serve until stopped."""
     import uvicorn
 
     from search.api import create_app

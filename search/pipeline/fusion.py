@@ -27,6 +27,7 @@ def reciprocal_rank_fusion(dense: Sequence[int], lexical: Sequence[int], limit: 
                 cand.fused += 1.0 / (c + rank)
 
     def best_rank(cand: Candidate) -> int:
+        """The better of the candidate's two ranks."""
         return min(r for r in (cand.dense_rank, cand.lexical_rank) if r is not None)
 
     ranked = sorted(found.values(), key=lambda cand: (-cand.fused, best_rank(cand), cand.passage_id))

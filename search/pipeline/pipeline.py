@@ -24,6 +24,7 @@ from search.store import Store
 
 
 def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
     return datetime.now(timezone.utc)
 
 

@@ -38,6 +38,7 @@ class Candidate:
 
     @property
     def matched(self) -> Matched:
+        """Which retriever found the passage: dense, lexical or both."""
         if self.dense_rank is not None and self.lexical_rank is not None:
             return "both"
         return "dense" if self.dense_rank is not None else "lexical"
@@ -85,7 +86,7 @@ class Result:
     published_at: str | None
     url: str | None
     topic: str | None
-    entities: list[str]  # most frequent entities of the article, best first
+    entities: list[str]  # most mentioned entities of the best passage, most first
     score: float  # what the list is ordered by: (1 - recency) * relevance + recency * freshness
     relevance: float
     freshness: float
@@ -98,6 +99,8 @@ class Result:
 
 @dataclass
 class FacetValue:
+    """One facet value and how many articles have it."""
+
     value: str
     count: int
 

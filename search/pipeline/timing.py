@@ -15,6 +15,7 @@ class Stopwatch:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time the `with` block and add it to stage `name`."""
         began = time.perf_counter()
         try:
             yield

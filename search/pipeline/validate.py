@@ -56,9 +56,7 @@ def validate_filters(filters: Filters, store: Store) -> None:
     """Known topic/entity/source values only, ISO dates, and date_from ≤ date_to."""
     for name, values, param in (("topics", filters.topics, "topic"), ("sources", filters.sources, "source"),
                                 ("entities", filters.entities, "entity")):
-        fold = str.casefold if name == "entities" else str  # the store matches entity names case-insensitively
-        known = {fold(v) for v in store.known_values(name)} if values else set()
-        unknown = [v for v in values if fold(v) not in known]
+        unknown = store.missing_values(name, values)  # entity names match case-insensitively, as in the filter
         if unknown:
             raise InvalidRequest(param, f"unknown {param} {unknown[0]!r}: pick a value listed by GET /facets")
     dates = {param: _check_date(param, value) for param, value in (("date_from", filters.date_from),

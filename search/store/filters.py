@@ -1,7 +1,7 @@
 """Filters as SQL over the `articles` table (aliased `a`), shared by lexical search, allow-lists and facets."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from search.store.records import Filters
 
@@ -28,8 +28,17 @@ def article_conditions(filters: Filters) -> tuple[str, list]:
 
 
 def iso_date(value: str) -> str:
-    """`YYYY-MM-DD` from an ISO date or datetime; ValueError with the bad value otherwise."""
+    """`YYYY-MM-DD` from an ISO date or datetime; ValueError with the bad value otherwise.
+
+    Accepts what request validation accepts (`search.pipeline.recency.parse_date`): surrounding spaces, a
+    basic-format datetime such as `20240501T0930`, a trailing `Z`.
+    """
+    text = value.strip()
     try:
-        return date.fromisoformat(value[:10]).isoformat()
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
         raise ValueError(f"not an ISO date: {value!r} (use YYYY-MM-DD)") from None

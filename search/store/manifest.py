@@ -35,6 +35,7 @@ class Manifest:
             return None
 
     def write(self, path: Path) -> None:
+        """Write atomically (temporary file, then rename)."""
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
         os.replace(tmp, path)

@@ -17,6 +17,7 @@ class Filters:
     date_to: str | None = None  # ISO date, inclusive
 
     def is_empty(self) -> bool:
+        """True when nothing restricts the search."""
         return not (self.topics or self.entities or self.sources or self.date_from or self.date_to)
 
 

@@ -29,6 +29,7 @@ DB_FILE = "store.db"
 VECTOR_FILE = "vectors.faiss"
 MANIFEST_FILE = "manifest.json"
 KNOWN_KINDS = ("topics", "sources", "entities")
+_VALUE_COLUMNS = {"topics": ("articles", "topic"), "sources": ("articles", "source"), "entities": ("entities", "name")}
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -75,6 +76,7 @@ class Store:
         return store
 
     def close(self) -> None:
+        """Close the SQLite connection."""
         self.db.conn.close()
 
     # ---- model --------------------------------------------------------------------------------------
@@ -91,6 +93,7 @@ class Store:
                              f"run `news-index rebuild --store {self.folder}` to re-index it with this model")
 
     def set_model(self, model_id: str, name: str) -> None:
+        """Record the checkpoint (fingerprint and name) the store's vectors come from."""
         self._set_meta("model_id", model_id)
         self._set_meta("model_name", name)
 
@@ -137,7 +140,7 @@ class Store:
         path = self.folder / VECTOR_FILE
         if manifest is None or manifest.store_id != self._meta("store_id") or not path.exists():
             return None
-        return VectorIndex.load(path, manifest.index_type)
+        return VectorIndex.load(path)  # its type from the file itself, not from a manifest that may lag
 
     def _reconciled(self, current: VectorIndex | None, kind: str) -> tuple[VectorIndex, bool]:
         """`current` with exactly SQLite's passage ids (patched in place when possible, else rebuilt); and
@@ -337,11 +340,13 @@ class Store:
                     (SELECT value FROM json_each(?)) GROUP BY cluster_id""", [json.dumps(list(set(cluster_ids)))])
             return {r[0]: int(r[1]) for r in rows}
 
-    def facets(self, passage_ids: list[int] | None = None, limit: int = 20) -> dict[str, list[tuple[str, int]]]:
+    def facets(self, passage_ids: list[int] | None = None, limit: int = 20,
+               filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
         """"topics", "entities", "sources" -> [(value, article count)], most frequent first, over the articles of
-        `passage_ids` (None: the whole store). Entity labels: `entity_labels`."""
+        `passage_ids`, or else over the articles `filters` allow (both None: the whole store). Entity labels:
+        `entity_labels`."""
         if passage_ids is None:
-            scope, params = "1", []
+            scope, params = article_conditions(filters or Filters())  # in SQL: no list of passage ids to ship
         else:
             scope = "a.id IN (SELECT article_id FROM passages WHERE id IN (SELECT value FROM json_each(?)))"
             params = [json.dumps([int(i) for i in passage_ids])]
@@ -375,6 +380,23 @@ class Store:
         with self._lock:
             return {r[0] for r in self.db.execute(sql) if r[0] is not None}
 
+    def missing_values(self, kind: str, values: Iterable[str]) -> list[str]:
+        """The given topics, sources or entity names that are not in the store, in the given order.
+
+        One indexed lookup per value, matched as the filters match them (entity names case-insensitively), so a
+        request is checked without reading every known value.
+        """
+        table, column = _VALUE_COLUMNS.get(kind, (None, None))
+        if table is None:
+            raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KNOWN_KINDS)}")
+        values = list(values)
+        if not values:
+            return []
+        with self._lock:  # the column is on the left, so its collation (NOCASE for entity names) decides
+            found = {r[0] for r in self.db.execute(f"""SELECT v.value FROM json_each(?) v WHERE EXISTS
+                    (SELECT 1 FROM {table} t WHERE t.{column} = v.value)""", [json.dumps(values)])}
+        return [v for v in values if v not in found]
+
     def stats(self) -> dict:
         """What `news-index stats` and /health show."""
         facets = self.facets(None, limit=10)
@@ -394,6 +416,7 @@ class Store:
             }
 
     def disk_bytes(self) -> int:
+        """Size of the store folder's files (database, WAL, vector file, manifest)."""
         return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
 
     # ---- small helpers ------------------------------------------------------------------------------

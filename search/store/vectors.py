@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 
 import faiss
@@ -35,6 +36,7 @@ class VectorIndex:
         self.kind = kind
         self.dim = dim
         self._gpu: faiss.Index | None = None  # search mirror on a GPU, dropped on every write
+        self._gpu_lock = threading.Lock()  # FAISS GPU indexes are not thread-safe; API threads share this one
 
     # ---- building -----------------------------------------------------------------------------------
     @classmethod
@@ -58,16 +60,19 @@ class VectorIndex:
         return index
 
     @classmethod
-    def load(cls, path: Path, kind: str) -> "VectorIndex":
+    def load(cls, path: Path, kind: str | None = None) -> "VectorIndex":
+        """The index saved at `path`; StoreError when unreadable. `kind` defaults to the type the file holds,
+        which stays right even when a reader catches a new vector file before the writer's new manifest."""
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:
             raise StoreError(f"cannot read vector file {path}: {exc}; run `news-index rebuild`") from exc
-        vectors = cls(index, kind, index.d)
+        vectors = cls(index, kind or _kind_of(index), index.d)
         vectors._tune()
         return vectors
 
     def _tune(self) -> None:
+        """Set the search-time knobs (HNSW efSearch, IVF nprobe), which the file format does not keep."""
         inner = faiss.downcast_index(self.index.index)
         if isinstance(inner, faiss.IndexHNSW):
             inner.hnsw.efSearch = HNSW_EF_SEARCH
@@ -77,19 +82,23 @@ class VectorIndex:
     # ---- writing ------------------------------------------------------------------------------------
     @property
     def supports_remove(self) -> bool:
+        """Whether ids can be dropped in place."""
         return self.kind != "hnsw"  # FAISS HNSW graphs cannot drop nodes; the store rebuilds instead
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add (n, dim) vectors under their passage ids."""
         if len(ids):
             self.index.add_with_ids(np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64))
             self._gpu = None
 
     def remove(self, ids: np.ndarray) -> None:
+        """Drop these passage ids (not for HNSW: see `supports_remove`)."""
         if len(ids):
             self.index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, np.int64)))
             self._gpu = None
 
     def ids(self) -> np.ndarray:
+        """Every passage id the index holds."""
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
     def save(self, path: Path) -> None:
@@ -108,13 +117,17 @@ class VectorIndex:
         queries = np.ascontiguousarray(np.atleast_2d(queries), np.float32)
         if (allowed is not None and len(allowed) == 0) or len(self) == 0 or k <= 0:
             return [[] for _ in range(len(queries))]
-        params = None
-        if allowed is not None:
+        k = min(k, len(self))
+        if allowed is not None:  # selectors are a CPU feature
             params = self._params(faiss.IDSelectorBatch(np.asarray(allowed, np.int64)))
-            index = self.index  # selectors are a CPU feature
+            scores, ids = self.index.search(queries, k, params=params)
         else:
             index = self._search_index()
-        scores, ids = index.search(queries, min(k, len(self)), params=params)
+            if index is self.index:  # CPU indexes take concurrent searches
+                scores, ids = index.search(queries, k)
+            else:
+                with self._gpu_lock:
+                    scores, ids = index.search(queries, k)
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
                 for row_ids, row_scores in zip(ids, scores)]
 
@@ -129,12 +142,22 @@ class VectorIndex:
 
     def _search_index(self) -> faiss.Index:
         """The GPU mirror when faiss has GPU support and a GPU is present, else the CPU index."""
-        if self._gpu is None and _gpus() and self.kind != "hnsw":
-            self._gpu = faiss.index_cpu_to_all_gpus(self.index)
-        return self._gpu or self.index
+        if self.kind == "hnsw" or not _gpus():
+            return self.index
+        with self._gpu_lock:  # several API threads may arrive first at once: copy to the GPU only once
+            if self._gpu is None:
+                self._gpu = faiss.index_cpu_to_all_gpus(self.index)
+            return self._gpu
+
+
+def _kind_of(index: faiss.Index) -> str:
+    """flat, hnsw or ivf: what an `IndexIDMap2` read from a file wraps."""
+    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "ivf" if isinstance(inner, faiss.IndexIVF) else "flat"
 
 
 def _gpus() -> int:
+    """GPUs FAISS can use (0 with a CPU-only build)."""
     return faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
 
 

@@ -40,7 +40,7 @@ def test_search_returns_results_facets_and_timings(client, article) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["total"] >= 1 and len(body["results"]) <= 5
-    assert article["id"] in [r["article_id"] for r in body["results"]] or body["pages"] > 1
+    assert len(body["results"]) == min(5, body["total"])
     first = body["results"][0]
     for key in ("article_id", "title", "source", "published_at", "url", "topic", "entities", "score", "matched",
                 "passage", "similar"):
@@ -50,6 +50,27 @@ def test_search_returns_results_facets_and_timings(client, article) -> None:
         assert first["passage"]["text"][answer["start"]:answer["end"]] == answer["text"]
     assert set(body["facets"]) == {"topics", "entities", "sources"}
     assert body["timings_ms"]["total"] > 0
+
+
+def test_exact_title_finds_its_article(client, article) -> None:
+    body = client.get("/search", params={"q": article["title"], "size": 50}).json()
+    assert article["id"] in [r["article_id"] for r in body["results"]]
+
+
+def test_article_ids_with_a_slash_are_reachable(tmp_path, sample_store, model) -> None:
+    import shutil
+
+    from indexer.pipeline import Indexer
+    from indexer.readers import read_inputs
+    from tests.indexer.helpers import short_articles, write_jsonl
+
+    folder = tmp_path / "store"
+    shutil.copytree(sample_store, folder)
+    record = {**short_articles(1)[0], "id": "https://example.org/news/1"}
+    Indexer(Store.open(folder), model).add(read_inputs([str(write_jsonl(tmp_path / "in.jsonl", [record]))]))
+    with TestClient(create_app(folder)) as other:
+        response = other.get("/articles/" + "https:%2F%2Fexample.org%2Fnews%2F1")
+    assert response.status_code == 200 and response.json()["id"] == record["id"]
 
 
 def test_search_filters_and_options(client, article) -> None:
@@ -124,3 +145,10 @@ def test_page_needs_no_network() -> None:
     """Nothing in the page loads from another host (it must work offline)."""
     for path in STATIC.iterdir():
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", path.read_text()), path.name
+
+
+def test_dates_in_any_form_validation_accepts_are_served(client) -> None:
+    for value in (" 2019-01-01", "2019-01-01T00:00:00Z", "20190101T0000"):
+        response = client.get("/search", params={"q": "news", "date_from": value, "k": 5, "rerank": "false",
+                                                 "answers": "false"})
+        assert response.status_code == 200, response.text

@@ -107,3 +107,11 @@ def test_same_content_same_id_and_hash_changes_with_content() -> None:
     a = list(read_stream(io.BytesIO(b'{"title": "T", "body": "B"}\n{"title": "T", "body": "B"}\n'
                                     b'{"title": "T", "body": "B2"}'), "x"))
     assert a[0].id == a[1].id != a[2].id and a[0].content_hash == a[1].content_hash != a[2].content_hash
+
+
+def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    body = "word " * 40_000  # 200,000 characters: over csv's default field limit of 131,072
+    path.write_text(f"id,body\nlong,{body}\nshort,Short body\n")
+    good, bad = items([path])
+    assert [a.id for a in good] == ["long", "short"] and good[0].body == body and not bad

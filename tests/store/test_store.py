@@ -127,3 +127,9 @@ def test_lost_or_foreign_vector_file_is_rebuilt_from_sqlite(sample_store: Path, 
         conn.execute("UPDATE meta SET value = 'other' WHERE key = 'store_id'")
     reopened = Store.open(copy, readonly=True)
     assert sorted(reopened.vectors.ids().tolist()) == before and np.all(reopened.vectors.ids() > 0)
+
+
+def test_date_filters_take_every_form_request_validation_accepts(store: Store) -> None:
+    plain = store.allowed_passage_ids(Filters(date_from="2019-01-01", date_to="2019-06-30"))
+    for low, high in ((" 2019-01-01 ", "2019-06-30 "), ("2019-01-01T00:00:00Z", "20190630T2359")):
+        assert np.array_equal(store.allowed_passage_ids(Filters(date_from=low, date_to=high)), plain)

@@ -9,6 +9,7 @@ const SNIPPET_CONTEXT = 220;                               // characters kept on
 
 const $ = (sel) => document.querySelector(sel);
 let inflight = null;                                       // AbortController of the running request
+let runs = 0;                                              // counts run() calls: only the latest ends loading
 
 // ---- state <-> URL ---------------------------------------------------------------------------------
 function readState() {
@@ -48,6 +49,7 @@ async function getJSON(path, params) {
 }
 
 async function run() {
+  const ticket = ++runs;
   const state = readState();
   syncForm(state);
   renderActiveFilters(state);
@@ -73,7 +75,7 @@ async function run() {
     clearResults();
     setStatus(err.message || "Something went wrong. Try again.", "error");
   } finally {
-    setLoading(false);
+    if (ticket === runs) setLoading(false);                // an aborted older run leaves the newer one loading
   }
 }
 
@@ -152,12 +154,21 @@ function fillResult(item, r) {
   item.querySelector(".why").textContent = { both: "dense + lexical", dense: "dense", lexical: "lexical" }[r.matched];
   const link = item.querySelector(".title a");
   link.textContent = r.title;
-  link.href = r.url || `/articles/${encodeURIComponent(r.article_id)}`;
+  link.href = safeURL(r.url) || `/articles/${encodeURIComponent(r.article_id)}`;
   item.querySelector(".passage").replaceWith(passageNode(r.passage));
   const chips = item.querySelector(".entities");
   for (const name of r.entities) chips.append(el("li", {}, filterButton("entity", name, "chip")));
   item.querySelector(".similar").textContent = r.similar ? `+ ${r.similar} similar` : "";
   item.querySelector(".score").textContent = `score ${r.score.toFixed(3)}`;
+}
+
+// An article's own link only when it is http(s): a stored `javascript:` URL must not become a clickable script.
+function safeURL(url) {
+  try {
+    return url && ["http:", "https:"].includes(new URL(url, location.href).protocol) ? url : "";
+  } catch {
+    return "";
+  }
 }
 
 // The passage with its answer in <mark>; long passages are cut to a window around the answer.
