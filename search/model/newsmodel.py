@@ -104,8 +104,10 @@ class NewsModel:
     def score_pair_list(self, queries: Sequence[str], passages: Sequence[str]) -> list[PairScore]:
         """`score_pairs` for many queries at once (evaluation); the same single pass per pair."""
         pairs = list(zip(queries, passages))
-        results: list[PairScore] = []
-        for chunk_pairs in _chunks(pairs, self.batch_size):
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        results: list[PairScore | None] = [None] * len(pairs)
+        for chunk_ids in _chunks(order, self.batch_size):  # similar lengths together: little padding
+            chunk_pairs = [pairs[i] for i in chunk_ids]
             chunk = [p for _, p in chunk_pairs]
             enc = self.tokenizer([q for q, _ in chunk_pairs], chunk, truncation="only_second",
                                  max_length=self.config.max_pair_tokens, padding=True,
@@ -119,9 +121,9 @@ class NewsModel:
                 i, j = int(choice.start[row]), int(choice.end[row])
                 offsets = enc["offset_mapping"][row]
                 start, end = (int(offsets[i][0]), int(offsets[j][1])) if i > 0 else (None, None)
-                results.append(PairScore(relevance=float(out.relevance[row]), answer_start=start,
-                                         answer_end=end, answer_score=float(choice.margin[row])))
-        return results
+                results[chunk_ids[row]] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
+                                                    answer_end=end, answer_score=float(choice.margin[row]))
+        return [r for r in results if r is not None]
 
     @property
     def dim(self) -> int:

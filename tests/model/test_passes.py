@@ -43,3 +43,14 @@ def test_annotate_order_and_vectors_match_embedding(fresh_model):
     ann = fresh_model.annotate(texts)
     emb = fresh_model.embed_passages(texts)
     assert np.allclose(np.stack([a.vector for a in ann]), emb, atol=1e-5)
+
+
+def test_score_pair_list_keeps_input_order(fresh_model):
+    import numpy as np
+
+    queries = ["a much longer question about the final score of the match?", "who?", "when did it happen?"]
+    passages = ["Spain won 1-0 after extra time in Johannesburg.", "Iniesta.", "It happened on 11 July 2010."]
+    together = fresh_model.score_pair_list(queries, passages)
+    alone = [fresh_model.score_pairs(q, [p])[0] for q, p in zip(queries, passages)]
+    assert np.allclose([s.relevance for s in together], [s.relevance for s in alone], atol=1e-4)
+    assert [(s.answer_start, s.answer_end) for s in together] == [(s.answer_start, s.answer_end) for s in alone]
