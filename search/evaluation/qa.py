@@ -7,7 +7,7 @@ from search.training.data import Paragraph
 
 
 def evaluate_qa(model: NewsModel, paragraphs: list[Paragraph]) -> dict[str, float]:
-    """The answer is the best span of (question, paragraph); "no answer" predicts the empty string."""
+    """The answer is the best span of (question, paragraph): SQuAD v1.1 always has one, so [CLS] is not an option."""
     qids, questions, contexts, golds = [], [], [], {}
     for para in paragraphs:
         for qa in para.qas:
@@ -16,6 +16,6 @@ def evaluate_qa(model: NewsModel, paragraphs: list[Paragraph]) -> dict[str, floa
             contexts.append(para.context)
             golds[qa.qid] = [text for text, _ in qa.answers]
     scores = model.score_pair_list(questions, contexts)
-    predictions = {qid: ctx[s.answer_start:s.answer_end] if s.answer_start is not None else ""
+    predictions = {qid: ctx[s.best_span[0]:s.best_span[1]] if s.best_span else ""
                    for qid, ctx, s in zip(qids, contexts, scores)}
     return squad_scores(predictions, golds)

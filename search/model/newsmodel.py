@@ -121,8 +121,11 @@ class NewsModel:
                 i, j = int(choice.start[row]), int(choice.end[row])
                 offsets = enc["offset_mapping"][row]
                 start, end = (int(offsets[i][0]), int(offsets[j][1])) if i > 0 else (None, None)
+                bi, bj = int(choice.best_start[row]), int(choice.best_end[row])
+                best = (int(offsets[bi][0]), int(offsets[bj][1])) if passage_mask[row, bi] else None
                 results[chunk_ids[row]] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
-                                                    answer_end=end, answer_score=float(choice.margin[row]))
+                                                    answer_end=end, answer_score=float(choice.margin[row]),
+                                                    best_span=best)
         return [r for r in results if r is not None]
 
     @property

@@ -38,6 +38,7 @@ class PairScore:
     answer_start: int | None  # character offsets into the passage; None = no answer here
     answer_end: int | None
     answer_score: float  # s_i + e_j of the best span minus that of [CLS] (higher = surer)
+    best_span: tuple[int, int] | None = None  # the top span even when [CLS] wins (None: passage cut off)
 
     @property
     def answer_confidence(self) -> float:

@@ -14,6 +14,8 @@ class SpanChoice:
     start: torch.Tensor  # (B,) token index, 0 = no answer
     end: torch.Tensor  # (B,)
     margin: torch.Tensor  # (B,) best span score minus the [CLS] score
+    best_start: torch.Tensor  # (B,) the best valid span whatever [CLS] scores (SQuAD v1.1 always has an answer)
+    best_end: torch.Tensor
 
 
 def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, passage_mask: torch.Tensor,
@@ -38,4 +40,5 @@ def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, passage_mas
     answered = torch.isfinite(best) & (margin > 0)
     zero = torch.zeros_like(start)
     margin = torch.where(torch.isfinite(margin), margin, torch.full_like(margin, -1e4))
-    return SpanChoice(start=torch.where(answered, start, zero), end=torch.where(answered, end, zero), margin=margin)
+    return SpanChoice(start=torch.where(answered, start, zero), end=torch.where(answered, end, zero), margin=margin,
+                      best_start=start, best_end=end)

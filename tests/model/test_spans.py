@@ -43,3 +43,12 @@ def test_cls_wins_when_nothing_scores_above_it():
     choice = best_spans(s, e, mask, max_len=5)
     assert (int(choice.start[0]), int(choice.end[0])) == (0, 0)
     assert float(choice.margin[0]) < 0
+
+
+def test_best_span_kept_when_cls_wins():
+    s = torch.tensor([[10.0, 0.0, 1.0, 3.0]])
+    e = torch.tensor([[10.0, 0.0, 2.0, 1.0]])
+    mask = torch.tensor([[False, False, True, True]])
+    choice = best_spans(s, e, mask, max_len=5)
+    assert (int(choice.start[0]), int(choice.end[0])) == (0, 0)
+    assert (int(choice.best_start[0]), int(choice.best_end[0])) == (3, 3)  # s_3 + e_3 = 4 beats s_2 + e_2 = 3
