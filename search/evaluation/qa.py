@@ -16,6 +16,6 @@ def evaluate_qa(model: NewsModel, paragraphs: list[Paragraph]) -> dict[str, floa
             contexts.append(para.context)
             golds[qa.qid] = [text for text, _ in qa.answers]
     scores = model.score_pair_list(questions, contexts)
-    predictions = {qid: ctx[s.best_span[0]:s.best_span[1]] if s.best_span else ""
+    predictions = {qid: ctx[s.answer_start:s.answer_end] if s.answer_start is not None else ""
                    for qid, ctx, s in zip(qids, contexts, scores)}
     return squad_scores(predictions, golds)

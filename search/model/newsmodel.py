@@ -118,14 +118,13 @@ class NewsModel:
                                         device=self.device)
             choice = best_spans(out.start_logits, out.end_logits, passage_mask, self.config.max_answer_tokens)
             for row in range(len(chunk)):
-                i, j = int(choice.start[row]), int(choice.end[row])
+                # the best span is returned even when [CLS] wins: the snippet is still the passage's most
+                # answer-like text, and `answer_score` / `answer_confidence` say how sure the head is
+                i, j = int(choice.best_start[row]), int(choice.best_end[row])
                 offsets = enc["offset_mapping"][row]
-                start, end = (int(offsets[i][0]), int(offsets[j][1])) if i > 0 else (None, None)
-                bi, bj = int(choice.best_start[row]), int(choice.best_end[row])
-                best = (int(offsets[bi][0]), int(offsets[bj][1])) if passage_mask[row, bi] else None
+                start, end = (int(offsets[i][0]), int(offsets[j][1])) if passage_mask[row, i] else (None, None)
                 results[chunk_ids[row]] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
-                                                    answer_end=end, answer_score=float(choice.margin[row]),
-                                                    best_span=best)
+                                                    answer_end=end, answer_score=float(choice.margin[row]))
         return [r for r in results if r is not None]
 
     @property

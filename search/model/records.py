@@ -35,10 +35,14 @@ class PairScore:
     """What one encoder pass over (query, passage) gives: relevance and the best answer span."""
 
     relevance: float  # pair regression head output, trained on a 0..1 scale
-    answer_start: int | None  # character offsets into the passage; None = no answer here
+    answer_start: int | None  # character offsets of the best span in the passage (None: no passage token fit)
     answer_end: int | None
-    answer_score: float  # s_i + e_j of the best span minus that of [CLS] (higher = surer)
-    best_span: tuple[int, int] | None = None  # the top span even when [CLS] wins (None: passage cut off)
+    answer_score: float  # s_i + e_j of the best span minus that of [CLS]: > 0 means "the answer is here"
+
+    @property
+    def has_answer(self) -> bool:
+        """The best span beats [CLS], the head's "no answer in this passage"."""
+        return self.answer_start is not None and self.answer_score > 0
 
     @property
     def answer_confidence(self) -> float:

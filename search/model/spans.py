@@ -1,6 +1,7 @@
 """Answer-span decoding: argmax over s_i + e_j with i <= j, a length cap, passage tokens only.
 
-Position 0 ([CLS]) stands for "no answer here": when s_0 + e_0 beats every valid span, the result is (0, 0).
+Position 0 ([CLS]) stands for "no answer here": when s_0 + e_0 beats every valid span, `start`/`end` are (0, 0);
+`best_start`/`best_end` keep the best valid span either way.
 """
 from __future__ import annotations
 

@@ -54,3 +54,9 @@ def test_score_pair_list_keeps_input_order(fresh_model):
     alone = [fresh_model.score_pairs(q, [p])[0] for q, p in zip(queries, passages)]
     assert np.allclose([s.relevance for s in together], [s.relevance for s in alone], atol=1e-4)
     assert [(s.answer_start, s.answer_end) for s in together] == [(s.answer_start, s.answer_end) for s in alone]
+
+
+def test_answer_score_is_span_margin_over_cls(fresh_model):
+    out = fresh_model.score_pairs("where?", ["The meeting took place in Geneva last week."])[0]
+    assert out.answer_start is not None  # the best span is always given for a passage that fits
+    assert out.has_answer == (out.answer_score > 0)
