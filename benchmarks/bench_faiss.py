@@ -11,9 +11,7 @@ Prints a table and writes benchmarks/results/faiss-<n>.json per corpus size.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import faiss
 import numpy as np
@@ -21,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from search.store.vectors import KINDS, VectorIndex
+from results_io import write_results
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -64,7 +62,6 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--noise", type=float, default=0.5, help="query = stored vector + this much noise")
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     console = Console()
     for n in args.n:
         report = bench(n, args.dim, args.queries, args.k, args.noise)
@@ -75,9 +72,7 @@ def main() -> None:
             table.add_row(kind, f"{r['build_s']:.1f}", f"{r['recall_at_k']:.3f}", f"{r['latency_ms_p50']:.2f}",
                           f"{r['latency_ms_p95']:.2f}")
         console.print(table)
-        out = RESULTS / f"faiss-{n}.json"
-        out.write_text(json.dumps(report, indent=2) + "\n")
-        console.print(f"wrote {out}")
+        write_results(f"faiss-{n}", report)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_io import write_results
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def articles(path: str, limit: int | None) -> list:
@@ -108,10 +109,7 @@ def main() -> None:
                       f"{r['peak_rss_mib']:.0f}")
     Console().print(table)
     Console().print(f"ratio news-index / encode(): [bold]{ratio:.2f}[/] (target ≥ 1.0)")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"indexing-{Path(args.input).stem}{'-' + str(args.limit) if args.limit else ''}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_results(f"indexing-{Path(args.input).stem}{'-' + str(args.limit) if args.limit else ''}", report)
 
 
 if __name__ == "__main__":

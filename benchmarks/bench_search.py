@@ -19,15 +19,15 @@ Prints a table and writes benchmarks/results/search-<store>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from results_io import write_results
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 KEYWORD_QUERIES = ["election results", "earthquake casualties", "oil prices", "football world cup final",
                    "who won the championship", "when did the fire start", "protest in the capital",
                    "new space mission launched", "how many people died in the crash", "court ruling on appeal"]
@@ -181,10 +181,7 @@ def main() -> None:
     if "hand-built" in summaries:
         report["speedup_p50"] = summaries["hand-built"]["total"]["p50"] / summaries["newsearch"]["total"]["p50"]
         print(f"end-to-end p50 speed-up vs hand-built: {report['speedup_p50']:.2f}×")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"search-{Path(args.store).resolve().name}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_results(f"search-{Path(args.store).resolve().name}", report)
 
 
 if __name__ == "__main__":

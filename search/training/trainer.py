@@ -19,7 +19,7 @@ from search.model.newsmodel import NewsModel
 from search.training.materials import load_training, retrieval_pool, topic_labels
 from search.training.negatives import mine_bm25, mine_dense
 from search.training.recipe import Recipe
-from search.training.tasks import PairTask, RetrievalPool, RetrievalTask, TaggingTask, TopicTask
+from search.training.tasks import PairTask, RetrievalTask, TaggingTask, TopicTask
 
 STATE_FILE = "state.pt"
 
@@ -156,8 +156,10 @@ class Trainer:
         began = time.time()
         use_bf16 = r.bf16 and bf16_supported(self.device)
         bar = tqdm(range(start, r.max_steps), initial=start, total=r.max_steps, desc="train", dynamic_ncols=True)
+        self._freeze_encoder(start < r.head_warmup_steps)
         for step in bar:
-            self._freeze_encoder(step < r.head_warmup_steps)
+            if step == r.head_warmup_steps:
+                self._freeze_encoder(False)
             if step in remine_steps and step > 0:
                 self.remine()
             # the embedding head has no parameters: nothing to learn for retrieval while the encoder is frozen
