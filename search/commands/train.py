@@ -10,6 +10,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="data folder (default: the recipe's, ../shared/data)")
     p.add_argument("--out", default="runs/train", help="run folder: resumable state and checkpoint/")
     p.add_argument("--base", help="encoder to start from: a folder or a model name (default: packaged MiniLM)")
+    p.add_argument("--init", help="a newsearch checkpoint folder to continue training (encoder and heads)")
     p.add_argument("--max-steps", type=int, help="override the recipe's number of steps")
     p.add_argument("--limit", type=int, help="cap examples per data set (tiny runs)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last state")
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     recipe = Recipe.from_file(args.recipe) if args.recipe else Recipe()
     for field, value in (("data_dir", args.data), ("max_steps", args.max_steps), ("limit", args.limit),
-                         ("base", args.base)):
+                         ("base", args.base), ("init", args.init)):
         if value:
             setattr(recipe, field, value)
     report = Trainer(recipe, args.out, resume=args.resume).run()

@@ -11,6 +11,7 @@ from typing import Any
 class Recipe:
     data_dir: str = "../shared/data"  # the real data sets (see that folder's README)
     base: str = ""  # encoder to start from; "" = the packaged MiniLM-L6-H384
+    init: str = ""  # a newsearch checkpoint to continue from (encoder and heads); overrides `base`
     seed: int = 13
     max_steps: int = 3000  # optimizer steps over all tasks together
     limit: int = 0  # cap on examples per data set (0 = all): tiny runs
@@ -23,16 +24,16 @@ class Recipe:
     warmup: float = 0.06  # fraction of steps of linear warm-up, then linear decay to 0
     clip: float = 1.0  # gradient norm clipping
     bf16: bool = True  # bf16 autocast on CUDA, and on CPUs with native bf16 (elsewhere it is ~20x slower)
+    # chance of each task per step; steps differ in cost (a retrieval batch holds ~8x the tokens of a tagging one)
     task_weights: dict[str, float] = field(default_factory=lambda: {
-        "retrieval": 0.35, "pair": 0.35, "tagging": 0.15, "topic": 0.15})
+        "retrieval": 0.3, "pair": 0.3, "sts": 0.1, "tagging": 0.15, "topic": 0.15})
     batch: dict[str, int] = field(default_factory=lambda: {
-        "retrieval": 32, "pair": 16, "tagging": 32, "topic": 16})
+        "retrieval": 32, "pair": 16, "sts": 32, "tagging": 32, "topic": 16})
     hard_negatives: int = 1  # mined negatives per retrieval query
     remine_at: list[float] = field(default_factory=lambda: [0.5])  # re-mine with the model at these fractions
     qa_max_len: int = 256  # window length for (question, context) pairs while training
     qa_stride: int = 96
     passage_max_len: int = 256
-    sts_share: float = 0.25  # share of each pair batch taken by STS-B pairs
     val_fraction_bbc: float = 0.2  # held out of BBC train for validation
     val_fraction_ag: float = 0.3  # held out of AG News dev for validation
     save_every: int = 250  # steps between resumable checkpoints

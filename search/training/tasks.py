@@ -1,8 +1,10 @@
 """The four training tasks. Each builds batches from its data and computes its loss in one encoder pass.
 
 - retrieval: (query, positive, hard negative) -> InBatchNegativesLoss on the embedding head
-- pair: (query, passage) with a relevance target and an answer span (or [CLS]), plus STS-B pairs
+- pair: (query, passage) with a relevance target and an answer span (or [CLS])
         -> MSE on the pair regression head + SpanLoss on the span head
+- sts: STS-B sentence pairs -> MSE on the pair regression head (graded scores, 0-1); a task of its own so
+       these short pairs are batched with each other instead of being padded to passage length
 - tagging: CoNLL-2003 sentences -> token cross-entropy on the tagging head
 - topic: BBC / AG News texts -> GroupedTopicLoss on the classification head
 """
@@ -68,12 +70,11 @@ class PairTask:
 
     name = "pair"
 
-    def __init__(self, pool: RetrievalPool, sts: list[ScoredPair], tokenizer: PreTrainedTokenizerBase,
-                 batch_size: int, sts_share: float, max_len: int, stride: int, rng: random.Random) -> None:
-        self.pool, self.sts, self.tok, self.rng = pool, sts, tokenizer, rng
+    def __init__(self, pool: RetrievalPool, tokenizer: PreTrainedTokenizerBase, batch_size: int, max_len: int,
+                 stride: int, rng: random.Random) -> None:
+        self.pool, self.tok, self.rng = pool, tokenizer, rng
         self.max_len, self.stride = max_len, stride
-        self.n_sts = max(1, int(batch_size * sts_share)) if sts else 0
-        self.n_q = max(1, (batch_size - self.n_sts) // 2)
+        self.n_q = max(1, batch_size // 2)  # each query brings its positive and one hard negative
         self.span_loss = SpanLoss()
 
     def _qa_features(self, idx: int) -> list[PairFeature]:
@@ -93,9 +94,6 @@ class PairTask:
         feats: list[PairFeature] = []
         for idx in self.rng.sample(range(len(self.pool.examples)), self.n_q):
             feats += self._qa_features(idx)
-        for pair in self.rng.sample(self.sts, self.n_sts) if self.n_sts else []:
-            enc = self.tok(pair.first, pair.second, truncation=True, max_length=self.max_len)
-            feats.append(PairFeature(enc["input_ids"], enc["token_type_ids"], IGNORE, IGNORE, pair.score))
         ids = [f.input_ids for f in feats]
         return {"ids": pad(ids, self.tok.pad_token_id), "mask": attention(ids),
                 "types": pad([f.token_type_ids for f in feats], 0),
@@ -106,6 +104,29 @@ class PairTask:
         out = net.pair(batch["ids"], batch["mask"], batch["types"])
         mse = F.mse_loss(out.relevance, batch["relevance"])
         return mse + self.span_loss(out.start_logits, out.end_logits, batch["start"], batch["end"])
+
+
+class StsTask:
+    """Graded sentence-pair similarity (STS-B, scores rescaled to 0-1) on the pair regression head."""
+
+    name = "sts"
+
+    def __init__(self, pairs: list[ScoredPair], tokenizer: PreTrainedTokenizerBase, batch_size: int,
+                 max_len: int, rng: random.Random) -> None:
+        enc = tokenizer([p.first for p in pairs], [p.second for p in pairs], truncation=True, max_length=max_len)
+        self.ids, self.types = enc["input_ids"], enc["token_type_ids"]
+        self.scores = [p.score for p in pairs]
+        self.pad_id = tokenizer.pad_token_id
+        self.batches = bucketed_batches([len(r) for r in self.ids], batch_size, rng)
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        rows = next(self.batches)
+        ids = [self.ids[i] for i in rows]
+        return {"ids": pad(ids, self.pad_id), "mask": attention(ids), "types": pad([self.types[i] for i in rows], 0),
+                "relevance": torch.tensor([self.scores[i] for i in rows], dtype=torch.float)}
+
+    def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return F.mse_loss(net.pair(batch["ids"], batch["mask"], batch["types"]).relevance, batch["relevance"])
 
 
 class TaggingTask:

@@ -19,7 +19,7 @@ from search.model.newsmodel import NewsModel
 from search.training.materials import load_training, retrieval_pool, topic_labels
 from search.training.negatives import mine_bm25, mine_dense
 from search.training.recipe import Recipe
-from search.training.tasks import PairTask, RetrievalTask, TaggingTask, TopicTask
+from search.training.tasks import PairTask, RetrievalTask, StsTask, TaggingTask, TopicTask
 
 STATE_FILE = "state.pt"
 
@@ -86,19 +86,31 @@ class Trainer:
             torch.set_num_threads(recipe.num_threads)
         seed_everything(recipe.seed)
         labels, groups = topic_labels()
-        config = ModelConfig(base=recipe.base, topic_labels=labels, topic_groups=groups,
-                             max_passage_tokens=recipe.passage_max_len)
-        self.model = NewsModel.from_base(recipe.base, config)
+        self.model = self._start_model(recipe, labels, groups)
         self.device = self.model.device
         self.material = load_training(recipe.data_dir, recipe.limit, recipe.val_fraction_bbc, recipe.val_fraction_ag,
                                       recipe.squad_paragraphs)
         self.pool = retrieval_pool(self.material.squad, self.material.topics)
 
+    @staticmethod
+    def _start_model(recipe: Recipe, labels: list[str], groups: dict[str, list[str]]) -> NewsModel:
+        """Fresh heads on the base encoder, or (recipe.init) a whole newsearch checkpoint to train further."""
+        if not recipe.init:
+            config = ModelConfig(base=recipe.base, topic_labels=labels, topic_groups=groups,
+                                 max_passage_tokens=recipe.passage_max_len)
+            return NewsModel.from_base(recipe.base, config)
+        model = NewsModel.load(recipe.init)
+        if model.config.topic_labels != labels:
+            raise ValueError(f"{recipe.init} was trained on topics {model.config.topic_labels}, the data now has "
+                             f"{labels}: start from the base model instead (drop `init`)")
+        return model
+
     def _tasks(self, rng: random.Random) -> dict[str, object]:
         r, tok, m = self.recipe, self.model.tokenizer, self.material
         return {
             "retrieval": RetrievalTask(self.pool, tok, r.batch["retrieval"], r.passage_max_len, rng),
-            "pair": PairTask(self.pool, m.sts, tok, r.batch["pair"], r.sts_share, r.qa_max_len, r.qa_stride, rng),
+            "pair": PairTask(self.pool, tok, r.batch["pair"], r.qa_max_len, r.qa_stride, rng),
+            "sts": StsTask(m.sts, tok, r.batch["sts"], 128, rng),
             "tagging": TaggingTask(m.conll, self.model.config.entity_labels, tok, r.batch["tagging"], 128, rng),
             "topic": TopicTask(m.topics, self.model.config.topic_labels, self.model.config.topic_groups, tok,
                                r.batch["topic"], r.passage_max_len, rng),

@@ -7,7 +7,7 @@ import torch
 from search.model import ModelConfig, NewsModel
 from search.training.materials import load_training, retrieval_pool, topic_labels
 from search.training.negatives import mine_bm25
-from search.training.tasks import PairTask, RetrievalTask, TaggingTask, TopicTask
+from search.training.tasks import PairTask, RetrievalTask, StsTask, TaggingTask, TopicTask
 from tests.shared_data import SHARED_DATA, needs_shared_data
 
 
@@ -21,14 +21,15 @@ def setup():
     mine_bm25(pool.examples, pool.corpus, pool.groups)
     rng = random.Random(0)
     tok = model.tokenizer
-    tasks = [RetrievalTask(pool, tok, 8, 128, rng), PairTask(pool, material.sts, tok, 8, 0.25, 128, 64, rng),
+    tasks = [RetrievalTask(pool, tok, 8, 128, rng), PairTask(pool, tok, 8, 128, 64, rng),
+             StsTask(material.sts, tok, 8, 128, rng),
              TaggingTask(material.conll, model.config.entity_labels, tok, 8, 64, rng),
              TopicTask(material.topics, labels, groups, tok, 8, 128, rng)]
     return model, tasks
 
 
 @needs_shared_data
-@pytest.mark.parametrize("which", [0, 1, 2, 3], ids=["retrieval", "pair", "tagging", "topic"])
+@pytest.mark.parametrize("which", [0, 1, 2, 3, 4], ids=["retrieval", "pair", "sts", "tagging", "topic"])
 def test_one_step_lowers_loss(setup, which):
     model, tasks = setup
     net = model.net
@@ -45,3 +46,16 @@ def test_one_step_lowers_loss(setup, which):
     with torch.no_grad():
         after = tasks[which].loss(net, batch)
     assert after.item() < before.item()
+
+
+@needs_shared_data
+def test_init_continues_from_a_checkpoint(tmp_path):
+    """`init` starts from a saved model's encoder and heads, not from fresh heads."""
+    from search.training.recipe import Recipe
+    from search.training.trainer import Trainer
+
+    recipe = Recipe(init="data/models/newsearch-minilm", max_steps=0, limit=8, num_threads=1)
+    started = Trainer(recipe, tmp_path).model
+    released = NewsModel.load("data/models/newsearch-minilm")
+    for name, value in released.net.state_dict().items():
+        assert torch.equal(value, started.net.state_dict()[name]), name
