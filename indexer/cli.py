@@ -22,6 +22,7 @@ from search.store import Store, StoreError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_STORE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 INDEX_KINDS = ["auto", "flat", "hnsw", "ivf"]
+MIN_PASSAGE_TOKENS = 16  # below this a passage is a few words: no room for a sentence and its overlap
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "released one)")
     model.add_argument("--batch-passages", type=_positive, default=IndexerConfig.batch_passages,
                        help="passages annotated and committed together")
+    model.add_argument("--passage-tokens", type=_positive, default=None,
+                       help="passage length in word pieces, 16 up to the model's limit (default: the limit, 256): "
+                            "shorter passages give finer answers and more rows; applies to the articles this run "
+                            "indexes (`rebuild --passage-tokens N` re-cuts them all)")
 
     add = sub.add_parser("add", parents=[store, index, model], help="index new and changed articles")
     add.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .csv, .txt, .md files, folders, or - (stdin)")
@@ -71,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     """`news-index add`: index new and changed articles."""
     items = read_inputs(args.paths)
-    store = Store.open(args.store, create=True)
-    indexer = _indexer(store, args)
+    model, config = _model(args)  # a bad --passage-tokens must not leave an empty store behind
+    indexer = Indexer(Store.open(args.store, create=True), model, config)
+    store = indexer.store
     store.check_model(indexer.model.model_id)  # before the progress bar, so a refusal is one clean line
     with _progress(indexer, "indexing"):
         report = indexer.add(items, strict=args.strict, index_kind=args.index)
@@ -81,8 +87,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     """`news-index rebuild`: annotate every article again with the current model."""
-    store = Store.open(args.store)
-    indexer = _indexer(store, args)
+    indexer = Indexer(Store.open(args.store), *_model(args))
+    store = indexer.store
     with _progress(indexer, "re-annotating"):
         report = indexer.rebuild(args.index)
     return _finish(store, "news-index rebuild", report)
@@ -104,8 +110,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _indexer(store: Store, args: argparse.Namespace) -> Indexer:
-    return Indexer(store, NewsModel.load(args.model), IndexerConfig(batch_passages=args.batch_passages))
+def _model(args: argparse.Namespace) -> tuple[NewsModel, IndexerConfig]:
+    """The model of `--model` and the indexer settings of the command line, checked against that model."""
+    model = NewsModel.load(args.model)
+    limit = model.config.max_passage_tokens
+    tokens = args.passage_tokens or limit
+    if not MIN_PASSAGE_TOKENS <= tokens <= limit:
+        raise InputError(f"--passage-tokens must be between {MIN_PASSAGE_TOKENS} and {limit} (this model's limit), "
+                         f"got {tokens}")
+    return model, IndexerConfig(batch_passages=args.batch_passages, passage_tokens=tokens)
 
 
 def _progress(indexer: Indexer, what: str) -> tqdm:

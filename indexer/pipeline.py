@@ -26,6 +26,7 @@ class IndexerConfig:
     """How articles are cut, batched and clustered."""
 
     batch_passages: int = 256  # passages annotated and committed together (memory vs. work lost on a crash)
+    passage_tokens: int = 0  # passage length in word pieces, [CLS]/[SEP] included (0 = the model's limit)
     overlap_tokens: int = 48  # tokens a passage repeats from the previous one
     duplicate_threshold: float = 0.92  # article-vector cosine from which two articles are one story
     min_entity_score: float = 0.0  # drop entity mentions the tagger is less sure of
@@ -103,7 +104,8 @@ class Indexer:
                     report.unchanged += 1
                     continue
                 spans = split_passages(article_text(item.title, item.body), self.model.tokenizer,
-                                       self.model.config.max_passage_tokens, self.config.overlap_tokens)
+                                       self.config.passage_tokens or self.model.config.max_passage_tokens,
+                                       self.config.overlap_tokens)
                 previous = pending.get(item.id)  # the same id twice in one batch: the later record wins
                 pending_passages += len(spans) - (len(previous.spans) if previous else 0)
                 pending[item.id] = _Pending(item, spans, replaces=state is not None)

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from search.model.batches import TokenBatch, pad, token_batches
 from search.model.base import default_checkpoint, resolve_base
 from search.model.checkpoint import fingerprint, load_checkpoint
 from search.model.config import ModelConfig
@@ -63,34 +64,28 @@ class NewsModel:
 
     @torch.inference_mode()
     def _embed(self, texts: Sequence[str], max_len: int) -> np.ndarray:
-        texts = list(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for chunk in _chunks(order, self.batch_size):
-            enc = self.tokenizer([texts[i] for i in chunk], truncation=True, max_length=max_len, padding=True,
-                                 return_tensors="pt").to(self.device)
-            out[chunk] = self.net.embed(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy()
+        enc = self.tokenizer(list(texts), truncation=True, max_length=max_len)
+        out = np.zeros((len(enc["input_ids"]), self.dim), np.float32)
+        for batch in self._batches(enc):
+            out[batch.rows] = self.net.embed(batch.ids, batch.mask).float().cpu().numpy()
         return out
 
     @torch.inference_mode()
     def annotate(self, passages: Sequence[str]) -> list[PassageAnnotation]:
         """Vector, topics and entities of each passage from one encoder pass (batched, sorted by length)."""
         passages = list(passages)
-        order = sorted(range(len(passages)), key=lambda i: len(passages[i]))
+        enc = self.tokenizer(passages, truncation=True, max_length=self.config.max_passage_tokens,
+                             return_offsets_mapping=True)
         results: list[PassageAnnotation | None] = [None] * len(passages)
         labels = self.config.entity_labels
-        for chunk in _chunks(order, self.batch_size):
-            texts = [passages[i] for i in chunk]
-            enc = self.tokenizer(texts, truncation=True, max_length=self.config.max_passage_tokens, padding=True,
-                                 return_offsets_mapping=True, return_tensors="pt")
-            out = self.net.single(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device))
-            topic_probs = out.topic_logits.softmax(-1).cpu().numpy()
-            tag_probs, tag_ids = out.tag_logits.softmax(-1).max(-1)
-            vectors = out.embedding.cpu().numpy().astype(np.float32)
-            for row, i in enumerate(chunk):
-                offsets = [tuple(o) for o in enc["offset_mapping"][row].tolist()]
-                entities = decode_entities(texts[row], [labels[t] for t in tag_ids[row].tolist()],
-                                           tag_probs[row].tolist(), enc.word_ids(row), offsets)
+        for batch in self._batches(enc):
+            out = self.net.single(batch.ids, batch.mask)
+            topic_probs = out.topic_logits.softmax(-1).cpu().numpy()  # (B, topics)
+            tag_probs, tag_ids = out.tag_logits.softmax(-1).max(-1)  # (B, T) each
+            vectors = out.embedding.float().cpu().numpy()  # (B, H)
+            for row, i in enumerate(batch.rows):
+                entities = decode_entities(passages[i], [labels[t] for t in tag_ids[row].tolist()],
+                                           tag_probs[row].tolist(), enc.word_ids(i), enc["offset_mapping"][i])
                 topics = {label: float(p) for label, p in zip(self.config.topic_labels, topic_probs[row])}
                 results[i] = PassageAnnotation(vector=vectors[row], topics=topics, entities=entities)
         return [r for r in results if r is not None]
@@ -103,34 +98,27 @@ class NewsModel:
     @torch.inference_mode()
     def score_pair_list(self, queries: Sequence[str], passages: Sequence[str]) -> list[PairScore]:
         """`score_pairs` for many queries at once (evaluation); the same single pass per pair."""
-        pairs = list(zip(queries, passages))
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        results: list[PairScore | None] = [None] * len(pairs)
-        for chunk_ids in _chunks(order, self.batch_size):  # similar lengths together: little padding
-            chunk_pairs = [pairs[i] for i in chunk_ids]
-            chunk = [p for _, p in chunk_pairs]
-            enc = self.tokenizer([q for q, _ in chunk_pairs], chunk, truncation="only_second",
-                                 max_length=self.config.max_pair_tokens, padding=True,
-                                 return_offsets_mapping=True, return_tensors="pt")
-            out = self.net.pair(enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device),
-                                enc["token_type_ids"].to(self.device))
-            passage_mask = torch.tensor([[s == 1 for s in enc.sequence_ids(r)] for r in range(len(chunk))],
-                                        device=self.device)
+        enc = self.tokenizer(list(queries), list(passages), truncation="only_second",
+                             max_length=self.config.max_pair_tokens, return_offsets_mapping=True)
+        results: list[PairScore | None] = [None] * len(enc["input_ids"])
+        for batch in self._batches(enc):
+            out = self.net.pair(batch.ids, batch.mask, batch.types)
+            passage_mask = pad([[s == 1 for s in enc.sequence_ids(k)] for k in batch.rows], 0).bool()  # (B, T)
+            passage_mask = passage_mask.to(self.device)
             choice = best_spans(out.start_logits, out.end_logits, passage_mask, self.config.max_answer_tokens)
-            for row in range(len(chunk)):
+            for row, k in enumerate(batch.rows):
                 # the best span is returned even when [CLS] wins: the snippet is still the passage's most
                 # answer-like text, and `answer_score` / `answer_confidence` say how sure the head is
                 i, j = int(choice.best_start[row]), int(choice.best_end[row])
-                offsets = enc["offset_mapping"][row]
+                offsets = enc["offset_mapping"][k]
                 start, end = (int(offsets[i][0]), int(offsets[j][1])) if passage_mask[row, i] else (None, None)
-                results[chunk_ids[row]] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
-                                                    answer_end=end, answer_score=float(choice.margin[row]))
+                results[k] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
+                                       answer_end=end, answer_score=float(choice.margin[row]))
         return [r for r in results if r is not None]
+
+    def _batches(self, enc) -> Iterator[TokenBatch]:
+        return token_batches(enc, self.batch_size, self.tokenizer.pad_token_id, self.device)
 
     @property
     def dim(self) -> int:
         return int(self.net.encoder.config.hidden_size)
-
-
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -1,4 +1,4 @@
-"""Tokenisation for training: SQuAD windows with answer positions, word-piece tag alignment, padding.
+"""Tokenisation for training: SQuAD windows with answer positions, word-piece tag alignment.
 
 Everything goes through the fast tokenizer's offsets and word ids, so answers and entity labels land on the
 right word pieces whatever the checkpoint's vocabulary.
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 from transformers import PreTrainedTokenizerBase
 
 IGNORE = -100  # label value the losses skip
@@ -59,12 +58,3 @@ def align_tags(tokenizer: PreTrainedTokenizerBase, words: list[str], tags: list[
         previous = wid
     return enc["input_ids"], labels
 
-
-def pad(rows: list[list[int]], value: int) -> torch.Tensor:
-    """Dynamic padding: pad to the longest row of this batch only."""
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
-
-
-def attention(rows: list[list[int]]) -> torch.Tensor:
-    return pad([[1] * len(r) for r in rows], 0)

@@ -51,3 +51,16 @@ def test_model_mismatch_exits_3_and_says_rebuild(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err.splitlines()[-1]
     assert err.startswith("news-index: error: ") and "built with model another-checkpoint" in err
     assert "news-index rebuild" in err
+
+
+def test_passage_tokens_cuts_shorter_passages_and_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                             model) -> None:
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(2))
+    store = tmp_path / "store"
+    assert main(["add", str(path), "--store", str(store), "--passage-tokens", "8"]) == EXIT_USAGE
+    assert "--passage-tokens must be between 16 and 256" in capsys.readouterr().err
+    assert not store.exists()  # a refused command leaves nothing behind
+    assert main(["add", str(path), "--store", str(store), "--passage-tokens", "32"]) == EXIT_OK
+    texts = [r[0] for r in Store.open(store, readonly=True).db.execute("SELECT text FROM passages")]
+    lengths = [len(model.tokenizer(t)["input_ids"]) for t in texts]
+    assert len(texts) > 2 and max(lengths) <= 32
