@@ -8,7 +8,7 @@ import sys
 from search.model.errors import ModelLoadError
 from search.store.errors import StoreError
 
-COMMANDS = ["train", "eval", "serve", "query"]  # modules under search/commands/, in help order
+COMMANDS = ["train", "soup", "eval", "serve", "query"]  # modules under search/commands/, in help order
 
 
 def build_parser() -> argparse.ArgumentParser:
