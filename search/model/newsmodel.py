@@ -20,7 +20,7 @@ from search.model.config import ModelConfig
 from search.model.encoder import MultiTaskEncoder
 from search.model.entities import decode_entities
 from search.model.records import PairScore, PassageAnnotation
-from search.model.spans import best_spans
+from search.model.spans import align_to_words, best_spans
 
 
 class NewsModel:
@@ -98,7 +98,8 @@ class NewsModel:
     @torch.inference_mode()
     def score_pair_list(self, queries: Sequence[str], passages: Sequence[str]) -> list[PairScore]:
         """`score_pairs` for many queries at once (evaluation); the same single pass per pair."""
-        enc = self.tokenizer(list(queries), list(passages), truncation="only_second",
+        passages = list(passages)
+        enc = self.tokenizer(list(queries), passages, truncation="only_second",
                              max_length=self.config.max_pair_tokens, return_offsets_mapping=True)
         results: list[PairScore | None] = [None] * len(enc["input_ids"])
         for batch in self._batches(enc):
@@ -111,7 +112,9 @@ class NewsModel:
                 # answer-like text, and `answer_score` / `answer_confidence` say how sure the head is
                 i, j = int(choice.best_start[row]), int(choice.best_end[row])
                 offsets = enc["offset_mapping"][k]
-                start, end = (int(offsets[i][0]), int(offsets[j][1])) if passage_mask[row, i] else (None, None)
+                start, end = None, None
+                if passage_mask[row, i]:
+                    start, end = align_to_words(passages[k], int(offsets[i][0]), int(offsets[j][1]))
                 results[k] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
                                        answer_end=end, answer_score=float(choice.margin[row]))
         return [r for r in results if r is not None]

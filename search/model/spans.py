@@ -43,3 +43,14 @@ def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, passage_mas
     margin = torch.where(torch.isfinite(margin), margin, torch.full_like(margin, -1e4))
     return SpanChoice(start=torch.where(answered, start, zero), end=torch.where(answered, end, zero), margin=margin,
                       best_start=start, best_end=end)
+
+
+def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen the character span [start, end) to whole words: a span that ends inside a word piece ("Myanma" of
+    "Myanmar") is shown as the word, as the transformers QA pipeline does with `align_to_words`."""
+    while 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while 0 < end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return start, end
+

@@ -1,9 +1,10 @@
 """Span decoding against a brute-force oracle, and its rules: passage only, i <= j, length cap, [CLS]."""
 import itertools
 
+import pytest
 import torch
 
-from search.model.spans import best_spans
+from search.model.spans import align_to_words, best_spans
 
 
 def brute_force(s, e, mask, cap):
@@ -52,3 +53,15 @@ def test_best_span_kept_when_cls_wins():
     choice = best_spans(s, e, mask, max_len=5)
     assert (int(choice.start[0]), int(choice.end[0])) == (0, 0)
     assert (int(choice.best_start[0]), int(choice.best_end[0])) == (3, 3)  # s_3 + e_3 = 4 beats s_2 + e_2 = 3
+
+
+@pytest.mark.parametrize("text,span,expected", [
+    ("the Myanmar embassy", (4, 10), "Myanmar"),          # ends inside a word
+    ("in Babyninsky, Russia", (5, 13), "Babyninsky"),      # starts inside a word, stops at the comma
+    ("at 6am as many slept", (3, 6), "6am"),               # already whole
+    ("Kaluga on Sunday", (0, 9), "Kaluga on"),             # two whole words stay as they are
+    ("x", (0, 1), "x"),
+])
+def test_align_to_words(text, span, expected):
+    start, end = align_to_words(text, *span)
+    assert text[start:end] == expected
