@@ -53,4 +53,3 @@ def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     while 0 < end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
         end += 1
     return start, end
-

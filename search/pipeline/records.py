@@ -22,7 +22,7 @@ class SearchRequest:
     page: int = 1  # 1-based
     size: int = 10  # articles per page
     # order by the pair head's relevance (else by the fused retrieval score). Off by default while the released
-    # checkpoint's pair head is undertrained (STS-B Spearman 0.14): it made the sample's rankings worse
+    # checkpoint's pair head is undertrained: `news-search eval` measures its rerank far below the fused order
     rerank: bool = False
     answers: bool = True  # return the answer span found in each best passage
     filters: Filters = field(default_factory=Filters)

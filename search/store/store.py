@@ -286,14 +286,13 @@ class Store:
         terms = [t for t in terms if t not in _STOPWORDS] or terms
         if not terms or k <= 0:
             return []
-        if filters is None or filters.is_empty():
-            sql, params = """SELECT rowid, bm25(passages_fts, 2.0, 1.0) AS rank FROM passages_fts
-                             WHERE passages_fts MATCH ? ORDER BY rank LIMIT ?""", []
-        else:
-            where, params = article_conditions(filters)
-            sql = f"""SELECT passages_fts.rowid, bm25(passages_fts, 2.0, 1.0) AS rank FROM passages_fts
-                      JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id
-                      WHERE passages_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"""
+        join, where, params = "", "", []
+        if filters is not None and not filters.is_empty():
+            conditions, params = article_conditions(filters)
+            join = "JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id"
+            where = f"AND {conditions}"
+        sql = f"""SELECT passages_fts.rowid, bm25(passages_fts, 2.0, 1.0) AS rank FROM passages_fts {join}
+                  WHERE passages_fts MATCH ? {where} ORDER BY rank LIMIT ?"""
         match = " OR ".join(f'"{t}"' for t in terms)
         with self._lock:
             return [(int(r[0]), -float(r[1])) for r in self.db.execute(sql, [match, *params, k])]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from transformers import AutoModel
 
 from search.model.base import resolve_base
@@ -29,5 +28,4 @@ def interpolate_with_base(checkpoint: str | Path, alpha: float, out: str | Path)
     net.encoder.load_state_dict({k: alpha * v + (1 - alpha) * base[k] if v.is_floating_point() else v
                                  for k, v in tuned.items()})
     recipe = load_recipe(checkpoint) | {"weight_average_with_base": alpha, "fine_tuned": str(checkpoint)}
-    with torch.no_grad():
-        return save_checkpoint(out, net, tokenizer, recipe)
+    return save_checkpoint(out, net, tokenizer, recipe)

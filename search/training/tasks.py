@@ -16,10 +16,10 @@ import torch
 from torch.nn import functional as F
 from transformers import PreTrainedTokenizerBase
 
+from search.model.batches import attention, pad
 from search.model.encoder import MultiTaskEncoder
 from search.training.batching import bucketed_batches
 from search.training.data import LabelledText, ScoredPair, TaggedSentence
-from search.model.batches import attention, pad
 from search.training.features import IGNORE, PairFeature, align_tags, answer_windows
 from search.training.losses import GroupedTopicLoss, InBatchNegativesLoss, SpanLoss
 from search.training.negatives import RetrievalExample

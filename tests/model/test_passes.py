@@ -1,6 +1,8 @@
 """`annotate` and `score_pairs` each make exactly one encoder forward (for up to one batch of inputs)."""
 from contextlib import contextmanager
 
+import numpy as np
+
 
 @contextmanager
 def count_forwards(model):
@@ -37,8 +39,6 @@ def test_score_pairs_is_one_pass_and_offsets_inside_passage(fresh_model):
 
 
 def test_annotate_order_and_vectors_match_embedding(fresh_model):
-    import numpy as np
-
     texts = ["long " * 40 + "text", "short"]
     ann = fresh_model.annotate(texts)
     emb = fresh_model.embed_passages(texts)
@@ -46,8 +46,6 @@ def test_annotate_order_and_vectors_match_embedding(fresh_model):
 
 
 def test_score_pair_list_keeps_input_order(fresh_model):
-    import numpy as np
-
     queries = ["a much longer question about the final score of the match?", "who?", "when did it happen?"]
     passages = ["Spain won 1-0 after extra time in Johannesburg.", "Iniesta.", "It happened on 11 July 2010."]
     together = fresh_model.score_pair_list(queries, passages)
