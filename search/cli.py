@@ -5,25 +5,28 @@ import argparse
 import importlib
 import sys
 
-from search.model.errors import ModelLoadError
-from search.store.errors import StoreError
+from search.errors import NewsearchError
 
 COMMANDS = ["train", "soup", "eval", "serve", "query"]  # modules under search/commands/, in help order
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """All subcommands, or just `only`: each command module imports what it needs, so `train` runs where the
+    search stack (SQLite, FAISS, FastAPI) is not installed, such as a bare GPU machine."""
     parser = argparse.ArgumentParser(prog="news-search", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"search.commands.{name}").register(sub)
+        if only in (None, name):
+            importlib.import_module(f"search.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return args.func(args)
-    except (ModelLoadError, StoreError, FileNotFoundError, ValueError) as exc:
+    except (NewsearchError, FileNotFoundError, ValueError) as exc:
         print(f"news-search: error: {exc}", file=sys.stderr)
         return 2
 

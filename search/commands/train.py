@@ -12,6 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base", help="encoder to start from: a folder or a model name (default: packaged MiniLM)")
     p.add_argument("--init", help="a newsearch checkpoint folder to continue training (encoder and heads)")
     p.add_argument("--max-steps", type=int, help="override the recipe's number of steps")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="also stop after this many seconds of training, with the learning rate fully decayed")
     p.add_argument("--limit", type=int, help="cap examples per data set (tiny runs)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last state")
     p.set_defaults(func=run)
@@ -23,10 +25,12 @@ def run(args: argparse.Namespace) -> int:
     from search.training.trainer import Trainer
 
     recipe = Recipe.from_file(args.recipe) if args.recipe else Recipe()
-    for field, value in (("data_dir", args.data), ("max_steps", args.max_steps), ("limit", args.limit),
+    for field, value in (("data_dir", args.data), ("max_steps", args.max_steps),
+                         ("time_budget_s", args.time_budget), ("limit", args.limit),
                          ("base", args.base), ("init", args.init)):
         if value:
             setattr(recipe, field, value)
+    recipe.check()
     report = Trainer(recipe, args.out, resume=args.resume).run()
     print_train_summary(report, recipe)
     return 0

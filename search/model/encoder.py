@@ -45,8 +45,11 @@ class MultiTaskEncoder(nn.Module):
 
     @classmethod
     def from_base(cls, base: str, config: ModelConfig) -> "MultiTaskEncoder":
-        """A fresh network: pre-trained encoder weights from `base`, heads initialised from scratch."""
-        return cls(AutoModel.from_pretrained(base), config)
+        """A fresh network: pre-trained encoder weights from `base`, heads initialised from scratch.
+
+        The weights are trained in float32 whatever the file holds (a half-precision copy of a base model
+        would otherwise load as half precision, where AdamW updates underflow)."""
+        return cls(AutoModel.from_pretrained(base).float(), config)
 
     def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 token_type_ids: torch.Tensor | None = None) -> torch.Tensor:

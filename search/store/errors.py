@@ -1,5 +1,6 @@
 """The one error type the store raises, so callers can turn it into a clear message or a 4xx."""
+from search.errors import NewsearchError
 
 
-class StoreError(Exception):
+class StoreError(NewsearchError):
     """No store at the path, a store made by another model or schema, or a vector file that cannot be read."""

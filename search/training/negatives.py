@@ -48,12 +48,14 @@ def mine_bm25(examples: list[RetrievalExample], corpus: list[str], groups: list[
 
 def mine_dense(examples: list[RetrievalExample], corpus_vectors: torch.Tensor,
                embed_queries: Callable[[list[str]], torch.Tensor], corpus: list[str], groups: list[str],
-               per_query: int = 1, depth: int = 20, skip: int = 0) -> None:
+               per_query: int = 1, depth: int = 20, skip: int = 0, chunk: int = 4096) -> None:
     """Nearest passages under the current model (a matmul: exact search, fine for a training pool).
 
     `skip` leaves out the very top ranks, where unlabelled positives concentrate.
     """
     q = embed_queries([ex.query for ex in examples])  # (N, H)
-    scores = q @ corpus_vectors.T  # (N, P)
-    ranked = scores.topk(min(depth + skip, corpus_vectors.shape[0]), dim=1).indices[:, skip:].cpu().numpy()
+    k = min(depth + skip, corpus_vectors.shape[0])
+    # in chunks of queries: the full (N, P) score matrix of SQuAD train would take 8 GB
+    ranked = np.concatenate([(q[i:i + chunk] @ corpus_vectors.T).topk(k, dim=1).indices[:, skip:].cpu().numpy()
+                             for i in range(0, q.shape[0], chunk)])  # (N, depth)
     _assign(examples, ranked, groups, corpus, per_query)

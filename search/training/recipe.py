@@ -14,6 +14,8 @@ class Recipe:
     init: str = ""  # a newsearch checkpoint to continue from (encoder and heads); overrides `base`
     seed: int = 13
     max_steps: int = 3000  # optimizer steps over all tasks together
+    time_budget_s: float = 0.0  # > 0: also stop (with the learning rate decayed) after this many seconds of
+    # training, whichever comes first; the schedule follows the further of the two (search/training/schedule.py)
     limit: int = 0  # cap on examples per data set (0 = all): tiny runs
     squad_paragraphs: int = 0  # cap on SQuAD training paragraphs (0 = all 18,896): the CPU recipe's pool
     lr: float = 5e-5  # encoder learning rate
@@ -30,6 +32,7 @@ class Recipe:
     batch: dict[str, int] = field(default_factory=lambda: {
         "retrieval": 32, "pair": 16, "sts": 32, "tagging": 32, "topic": 16})
     hard_negatives: int = 1  # mined negatives per retrieval query
+    first_negatives: str = "bm25"  # or "dense": the starting encoder's own neighbours (seconds on a GPU)
     remine_at: list[float] = field(default_factory=lambda: [0.5])  # re-mine with the model at these fractions
     qa_max_len: int = 256  # window length for (question, context) pairs while training
     qa_stride: int = 96
@@ -37,6 +40,7 @@ class Recipe:
     val_fraction_bbc: float = 0.2  # held out of BBC train for validation
     val_fraction_ag: float = 0.3  # held out of AG News dev for validation
     save_every: int = 250  # steps between resumable checkpoints
+    log_every: int = 10  # steps between reads of the losses (each read waits for the accelerator)
     num_threads: int = 0  # torch CPU threads (0 = torch's default)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,4 +52,13 @@ class Recipe:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown recipe keys {sorted(unknown)} in {path}; known: {sorted(cls.__dataclass_fields__)}")
-        return cls(**data)
+        recipe = cls(**data)
+        recipe.check()
+        return recipe
+
+    def check(self) -> None:
+        """Fail fast on values that would only break minutes into a run."""
+        if self.first_negatives not in ("bm25", "dense"):
+            raise ValueError(f"first_negatives must be 'bm25' or 'dense', got {self.first_negatives!r}")
+        if self.max_steps < 0 or self.time_budget_s < 0:
+            raise ValueError("max_steps and time_budget_s must be >= 0")

@@ -40,23 +40,24 @@ class RetrievalTask:
 
     def __init__(self, pool: RetrievalPool, tokenizer: PreTrainedTokenizerBase, batch_size: int,
                  max_len: int, rng: random.Random) -> None:
-        self.pool, self.tok, self.max_len = pool, tokenizer, max_len
-        lengths = [len(pool.corpus[ex.positive]) for ex in pool.examples]
+        self.pool = pool
+        # tokenized once: re-tokenizing ~130 passages per batch would keep a GPU waiting
+        self.passage_ids = tokenizer(pool.corpus, truncation=True, max_length=max_len)["input_ids"]
+        self.query_ids = tokenizer([ex.query for ex in pool.examples], truncation=True, max_length=64)["input_ids"]
+        self.pad_id = tokenizer.pad_token_id
+        lengths = [len(self.passage_ids[ex.positive]) for ex in pool.examples]
         self.batches = bucketed_batches(lengths, batch_size, rng)
         self.loss_fn = InBatchNegativesLoss()
 
-    def _encode(self, texts: list[str], max_len: int) -> dict[str, torch.Tensor]:
-        return self.tok(texts, truncation=True, max_length=max_len, padding=True, return_tensors="pt")
-
     def next_batch(self) -> dict[str, torch.Tensor]:
-        exs = [self.pool.examples[i] for i in next(self.batches)]
+        rows = next(self.batches)
+        exs = [self.pool.examples[i] for i in rows]
         positives = [ex.positive for ex in exs]
         negatives = [n for ex in exs for n in ex.negatives if n not in positives]
-        passages = [self.pool.corpus[i] for i in positives + negatives]
-        q = self._encode([ex.query for ex in exs], 64)
-        p = self._encode(passages, self.max_len)
-        return {"q_ids": q["input_ids"], "q_mask": q["attention_mask"], "p_ids": p["input_ids"],
-                "p_mask": p["attention_mask"]}
+        queries = [self.query_ids[i] for i in rows]
+        passages = [self.passage_ids[i] for i in positives + negatives]
+        return {"q_ids": pad(queries, self.pad_id), "q_mask": attention(queries),
+                "p_ids": pad(passages, self.pad_id), "p_mask": attention(passages)}
 
     def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         # queries and passages go through the encoder as one padded batch would waste compute on short

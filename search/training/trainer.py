@@ -18,7 +18,9 @@ from search.model.config import ModelConfig
 from search.model.newsmodel import NewsModel
 from search.training.materials import load_training, retrieval_pool, topic_labels
 from search.training.negatives import mine_bm25, mine_dense
+from search.training.prefetch import Prefetcher
 from search.training.recipe import Recipe
+from search.training.schedule import Progress, lr_factor
 from search.training.tasks import PairTask, RetrievalTask, StsTask, TaggingTask, TopicTask
 
 STATE_FILE = "state.pt"
@@ -60,19 +62,17 @@ def _param_groups(model: NewsModel, recipe: Recipe) -> list[dict]:
     for name, p in model.net.named_parameters():
         key = (name.startswith("encoder."), p.ndim < 2)
         groups.setdefault(key, []).append(p)
-    return [{"params": ps, "lr": recipe.lr if is_enc else recipe.head_lr, "encoder": is_enc,
+    return [{"params": ps, "lr": 0.0, "base_lr": recipe.lr if is_enc else recipe.head_lr, "encoder": is_enc,
              "weight_decay": 0.0 if no_decay else recipe.weight_decay}
             for (is_enc, no_decay), ps in groups.items()]
 
 
-def _schedule(optimizer: torch.optim.Optimizer, recipe: Recipe) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up then linear decay to 0; the encoder's warm-up starts after the heads-only phase."""
-    def ramp(start: int) -> Callable[[int], float]:
-        warm = max(1, int(recipe.warmup * (recipe.max_steps - start)))
-        return lambda step: 0.0 if step < start else min((step - start + 1) / warm,
-                                                           max(0.0, (recipe.max_steps - step) / max(1, recipe.max_steps - start - warm)))
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, [ramp(recipe.head_warmup_steps if g["encoder"] else 0) for g in optimizer.param_groups])
+def _set_learning_rates(optimizer: torch.optim.Optimizer, progress: float, encoder_start: float,
+                        recipe: Recipe) -> None:
+    """Heads warm up from the first step; the encoder's warm-up starts after the heads-only phase."""
+    for group in optimizer.param_groups:
+        start = encoder_start if group["encoder"] else 0.0
+        group["lr"] = group["base_lr"] * lr_factor(progress, start, recipe.warmup)
 
 
 class Trainer:
@@ -132,71 +132,113 @@ class Trainer:
         for p in self.model.net.encoder.parameters():
             p.requires_grad_(not frozen)
 
-    def _save_state(self, step: int, optimizer, scheduler) -> None:
+    def _save_state(self, step: int, optimizer, progress: Progress, encoder_start: float) -> None:
         tmp = self.out / (STATE_FILE + ".tmp")
         torch.save({"step": step, "net": self.model.net.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
+                    "elapsed_s": progress.elapsed(), "encoder_start": encoder_start,
                     "negatives": [ex.negatives for ex in self.pool.examples]}, tmp)
         tmp.replace(self.out / STATE_FILE)
         save_checkpoint(self.out / "checkpoint", self.model.net, self.model.tokenizer, self.recipe.to_dict())
 
+    def _mine_first(self) -> None:
+        """The first hard negatives: BM25 (default), or the starting encoder's own neighbours ("dense"), which
+        a GPU computes in seconds where BM25 over the full pool takes a minute of one CPU core."""
+        if self.recipe.first_negatives == "dense":
+            self.remine()
+        else:
+            mine_bm25(self.pool.examples, self.pool.corpus, self.pool.groups, self.recipe.hard_negatives)
+
+    def _producer(self, tasks: dict[str, object], rng: random.Random) -> Callable[[int], tuple]:
+        """step -> (task name, batch on the CPU, real tokens in it); runs on the prefetch thread."""
+        r = self.recipe
+        names = [n for n in tasks if r.task_weights.get(n, 0) > 0]
+        pin = self.device.type == "cuda"
+
+        def produce(step: int) -> tuple[str, dict[str, torch.Tensor], int]:
+            # the embedding head has no parameters: nothing to learn for retrieval while the encoder is frozen
+            frozen = step < r.head_warmup_steps
+            name = rng.choices(names, [0.0 if frozen and n == "retrieval" else r.task_weights[n] for n in names])[0]
+            batch = tasks[name].next_batch()
+            tokens = int(sum(v.sum() for k, v in batch.items() if k.endswith("mask")))
+            if pin:
+                batch = {k: v.pin_memory() for k, v in batch.items()}
+            return name, batch, tokens
+        return produce
+
     def run(self) -> TrainReport:
         r = self.recipe
         net = self.model.net
-        optimizer = torch.optim.AdamW(_param_groups(self.model, r))
-        scheduler = _schedule(optimizer, r)
-        start = 0
+        cuda = self.device.type == "cuda"
+        if cuda:
+            torch.backends.cuda.matmul.allow_tf32 = True
+        optimizer = torch.optim.AdamW(_param_groups(self.model, r), fused=cuda)
+        start, elapsed_before, encoder_start = 0, 0.0, r.head_warmup_steps / max(1, r.max_steps)
         state_path = self.out / STATE_FILE
         if self.resume and state_path.exists():
             state = torch.load(state_path, map_location=self.device, weights_only=False)
             net.load_state_dict(state["net"])
             optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
             for ex, negs in zip(self.pool.examples, state["negatives"]):
                 ex.negatives = negs
-            start = state["step"]
+            start, elapsed_before, encoder_start = state["step"], state["elapsed_s"], state["encoder_start"]
         else:
-            mine_bm25(self.pool.examples, self.pool.corpus, self.pool.groups, r.hard_negatives)
+            self._mine_first()
+        progress = Progress(r.max_steps, r.time_budget_s, elapsed_before)
         rng = random.Random(r.seed + start)
         tasks = self._tasks(rng)
-        names = [n for n in tasks if r.task_weights.get(n, 0) > 0]
-        weights = [r.task_weights[n] for n in names]
-        remine_steps = {int(f * r.max_steps) for f in r.remine_at}
+        prefetch = Prefetcher(self._producer(tasks, rng), start)
+        remines = sorted(f for f in r.remine_at if f > progress.fraction(start))
         report = TrainReport(steps=start, seconds=0.0, tokens=0)
         smooth: dict[str, float] = {}
+        pending: list[tuple[str, torch.Tensor]] = []  # losses still on the device: read in groups, one sync each
         net.train()
-        began = time.time()
         use_bf16 = r.bf16 and bf16_supported(self.device)
         bar = tqdm(range(start, r.max_steps), initial=start, total=r.max_steps, desc="train", dynamic_ncols=True)
         self._freeze_encoder(start < r.head_warmup_steps)
-        for step in bar:
-            if step == r.head_warmup_steps:
-                self._freeze_encoder(False)
-            if step in remine_steps and step > 0:
-                self.remine()
-            # the embedding head has no parameters: nothing to learn for retrieval while the encoder is frozen
-            frozen = step < r.head_warmup_steps
-            name = rng.choices(names, [0.0 if frozen and n == "retrieval" else w for n, w in zip(names, weights)])[0]
-            task = tasks[name]
-            batch = {k: v.to(self.device) for k, v in task.next_batch().items()}
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                loss = task.loss(net, batch)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), r.clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            report.tokens += int(sum(v.sum() for k, v in batch.items() if k.endswith("mask")))
-            value = loss.item()
-            smooth[name] = 0.9 * smooth.get(name, value) + 0.1 * value
-            bar.set_postfix({k[:4]: f"{v:.3f}" for k, v in smooth.items()})
-            report.steps = step + 1
-            if report.steps % r.save_every == 0 or report.steps == r.max_steps:
-                self._save_state(report.steps, optimizer, scheduler)
-        report.seconds = time.time() - began
+        try:
+            for step in bar:
+                done = progress.fraction(step)
+                if done >= 1.0:
+                    break
+                if step == r.head_warmup_steps:
+                    self._freeze_encoder(False)
+                    encoder_start = done
+                if remines and done >= remines[0]:
+                    remines.pop(0)
+                    self.remine()
+                name, batch, tokens = prefetch.next()
+                batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+                _set_learning_rates(optimizer, progress.fraction(step + 1), encoder_start, r)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = tasks[name].loss(net, batch)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), r.clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                report.tokens += tokens
+                report.steps = step + 1
+                pending.append((name, loss.detach()))
+                if len(pending) >= r.log_every or report.steps == r.max_steps:
+                    self._smooth(pending, smooth)
+                    bar.set_postfix({k[:4]: f"{v:.3f}" for k, v in smooth.items()})
+                if report.steps % r.save_every == 0 and report.steps < r.max_steps:
+                    self._save_state(report.steps, optimizer, progress, encoder_start)
+        finally:
+            prefetch.close()
+        self._smooth(pending, smooth)
+        self._save_state(report.steps, optimizer, progress, encoder_start)
+        report.seconds = progress.elapsed() - elapsed_before
         report.last_loss = smooth
         report.checkpoint = str(self.out / "checkpoint")
-        if start >= r.max_steps:  # nothing left to do: still make sure the checkpoint is there
-            self._save_state(start, optimizer, scheduler)
         (self.out / "train_report.json").write_text(json.dumps(report.__dict__, indent=2))
         return report
+
+    @staticmethod
+    def _smooth(pending: list[tuple[str, torch.Tensor]], smooth: dict[str, float]) -> None:
+        """Exponential moving average of each task's loss, updated from the losses not read yet."""
+        if not pending:
+            return
+        values = torch.stack([loss.float() for _, loss in pending]).tolist()
+        for (name, _), value in zip(pending, values):
+            smooth[name] = 0.9 * smooth.get(name, value) + 0.1 * value
+        pending.clear()

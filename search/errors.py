@@ -1,0 +1,6 @@
+"""The base of newsearch's own errors: each one's message says what to fix, so a CLI prints it and exits 2
+and the API turns it into a 4xx. Kept free of imports so that any command can catch it cheaply."""
+
+
+class NewsearchError(Exception):
+    """A problem with the user's input or files (a missing checkpoint, a store made by another model...)."""

@@ -1,0 +1,35 @@
+"""Whole (tiny) training runs on the real data: a time budget ends a run early, and --resume carries on."""
+import json
+
+import pytest
+
+from search.model import NewsModel
+from search.training.recipe import Recipe
+from search.training.trainer import STATE_FILE, Trainer
+from tests.shared_data import SHARED_DATA, needs_shared_data
+
+TINY = dict(data_dir=str(SHARED_DATA), limit=8, num_threads=1, passage_max_len=64, qa_max_len=64, qa_stride=32,
+            batch={"retrieval": 2, "pair": 2, "sts": 2, "tagging": 2, "topic": 2}, log_every=1)
+
+
+@needs_shared_data
+def test_time_budget_stops_the_run_and_still_saves(tmp_path):
+    recipe = Recipe(max_steps=100_000, time_budget_s=2.0, **TINY)
+    report = Trainer(recipe, tmp_path).run()
+    assert 0 < report.steps < 100_000
+    assert json.loads((tmp_path / "train_report.json").read_text())["steps"] == report.steps
+    NewsModel.load(tmp_path / "checkpoint")  # a complete, loadable checkpoint
+
+
+@needs_shared_data
+def test_resume_continues_from_the_saved_step(tmp_path):
+    first = Trainer(Recipe(max_steps=2, **TINY), tmp_path).run()
+    assert first.steps == 2 and (tmp_path / STATE_FILE).exists()
+    second = Trainer(Recipe(max_steps=4, **TINY), tmp_path, resume=True).run()
+    assert second.steps == 4
+    assert set(second.last_loss) <= {"retrieval", "pair", "sts", "tagging", "topic"}
+
+
+def test_unknown_first_negatives_is_refused_before_training():
+    with pytest.raises(ValueError, match="first_negatives"):
+        Recipe(first_negatives="random").check()
