@@ -22,6 +22,7 @@ class ModelConfig:
     max_passage_tokens: int = 256  # one indexed passage, [CLS] and [SEP] included
     max_pair_tokens: int = 384  # [CLS] query [SEP] passage [SEP]
     max_answer_tokens: int = 30  # length cap of an answer span, in word pieces
+    min_entity_score: float = 0.5  # entities whose words the tagger is less sure of stay out of the facets
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -85,7 +85,8 @@ class NewsModel:
             vectors = out.embedding.float().cpu().numpy()  # (B, H)
             for row, i in enumerate(batch.rows):
                 entities = decode_entities(passages[i], [labels[t] for t in tag_ids[row].tolist()],
-                                           tag_probs[row].tolist(), enc.word_ids(i), enc["offset_mapping"][i])
+                                           tag_probs[row].tolist(), enc.word_ids(i), enc["offset_mapping"][i],
+                                           self.config.min_entity_score)
                 topics = {label: float(p) for label, p in zip(self.config.topic_labels, topic_probs[row])}
                 results[i] = PassageAnnotation(vector=vectors[row], topics=topics, entities=entities)
         return [r for r in results if r is not None]

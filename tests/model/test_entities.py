@@ -18,3 +18,16 @@ def test_stray_inside_tag_starts_new_entity():
     spans = decode_entities(text, ["O", "I-LOC", "I-PER", "O"], [1.0] * 4, [None, 0, 1, None],
                             [(0, 0), (0, 5), (6, 12), (0, 0)])
     assert [(s.label, s.text) for s in spans] == [("LOC", "Paris"), ("PER", "Hilton")]
+
+
+def test_weak_and_lowercase_spans_stay_out_and_punctuation_is_trimmed():
+    text = "The Federal Security Service ( FSB ) said the"
+    # words: The Federal Security Service ( FSB ) said the
+    word_ids = [None, 0, 1, 2, 3, 4, 5, 6, 7, 8, None]
+    offsets = [(0, 0), (0, 3), (4, 11), (12, 20), (21, 28), (29, 30), (31, 34), (35, 36), (37, 41), (42, 45), (0, 0)]
+    labels = ["O", "B-PER", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "B-ORG", "O", "O", "B-LOC", "O"]
+    probs = [1.0, 0.2, 0.9, 0.9, 0.9, 0.9, 0.8, 1.0, 1.0, 0.9, 1.0]
+    spans = decode_entities(text, labels, probs, word_ids, offsets, min_score=0.5)
+    # "The" is too weak, "the" is not a name, "Service (" loses its bracket
+    assert [(s.label, s.text) for s in spans] == [("ORG", "Federal Security Service"), ("ORG", "FSB")]
+    assert all(text[s.start:s.end] == s.text for s in spans)
