@@ -35,6 +35,7 @@ class Paragraph:
 class TaggedSentence:
     words: list[str]
     tags: list[str]
+    document: int = 0  # position of its -DOCSTART- document in the file
 
 
 @dataclass
@@ -68,18 +69,35 @@ def read_conll(path: str | Path) -> list[TaggedSentence]:
     sentences: list[TaggedSentence] = []
     words: list[str] = []
     tags: list[str] = []
+    document = 0
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("-DOCSTART-"):
             if words:
-                sentences.append(TaggedSentence(words, tags))
+                sentences.append(TaggedSentence(words, tags, document))
             words, tags = [], []
+            if line.startswith("-DOCSTART-") and sentences:
+                document += 1
             continue
         parts = line.split()
         words.append(parts[0])
         tags.append(parts[-1])
     if words:
-        sentences.append(TaggedSentence(words, tags))
+        sentences.append(TaggedSentence(words, tags, document))
     return sentences
+
+
+def join_sentences(sentences: list[TaggedSentence], max_words: int) -> list[TaggedSentence]:
+    """Runs of consecutive sentences of one document, each run at most `max_words` words (a longer sentence
+    stays alone). Indexed passages hold several sentences; a tagger that only ever saw one sentence followed by
+    [SEP] labels the words after the first full stop badly."""
+    runs: list[TaggedSentence] = []
+    for s in sentences:
+        last = runs[-1] if runs else None
+        if last and last.document == s.document and len(last.words) + len(s.words) <= max_words:
+            runs[-1] = TaggedSentence(last.words + s.words, last.tags + s.tags, s.document)
+        else:
+            runs.append(TaggedSentence(list(s.words), list(s.tags), s.document))
+    return runs
 
 
 def read_stsb(path: str | Path) -> list[ScoredPair]:

@@ -34,6 +34,8 @@ class Recipe:
     hard_negatives: int = 1  # mined negatives per retrieval query
     first_negatives: str = "bm25"  # or "dense": the starting encoder's own neighbours (seconds on a GPU)
     remine_at: list[float] = field(default_factory=lambda: [0.5])  # re-mine with the model at these fractions
+    tagging_words: int = 0  # > 0: tag runs of consecutive CoNLL sentences of one document up to this many words,
+    # like the multi-sentence passages tagged at index time (0 = one sentence per example)
     qa_max_len: int = 256  # window length for (question, context) pairs while training
     qa_stride: int = 96
     passage_max_len: int = 256

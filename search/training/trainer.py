@@ -16,6 +16,7 @@ from tqdm import tqdm
 from search.model.checkpoint import save_checkpoint
 from search.model.config import ModelConfig
 from search.model.newsmodel import NewsModel
+from search.training.data import join_sentences
 from search.training.materials import load_training, retrieval_pool, topic_labels
 from search.training.negatives import mine_bm25, mine_dense
 from search.training.prefetch import Prefetcher
@@ -111,7 +112,9 @@ class Trainer:
             "retrieval": RetrievalTask(self.pool, tok, r.batch["retrieval"], r.passage_max_len, rng),
             "pair": PairTask(self.pool, tok, r.batch["pair"], r.qa_max_len, r.qa_stride, rng),
             "sts": StsTask(m.sts, tok, r.batch["sts"], 128, rng),
-            "tagging": TaggingTask(m.conll, self.model.config.entity_labels, tok, r.batch["tagging"], 128, rng),
+            "tagging": TaggingTask(join_sentences(m.conll, r.tagging_words) if r.tagging_words else m.conll,
+                                   self.model.config.entity_labels, tok, r.batch["tagging"],
+                                   r.passage_max_len if r.tagging_words else 128, rng),
             "topic": TopicTask(m.topics, self.model.config.topic_labels, self.model.config.topic_groups, tok,
                                r.batch["topic"], r.passage_max_len, rng),
         }

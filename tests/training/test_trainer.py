@@ -9,6 +9,7 @@ from search.training.trainer import STATE_FILE, Trainer
 from tests.shared_data import SHARED_DATA, needs_shared_data
 
 TINY = dict(data_dir=str(SHARED_DATA), limit=8, num_threads=1, passage_max_len=64, qa_max_len=64, qa_stride=32,
+            tagging_words=40,
             batch={"retrieval": 2, "pair": 2, "sts": 2, "tagging": 2, "topic": 2}, log_every=1)
 
 
