@@ -53,12 +53,12 @@ class Timings:
 class HandBuilt:
     """The pipeline with three separate models: bi-encoder query pass, CrossEncoder pass, QA pass."""
 
-    def __init__(self, store, base: str, top: int) -> None:
+    def __init__(self, store, base: str, top: int, batch: int) -> None:
         import torch
         from sentence_transformers import CrossEncoder, SentenceTransformer
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-        self.torch, self.store, self.top = torch, store, top
+        self.torch, self.store, self.top, self.batch = torch, store, top, batch
         self.bi_encoder = SentenceTransformer(base, device="cpu")
         self.cross_encoder = CrossEncoder(base, num_labels=1, max_length=384, device="cpu")
         self.qa_tokenizer = AutoTokenizer.from_pretrained(base)
@@ -82,7 +82,7 @@ class HandBuilt:
             hits = fetch_passages(self.store, candidates)
         texts = [row.text for _, row in hits]
         with watch.stage("rerank"):
-            scores = self.cross_encoder.predict([(query, t) for t in texts], batch_size=32, show_progress_bar=False)
+            scores = self.cross_encoder.predict([(query, t) for t in texts], batch_size=self.batch, show_progress_bar=False)
         with watch.stage("read"):
             spans = self.read(query, texts)
         with watch.stage("group"):
@@ -97,8 +97,8 @@ class HandBuilt:
 
         out: list[tuple[int | None, int | None]] = []
         with self.torch.inference_mode():
-            for i in range(0, len(texts), 32):
-                chunk = texts[i:i + 32]
+            for i in range(0, len(texts), self.batch):
+                chunk = texts[i:i + self.batch]
                 enc = self.qa_tokenizer([query] * len(chunk), chunk, truncation="only_second", max_length=384,
                                         padding=True, return_offsets_mapping=True, return_tensors="pt")
                 offsets = enc.pop("offset_mapping")
@@ -152,6 +152,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20, help="candidates reranked and read (default: 20)")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--baseline-batch", type=int, default=32,
+                        help="hand-built batch size (default 32, the libraries' default; newsearch uses 8 on a CPU)")
     parser.add_argument("--skip-baseline", action="store_true", help="only the product pipeline")
     args = parser.parse_args()
 
@@ -176,17 +178,19 @@ def main() -> None:
         "retrieval": lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=False, answers=False)).timings_ms,
     }
     if not args.skip_baseline:
-        runs["hand-built"] = HandBuilt(store, packaged_base(), args.top).search
+        runs["hand-built"] = HandBuilt(store, packaged_base(), args.top, args.baseline_batch).search
     results = measure(runs, queries, args.warmup)
     summaries = {name: t.summary() for name, t in results.items()}
     print_table(summaries)
     report = {"store": str(Path(args.store).resolve()), "stats": {k: store.stats()[k] for k in ("articles", "passages",
-              "index_type")}, "queries": len(queries), "top": args.top, "threads": torch.get_num_threads(),
+              "index_type")}, "queries": len(queries), "top": args.top,
+              "baseline_batch": args.baseline_batch, "threads": torch.get_num_threads(),
               "machine": platform.processor() or platform.machine(), "model": model.name, "latency_ms": summaries}
     if "hand-built" in summaries:
         report["speedup_p50"] = summaries["hand-built"]["total"]["p50"] / summaries["newsearch"]["total"]["p50"]
         print(f"end-to-end p50 speed-up vs hand-built: {report['speedup_p50']:.2f}×")
-    write_results(f"search-{Path(args.store).resolve().name}", report)
+    suffix = "" if args.baseline_batch == 32 else f"-baseline-batch{args.baseline_batch}"
+    write_results(f"search-{Path(args.store).resolve().name}{suffix}", report)
 
 
 if __name__ == "__main__":

@@ -28,15 +28,16 @@ def article(store) -> dict:
     return dict(zip(("id", "title", "topic", "source", "date"), row))
 
 
-def encoder_passes(model, run) -> int:
-    """How many times the shared encoder runs forward during `run()`."""
-    calls = []
-    handle = model.net.encoder.register_forward_hook(lambda *_: calls.append(1))
+def encoder_rows(model, run) -> list[int]:
+    """The rows (texts or query-passage pairs) of each forward run of the shared encoder during `run()`."""
+    rows: list[int] = []
+    handle = model.net.encoder.register_forward_hook(
+        lambda _module, _args, kwargs, _out: rows.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
     try:
         run()
     finally:
         handle.remove()
-    return len(calls)
+    return rows
 
 
 def request(query: str, **options) -> SearchRequest:
@@ -56,18 +57,19 @@ def test_exact_title_finds_its_article(pipeline, article) -> None:
     assert article["id"] in ids(reranked)
 
 
-def test_one_query_pass_and_one_pair_pass_for_up_to_32_candidates(pipeline, model, article) -> None:
+def test_one_query_pass_then_each_candidate_through_the_encoder_once(pipeline, model, article) -> None:
     response = None
 
     def run() -> None:
         nonlocal response
         response = pipeline.search(request(article["title"], k=32))
 
-    assert encoder_passes(model, run) == 2
-    assert response.candidates == 32
-    assert encoder_passes(model, lambda: pipeline.search(request(article["title"], k=40))) == 3
-    assert encoder_passes(model, lambda: pipeline.search(request(article["title"], rerank=False,
-                                                                         answers=False))) == 1
+    rows = encoder_rows(model, run)
+    assert rows[0] == 1  # the query, alone
+    assert sum(rows[1:]) == response.candidates == 32  # every (query, passage) pair exactly once, in batches
+    rows = encoder_rows(model, lambda: pipeline.search(request(article["title"], k=40)))
+    assert rows[0] == 1 and sum(rows[1:]) == 40
+    assert encoder_rows(model, lambda: pipeline.search(request(article["title"], rerank=False, answers=False))) == [1]
 
 
 def test_answer_offsets_point_inside_the_returned_passage(pipeline, article) -> None:
