@@ -31,3 +31,13 @@ def test_weak_and_lowercase_spans_stay_out_and_punctuation_is_trimmed():
     # "The" is too weak, "the" is not a name, "Service (" loses its bracket
     assert [(s.label, s.text) for s in spans] == [("ORG", "Federal Security Service"), ("ORG", "FSB")]
     assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+def test_abbreviation_split_at_its_dots_is_one_entity():
+    text = "the U.S. said"
+    # words: the U . S . said
+    word_ids = [None, 0, 1, 2, 3, 4, 5, None]
+    offsets = [(0, 0), (0, 3), (4, 5), (5, 6), (6, 7), (7, 8), (9, 13), (0, 0)]
+    labels = ["O", "O", "B-LOC", "O", "B-LOC", "O", "O", "O"]
+    spans = decode_entities(text, labels, [0.9] * len(labels), word_ids, offsets, min_score=0.5)
+    assert [(s.label, s.text, s.start, s.end) for s in spans] == [("LOC", "U.S", 4, 7)]
