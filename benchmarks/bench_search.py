@@ -82,7 +82,8 @@ class HandBuilt:
             hits = fetch_passages(self.store, candidates)
         texts = [row.text for _, row in hits]
         with watch.stage("rerank"):
-            scores = self.cross_encoder.predict([(query, t) for t in texts], batch_size=self.batch, show_progress_bar=False)
+            scores = self.cross_encoder.predict([(query, t) for t in texts], batch_size=self.batch,
+                                                show_progress_bar=False)
         with watch.stage("read"):
             spans = self.read(query, texts)
         with watch.stage("group"):

@@ -32,6 +32,13 @@ _ST_MODULES = [
 ]
 
 
+def half_precision(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """fp16 copies of the floating-point tensors (integer buffers kept): half the disk, and loading casts back
+    to float32, so nothing that matters for this small encoder is lost."""
+    return {k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach()).contiguous()
+            for k, v in state.items()}
+
+
 def save_checkpoint(folder: str | Path, net: MultiTaskEncoder, tokenizer: PreTrainedTokenizerBase,
                     recipe: dict[str, Any] | None = None, evaluation: dict[str, Any] | None = None) -> Path:
     """Write the whole model to `folder` (replaced atomically: written aside, then renamed)."""
@@ -40,12 +47,11 @@ def save_checkpoint(folder: str | Path, net: MultiTaskEncoder, tokenizer: PreTra
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     encoder = net.encoder
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in encoder.state_dict().items()}
-    encoder.save_pretrained(tmp, state_dict=state, safe_serialization=True, max_shard_size="14MB")
+    encoder.save_pretrained(tmp, state_dict=half_precision(encoder.state_dict()), safe_serialization=True,
+                            max_shard_size="14MB")
     tokenizer.save_pretrained(tmp)
-    heads = {k: v.detach().to(torch.float16).contiguous() for k, v in net.state_dict().items()
-             if not k.startswith("encoder.")}
-    save_file(heads, str(tmp / HEADS_FILE))
+    save_file(half_precision({k: v for k, v in net.state_dict().items() if not k.startswith("encoder.")}),
+              str(tmp / HEADS_FILE))
     _write_json(tmp / CONFIG_FILE, {"format": FORMAT_VERSION, "model": net.config.to_dict(), "recipe": recipe or {}})
     _write_json(tmp / "modules.json", _ST_MODULES)
     _write_json(tmp / "sentence_bert_config.json", {"max_seq_length": net.config.max_passage_tokens,

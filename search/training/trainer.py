@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -112,12 +111,20 @@ class Trainer:
             "retrieval": RetrievalTask(self.pool, tok, r.batch["retrieval"], r.passage_max_len, rng),
             "pair": PairTask(self.pool, tok, r.batch["pair"], r.qa_max_len, r.qa_stride, rng),
             "sts": StsTask(m.sts, tok, r.batch["sts"], 128, rng),
-            "tagging": TaggingTask(join_sentences(m.conll, r.tagging_words) if r.tagging_words else m.conll,
-                                   self.model.config.entity_labels, tok, r.batch["tagging"],
-                                   r.passage_max_len if r.tagging_words else 128, rng),
+            "tagging": self._tagging_task(rng),
             "topic": TopicTask(m.topics, self.model.config.topic_labels, self.model.config.topic_groups, tok,
                                r.batch["topic"], r.passage_max_len, rng),
         }
+
+    def _tagging_task(self, rng: random.Random) -> TaggingTask:
+        """Single CoNLL sentences (up to 128 tokens), or with `tagging_words` runs of one document's sentences
+        as long as a passage, like the multi-sentence passages tagged at index time."""
+        r = self.recipe
+        sentences, max_len = self.material.conll, 128
+        if r.tagging_words:
+            sentences, max_len = join_sentences(sentences, r.tagging_words), r.passage_max_len
+        return TaggingTask(sentences, self.model.config.entity_labels, self.model.tokenizer, r.batch["tagging"],
+                           max_len, rng)
 
     @torch.no_grad()
     def remine(self) -> None:
@@ -142,6 +149,20 @@ class Trainer:
                     "negatives": [ex.negatives for ex in self.pool.examples]}, tmp)
         tmp.replace(self.out / STATE_FILE)
         save_checkpoint(self.out / "checkpoint", self.model.net, self.model.tokenizer, self.recipe.to_dict())
+
+    def _restore(self, optimizer: torch.optim.Optimizer) -> tuple[int, float, float]:
+        """(step, seconds spent, encoder start) of the saved state when resuming; a fresh start otherwise,
+        which mines the first hard negatives."""
+        state_path = self.out / STATE_FILE
+        if not (self.resume and state_path.exists()):
+            self._mine_first()
+            return 0, 0.0, self.recipe.head_warmup_steps / max(1, self.recipe.max_steps)
+        state = torch.load(state_path, map_location=self.device, weights_only=False)
+        self.model.net.load_state_dict(state["net"])
+        optimizer.load_state_dict(state["optimizer"])
+        for ex, negs in zip(self.pool.examples, state["negatives"]):
+            ex.negatives = negs
+        return state["step"], state["elapsed_s"], state["encoder_start"]
 
     def _mine_first(self) -> None:
         """The first hard negatives: BM25 (default), or the starting encoder's own neighbours ("dense"), which
@@ -175,17 +196,7 @@ class Trainer:
         if cuda:
             torch.backends.cuda.matmul.allow_tf32 = True
         optimizer = torch.optim.AdamW(_param_groups(self.model, r), fused=cuda)
-        start, elapsed_before, encoder_start = 0, 0.0, r.head_warmup_steps / max(1, r.max_steps)
-        state_path = self.out / STATE_FILE
-        if self.resume and state_path.exists():
-            state = torch.load(state_path, map_location=self.device, weights_only=False)
-            net.load_state_dict(state["net"])
-            optimizer.load_state_dict(state["optimizer"])
-            for ex, negs in zip(self.pool.examples, state["negatives"]):
-                ex.negatives = negs
-            start, elapsed_before, encoder_start = state["step"], state["elapsed_s"], state["encoder_start"]
-        else:
-            self._mine_first()
+        start, elapsed_before, encoder_start = self._restore(optimizer)
         progress = Progress(r.max_steps, r.time_budget_s, elapsed_before)
         rng = random.Random(r.seed + start)
         tasks = self._tasks(rng)
@@ -221,7 +232,7 @@ class Trainer:
                 report.tokens += tokens
                 report.steps = step + 1
                 pending.append((name, loss.detach()))
-                if len(pending) >= r.log_every or report.steps == r.max_steps:
+                if len(pending) >= r.log_every:  # the rest are read after the loop
                     self._smooth(pending, smooth)
                     bar.set_postfix({k[:4]: f"{v:.3f}" for k, v in smooth.items()})
                 if report.steps % r.save_every == 0 and report.steps < r.max_steps:
