@@ -1,12 +1,15 @@
 """FAISS index types as the store builds them (flat, HNSW, IVF): build time, recall@10 against flat, and
-batch-1 search latency, on random unit vectors.
+batch-1 search latency, on random unit vectors, on vectors shaped like a store's, or on a store's own vectors.
 
-Queries are stored vectors plus noise, so each has a meaningful neighbourhood. Random vectors have no cluster
-structure, which makes this a hard case for HNSW and IVF: real embeddings recall better.
-Prints a table and writes benchmarks/results/faiss-<n>.json per corpus size.
+Isotropic random vectors (queries = stored vectors plus noise) have no structure at all, the worst case for HNSW
+and IVF. `--like STORE` draws from a Gaussian with the mean and covariance of that store's passage vectors, so a
+corpus of any size has the anisotropy of real embeddings (a few directions carry most of the variance), and the
+queries are fresh draws from the same distribution, as unseen queries are.
+Prints a table and writes benchmarks/results/faiss-<n>.json (faiss-like-<store>-<n>.json) per corpus size.
 
     python benchmarks/bench_faiss.py                    # 100k and 1M (1M needs ~3 GiB and some minutes)
     python benchmarks/bench_faiss.py --n 20000          # a quick smoke run
+    python benchmarks/bench_faiss.py --like stores/large --n 100000 1000000   # shaped like real vectors
     python benchmarks/bench_faiss.py --store stores/large   # the real passage vectors of a store
 """
 from __future__ import annotations
@@ -37,12 +40,29 @@ def random_set(n: int, dim: int, queries: int, noise: float) -> tuple[np.ndarray
     return vectors, q
 
 
-def store_set(folder: str, queries: int) -> tuple[np.ndarray, np.ndarray]:
-    """A store's own passage vectors; the queries are held-out passages (real neighbourhoods, not in the index)."""
+def store_vectors(folder: str) -> np.ndarray:
+    """Every passage vector of a store, (n, dim)."""
     from search.store import Store
 
     index = Store.open(folder, readonly=True).vectors.index
-    vectors = index.index.reconstruct_n(0, index.ntotal)
+    return index.index.reconstruct_n(0, index.ntotal)
+
+
+def shaped_set(real: np.ndarray, n: int, queries: int, chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+    """n unit vectors and `queries` more, drawn from a Gaussian with the mean and covariance of `real`."""
+    mean = real.mean(0)
+    factor = np.linalg.cholesky(np.cov(real, rowvar=False) + 1e-6 * np.eye(real.shape[1]))
+    rng = np.random.default_rng(0)
+    drawn = np.empty((n + queries, real.shape[1]), np.float32)
+    for i in range(0, n + queries, chunk):  # in chunks: float64 draws of 1M x 384 would need 3 GiB more
+        rows = min(chunk, n + queries - i)
+        drawn[i:i + rows] = unit(mean + rng.standard_normal((rows, real.shape[1])) @ factor.T)
+    return drawn[:n], drawn[n:]
+
+
+def store_set(folder: str, queries: int) -> tuple[np.ndarray, np.ndarray]:
+    """A store's own passage vectors; the queries are held-out passages (real neighbourhoods, not in the index)."""
+    vectors = store_vectors(folder)
     rng = np.random.default_rng(0)
     held = np.zeros(len(vectors), bool)
     held[rng.choice(len(vectors), queries, replace=False)] = True
@@ -85,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, nargs="+", default=[100_000, 1_000_000], help="random corpus sizes")
     parser.add_argument("--store", help="use this store's passage vectors instead of random ones")
+    parser.add_argument("--like", metavar="STORE", help="draw the --n vectors shaped like this store's vectors")
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=10)
@@ -96,10 +117,16 @@ def main() -> None:
         print_table(report, f"{len(vectors):,} passage vectors of {args.store}")
         write_results(f"faiss-store-{Path(args.store).name}", report)
         return
+    real = store_vectors(args.like) if args.like else None
     for n in args.n:
-        report = bench(*random_set(n, args.dim, args.queries, args.noise), args.k) | {"noise": args.noise}
-        print_table(report, f"{n:,} random unit vectors, d={args.dim}")
-        write_results(f"faiss-{n}", report)
+        if real is None:
+            report = bench(*random_set(n, args.dim, args.queries, args.noise), args.k) | {"noise": args.noise}
+            print_table(report, f"{n:,} random unit vectors, d={args.dim}")
+            write_results(f"faiss-{n}", report)
+        else:
+            report = bench(*shaped_set(real, n, args.queries), args.k) | {"like": args.like}
+            print_table(report, f"{n:,} vectors shaped like {args.like}'s, d={real.shape[1]}")
+            write_results(f"faiss-like-{Path(args.like).name}-{n}", report)
 
 
 if __name__ == "__main__":
