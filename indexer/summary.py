@@ -45,7 +45,8 @@ def print_stats(console: Console, folder: str, stats: dict) -> None:
     table.add_row("topics", _pairs(stats["topics"]))
     table.add_row("top entities", _pairs(stats["top_entities"]))
     table.add_row("sources", _pairs(stats["sources"]))
-    table.add_row("index", f"{stats['index_type']} (asked: {stats['index_kind']}), {stats['vectors']} vectors")
+    table.add_row("index", f"{stats['index_type']} (asked: {stats['index_kind']}), {stats['vectors']} vectors, "
+                           f"searched on the {'GPU' if stats['index_on_gpu'] else 'CPU'}")
     table.add_row("model", f"{stats['model_id']} ({stats['model_name']})")
     table.add_row("disk size", f"{stats['disk_bytes'] / 2**20:.1f} MiB")
     console.print(table)

@@ -24,7 +24,7 @@ from search.store.errors import StoreError
 from search.store.filters import article_conditions
 from search.store.manifest import Manifest
 from search.store.records import ArticleRow, ArticleWrite, Filters, Mention, PassageRow
-from search.store.vectors import KINDS, VectorIndex, choose_kind
+from search.store.vectors import KINDS, VectorIndex, choose_kind, searches_on_gpu
 
 DB_FILE = "store.db"
 VECTOR_FILE = "vectors.faiss"
@@ -421,6 +421,7 @@ class Store:
                 "topics": facets["topics"], "top_entities": facets["entities"], "sources": facets["sources"],
                 "date_range": list(dates), "index_type": manifest.index_type if manifest else None,
                 "index_kind": self._meta("index_kind") or "auto", "vectors": manifest.vectors if manifest else 0,
+                "index_on_gpu": bool(manifest) and searches_on_gpu(manifest.index_type),
                 "model_id": self.model_id, "model_name": self._meta("model_name"),
                 "schema_version": schema.SCHEMA_VERSION, "disk_bytes": self.disk_bytes(),
             }

@@ -142,7 +142,7 @@ class VectorIndex:
 
     def _search_index(self) -> faiss.Index:
         """The GPU mirror when faiss has GPU support and a GPU is present, else the CPU index."""
-        if self.kind == "hnsw" or not _gpus():
+        if not searches_on_gpu(self.kind):
             return self.index
         with self._gpu_lock:  # several API threads may arrive first at once: copy to the GPU only once
             if self._gpu is None:
@@ -154,6 +154,12 @@ def _kind_of(index: faiss.Index) -> str:
     """flat, hnsw or ivf: what an `IndexIDMap2` read from a file wraps."""
     inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
     return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "ivf" if isinstance(inner, faiss.IndexIVF) else "flat"
+
+
+def searches_on_gpu(kind: str) -> bool:
+    """Whether unfiltered searches of an index of `kind` run on a GPU mirror: faiss with GPU support, a GPU,
+    and not HNSW (faiss has no GPU HNSW). Filtered searches stay on the CPU, where ID selectors exist."""
+    return kind != "hnsw" and _gpus() > 0
 
 
 def _gpus() -> int:

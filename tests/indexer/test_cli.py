@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import faiss
 import pytest
 
 from indexer.cli import EXIT_OK, EXIT_PARTIAL, EXIT_STORE, EXIT_USAGE, main
@@ -27,7 +28,9 @@ def test_add_stats_delete_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureF
     stats = json.loads(capsys.readouterr().out)
     assert stats["articles"] == 3 and stats["passages"] == stats["vectors"] >= 3
     assert stats["sources"] == [["Wikinews", 3]] and stats["index_type"] == "flat" and stats["model_id"]
-    assert main(["stats", "--store", store]) == EXIT_OK and "top entities" in capsys.readouterr().out
+    assert stats["index_on_gpu"] is (faiss.get_num_gpus() > 0)  # a flat index moves to a GPU when there is one
+    out = (main(["stats", "--store", store]), capsys.readouterr().out)
+    assert out[0] == EXIT_OK and "top entities" in out[1] and "searched on the" in out[1]
 
     ids = [r["id"] for r in short_articles(2)]
     assert main(["delete", *ids, "--store", store]) == EXIT_OK

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
 from search.store import StoreError, VectorIndex
-from search.store.vectors import choose_kind
+from search.store.vectors import choose_kind, searches_on_gpu
 
 
 def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -58,3 +59,8 @@ def test_unreadable_file_and_unknown_kind_are_store_errors(tmp_path: Path) -> No
 
 def test_auto_kind_grows_with_the_corpus() -> None:
     assert [choose_kind(n) for n in (10, 500_000, 5_000_000)] == ["flat", "hnsw", "ivf"]
+
+
+def test_hnsw_always_searches_on_the_cpu() -> None:
+    assert searches_on_gpu("hnsw") is False  # faiss has no GPU HNSW; flat and IVF follow faiss' GPU count
+    assert searches_on_gpu("flat") is searches_on_gpu("ivf") is (faiss.get_num_gpus() > 0)
