@@ -234,7 +234,8 @@ class Trainer:
                 pending.append((name, loss.detach()))
                 if len(pending) >= r.log_every:  # the rest are read after the loop
                     self._smooth(pending, smooth)
-                    bar.set_postfix({k[:4]: f"{v:.3f}" for k, v in smooth.items()})
+                    # with a time budget the step total is only a cap: the share of the schedule done is the ETA
+                    bar.set_postfix({k[:4]: f"{v:.3f}" for k, v in smooth.items()} | {"done": f"{done:.0%}"})
                 if report.steps % r.save_every == 0 and report.steps < r.max_steps:
                     self._save_state(report.steps, optimizer, progress, encoder_start)
         finally:
