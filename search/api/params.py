@@ -32,7 +32,8 @@ def search_params(
     k: Annotated[int, Query(description="candidate passages kept after fusion and scored (1–200; ≤32 = one pair pass)")] = 30,
     page: Annotated[int, Query(description="1-based page number")] = 1,
     size: Annotated[int, Query(description="articles per page (1–50)")] = 10,
-    rerank: Annotated[bool, Query(description="order by the pair head's relevance (default off: see README)")] = False,
+    rerank: Annotated[bool, Query(description="order by the pair head's relevance (false: the fused retrieval "
+                                              "order)")] = True,
     answers: Annotated[bool, Query(description="return the answer span of each best passage")] = True,
     recency: Annotated[float, Query(description="0 = relevance only … 1 = newest first")] = 0.0,
 ) -> SearchRequest:

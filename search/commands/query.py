@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--size", type=int, default=SearchRequest.size, help="results per page (default: %(default)s)")
     p.add_argument("--recency", type=float, default=0.0, help="0 = relevance only … 1 = newest first")
-    p.add_argument("--rerank", action="store_true", help="order by the pair head's relevance (default: fused retrieval order)")
+    p.add_argument("--no-rerank", dest="rerank", action="store_false",
+                   help="keep the fused retrieval order instead of the pair head's relevance")
     p.add_argument("--no-answers", dest="answers", action="store_false", help="do not return answer spans")
     p.set_defaults(func=run)
 

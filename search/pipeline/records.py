@@ -21,9 +21,9 @@ class SearchRequest:
     k: int = 30  # candidate passages kept after fusion; ≤ 32 keeps rerank+read to one encoder pass
     page: int = 1  # 1-based
     size: int = 10  # articles per page
-    # order by the pair head's relevance (else by the fused retrieval score). Off by default while the released
-    # checkpoint's pair head is undertrained: `news-search eval` measures its rerank far below the fused order
-    rerank: bool = False
+    # order by the pair head's relevance (else by the fused retrieval score). On by default: the answers need the
+    # same pair pass anyway, and `news-search eval` measures the released pair head's rerank above the fused order
+    rerank: bool = True
     answers: bool = True  # return the answer span found in each best passage
     filters: Filters = field(default_factory=Filters)
     recency: float = 0.0  # 0 = relevance only, 1 = newest first; see `search.pipeline.recency`
