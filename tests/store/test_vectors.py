@@ -64,3 +64,13 @@ def test_auto_kind_grows_with_the_corpus() -> None:
 def test_hnsw_always_searches_on_the_cpu() -> None:
     assert searches_on_gpu("hnsw") is False  # faiss has no GPU HNSW; flat and IVF follow faiss' GPU count
     assert searches_on_gpu("flat") is searches_on_gpu("ivf") is (faiss.get_num_gpus() > 0)
+
+
+def test_one_query_searches_alike_and_leaves_the_thread_setting_alone() -> None:
+    vectors = unit_vectors(3000, seed=2)
+    index = VectorIndex.build("flat", 32, np.arange(3000), vectors)
+    threads = faiss.omp_get_max_threads()
+    one_by_one = [index.search(vectors[i:i + 1], 5)[0] for i in range(20)]
+    assert faiss.omp_get_max_threads() == threads  # restored after each single-query search
+    batched = index.search(vectors[:20], 5)
+    assert [[i for i, _ in hits] for hits in one_by_one] == [[i for i, _ in hits] for hits in batched]
