@@ -120,13 +120,15 @@ def main() -> None:
     real = store_vectors(args.like) if args.like else None
     for n in args.n:
         if real is None:
-            report = bench(*random_set(n, args.dim, args.queries, args.noise), args.k) | {"noise": args.noise}
-            print_table(report, f"{n:,} random unit vectors, d={args.dim}")
-            write_results(f"faiss-{n}", report)
+            vectors, q = random_set(n, args.dim, args.queries, args.noise)
+            extra, title, name = {"noise": args.noise}, f"{n:,} random unit vectors", f"faiss-{n}"
         else:
-            report = bench(*shaped_set(real, n, args.queries), args.k) | {"like": args.like}
-            print_table(report, f"{n:,} vectors shaped like {args.like}'s, d={real.shape[1]}")
-            write_results(f"faiss-like-{Path(args.like).name}-{n}", report)
+            vectors, q = shaped_set(real, n, args.queries)
+            extra, title = {"like": args.like}, f"{n:,} vectors shaped like {args.like}'s"
+            name = f"faiss-like-{Path(args.like).name}-{n}"
+        report = bench(vectors, q, args.k) | extra
+        print_table(report, f"{title}, d={vectors.shape[1]}")
+        write_results(name, report)
 
 
 if __name__ == "__main__":

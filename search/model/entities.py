@@ -6,9 +6,10 @@ same type starts a new one, the lenient reading that seqeval also uses by defaul
 
 What reaches the facets is filtered: a span is kept only when the tagger's mean probability over its words is at
 least `min_score` and its text, trimmed of surrounding punctuation, holds a capital letter or a digit (names in
-English news do). The tagging head learned from single CoNLL sentences; on multi-sentence passages it marks
-many function words as weak entities (mean probability ~0.2, where real names score 0.5-1.0), and without
-the filter "The" would top the entity facet.
+English news do). A tagger trained on single CoNLL sentences marks many function words of multi-sentence
+passages as weak entities (mean probability ~0.2, where real names score 0.5-1.0); the released tagger is
+trained on passage-length runs (recipe `tagging_words`), and the filter stays as the guard that keeps "The"
+from topping the entity facet whatever checkpoint is loaded.
 """
 from __future__ import annotations
 

@@ -29,8 +29,9 @@ def test_add_stats_delete_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureF
     assert stats["articles"] == 3 and stats["passages"] == stats["vectors"] >= 3
     assert stats["sources"] == [["Wikinews", 3]] and stats["index_type"] == "flat" and stats["model_id"]
     assert stats["index_on_gpu"] is (faiss.get_num_gpus() > 0)  # a flat index moves to a GPU when there is one
-    out = (main(["stats", "--store", store]), capsys.readouterr().out)
-    assert out[0] == EXIT_OK and "top entities" in out[1] and "searched on the" in out[1]
+    code = main(["stats", "--store", store])
+    printed = capsys.readouterr().out
+    assert code == EXIT_OK and "top entities" in printed and "searched on the" in printed
 
     ids = [r["id"] for r in short_articles(2)]
     assert main(["delete", *ids, "--store", store]) == EXIT_OK
