@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from seqeval.metrics import f1_score, precision_score, recall_score
 
+from search.model.bio import decode_word_labels
 from search.model.newsmodel import NewsModel
 from search.training.data import TaggedSentence, join_sentences
 
@@ -12,7 +13,8 @@ PASSAGE_WORDS = 150  # about one indexed passage (256 word-pieces): the text the
 
 @torch.inference_mode()
 def predict_tags(model: NewsModel, sentences: list[TaggedSentence], max_len: int = 256) -> list[list[str]]:
-    """One label per word, read at the word's first piece; words cut off by truncation get "O"."""
+    """One label per word, read at the word's first piece and decoded under the BIO rules (search/model/bio.py);
+    words cut off by truncation get "O"."""
     labels = model.config.entity_labels
     out: list[list[str]] = []
     for i in range(0, len(sentences), model.batch_size):
@@ -20,14 +22,11 @@ def predict_tags(model: NewsModel, sentences: list[TaggedSentence], max_len: int
         enc = model.tokenizer([s.words for s in batch], is_split_into_words=True, truncation=True,
                               max_length=max_len, padding=True, return_tensors="pt")
         logits = model.net.single(enc["input_ids"].to(model.device), enc["attention_mask"].to(model.device)).tag_logits
-        ids = logits.argmax(-1).tolist()
+        log_probs = logits.float().log_softmax(-1).cpu().numpy()  # (B, T, labels)
         for row, sent in enumerate(batch):
             tags = ["O"] * len(sent.words)
-            seen = set()
-            for tok, wid in enumerate(enc.word_ids(row)):
-                if wid is not None and wid not in seen:
-                    seen.add(wid)
-                    tags[wid] = labels[ids[row][tok]]
+            for wid, label in decode_word_labels(log_probs[row], enc.word_ids(row), labels).items():
+                tags[wid] = labels[label]
             out.append(tags)
     return out
 

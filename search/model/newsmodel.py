@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from search.model.batches import TokenBatch, pad, token_batches
 from search.model.base import default_checkpoint, resolve_base
+from search.model.batches import TokenBatch, pad, token_batches
+from search.model.bio import token_labels
 from search.model.checkpoint import fingerprint, load_checkpoint
 from search.model.config import ModelConfig
 from search.model.encoder import MultiTaskEncoder
@@ -89,11 +90,11 @@ class NewsModel:
         for batch in self._batches(enc):
             out = self.net.single(batch.ids, batch.mask)
             topic_probs = out.topic_logits.softmax(-1).cpu().numpy()  # (B, topics)
-            tag_probs, tag_ids = out.tag_logits.softmax(-1).max(-1)  # (B, T) each
+            tag_log_probs = out.tag_logits.float().log_softmax(-1).cpu().numpy()  # (B, T, labels)
             vectors = out.embedding.float().cpu().numpy()  # (B, H)
             for row, i in enumerate(batch.rows):
-                entities = decode_entities(passages[i], [labels[t] for t in tag_ids[row].tolist()],
-                                           tag_probs[row].tolist(), enc.word_ids(i), enc["offset_mapping"][i],
+                tags, tag_probs = token_labels(tag_log_probs[row], enc.word_ids(i), labels)
+                entities = decode_entities(passages[i], tags, tag_probs, enc.word_ids(i), enc["offset_mapping"][i],
                                            self.config.min_entity_score)
                 topics = {label: float(p) for label, p in zip(self.config.topic_labels, topic_probs[row])}
                 results[i] = PassageAnnotation(vector=vectors[row], topics=topics, entities=entities)
