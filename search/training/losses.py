@@ -11,22 +11,34 @@ from search.training.features import IGNORE
 class InBatchNegativesLoss(nn.Module):
     """Contrastive loss for the bi-encoder with in-batch and hard negatives.
 
-    Inputs: `queries` (B, H) and `candidates` (B + M, H), unit vectors; row i of the first B candidates is query
-    i's positive, every other row (other queries' positives and the M mined hard negatives) is a negative.
-    Loss: cross-entropy over `scale * cosine` with target i. This is sentence-transformers'
+    Inputs: `queries` (B, H) and `candidates` (C, H), unit vectors; `targets` (B,) the row of each query's
+    positive among the candidates (default: row i for query i, the layout with one positive per query first);
+    `exclude` (B, C) bool, optional: candidates left out of query i's softmax because they may be relevant to
+    it (another query's positive from the same article, or one containing its answer). Every other candidate
+    (other queries' positives, the mined hard negatives) is a negative.
+    Loss: cross-entropy over `scale * cosine` with the target row. This is sentence-transformers'
     MultipleNegativesRankingLoss (Henderson et al. 2017; Karpukhin et al. 2020, DPR), written over raw tensors
-    because our encoder carries extra heads. `scale` 20 is its default (temperature 0.05).
+    because our encoder carries extra heads, plus the false-negative mask that its no-duplicates batch sampler
+    approximates. `scale` 20 is its default (temperature 0.05).
     """
 
     def __init__(self, scale: float = 20.0) -> None:
         super().__init__()
         self.scale = scale
 
-    def forward(self, queries: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-        if candidates.shape[0] < queries.shape[0]:
-            raise ValueError("candidates must start with one positive per query (got fewer rows than queries)")
-        logits = self.scale * queries @ candidates.T  # (B, B + M)
-        return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device))
+    def forward(self, queries: torch.Tensor, candidates: torch.Tensor, targets: torch.Tensor | None = None,
+                exclude: torch.Tensor | None = None) -> torch.Tensor:
+        if targets is None:
+            if candidates.shape[0] < queries.shape[0]:
+                raise ValueError("candidates must start with one positive per query (got fewer rows than queries)"
+                                 " or pass `targets`")
+            targets = torch.arange(queries.shape[0], device=queries.device)
+        logits = self.scale * queries @ candidates.T  # (B, C)
+        if exclude is not None:
+            if bool(exclude.gather(1, targets[:, None]).any()):
+                raise ValueError("`exclude` masks a query's own positive: the loss would have no target")
+            logits = logits.masked_fill(exclude, float("-inf"))
+        return F.cross_entropy(logits, targets)
 
 
 class SpanLoss(nn.Module):

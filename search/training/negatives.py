@@ -22,7 +22,9 @@ class RetrievalExample:
     negatives: list[int]
 
 
-def _keep(ex: RetrievalExample, cand: int, groups: list[str], corpus_lower: list[str]) -> bool:
+def may_be_negative(ex: RetrievalExample, cand: int, groups: list[str], corpus_lower: list[str]) -> bool:
+    """False for the positive itself and for possible false negatives: a passage of the positive's article, or
+    one containing the answer text. Mined negatives and the in-batch candidates both go through this guard."""
     if cand == ex.positive or groups[cand] == ex.group:
         return False
     return not (ex.answer and ex.answer.lower() in corpus_lower[cand])
@@ -32,7 +34,7 @@ def _assign(examples: list[RetrievalExample], ranked: np.ndarray, groups: list[s
             per_query: int) -> None:
     lower = [c.lower() for c in corpus]
     for ex, row in zip(examples, ranked):
-        kept = [int(c) for c in row if _keep(ex, int(c), groups, lower)]
+        kept = [int(c) for c in row if may_be_negative(ex, int(c), groups, lower)]
         ex.negatives = kept[:per_query]
 
 

@@ -22,7 +22,7 @@ from search.training.batching import bucketed_batches
 from search.training.data import LabelledText, ScoredPair, TaggedSentence
 from search.training.features import IGNORE, PairFeature, align_tags, answer_windows
 from search.training.losses import GroupedTopicLoss, InBatchNegativesLoss, SpanLoss
-from search.training.negatives import RetrievalExample
+from search.training.negatives import RetrievalExample, may_be_negative
 
 
 @dataclass
@@ -45,26 +45,32 @@ class RetrievalTask:
         self.passage_ids = tokenizer(pool.corpus, truncation=True, max_length=max_len)["input_ids"]
         self.query_ids = tokenizer([ex.query for ex in pool.examples], truncation=True, max_length=64)["input_ids"]
         self.pad_id = tokenizer.pad_token_id
+        self.corpus_lower = [c.lower() for c in pool.corpus]
         lengths = [len(self.passage_ids[ex.positive]) for ex in pool.examples]
         self.batches = bucketed_batches(lengths, batch_size, rng)
         self.loss_fn = InBatchNegativesLoss()
 
     def next_batch(self) -> dict[str, torch.Tensor]:
+        """Queries, each distinct passage once (length bucketing puts questions on the same paragraph in one
+        batch), each query's target row, and the candidates masked for it as possible false negatives."""
         rows = next(self.batches)
         exs = [self.pool.examples[i] for i in rows]
-        positives = [ex.positive for ex in exs]
-        negatives = [n for ex in exs for n in ex.negatives if n not in positives]
+        cands = list(dict.fromkeys([ex.positive for ex in exs] + [n for ex in exs for n in ex.negatives]))
+        targets = [cands.index(ex.positive) for ex in exs]
+        exclude = [[c != ex.positive and not may_be_negative(ex, c, self.pool.groups, self.corpus_lower)
+                    for c in cands] for ex in exs]
         queries = [self.query_ids[i] for i in rows]
-        passages = [self.passage_ids[i] for i in positives + negatives]
+        passages = [self.passage_ids[c] for c in cands]
         return {"q_ids": pad(queries, self.pad_id), "q_mask": attention(queries),
-                "p_ids": pad(passages, self.pad_id), "p_mask": attention(passages)}
+                "p_ids": pad(passages, self.pad_id), "p_mask": attention(passages),
+                "targets": torch.tensor(targets), "exclude": torch.tensor(exclude)}
 
     def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         # queries and passages go through the encoder as one padded batch would waste compute on short
         # queries, so they are two calls of the same `embed` pass
         q = net.embed(batch["q_ids"], batch["q_mask"])  # (B, H)
-        p = net.embed(batch["p_ids"], batch["p_mask"])  # (B + M, H)
-        return self.loss_fn(q, p)
+        p = net.embed(batch["p_ids"], batch["p_mask"])  # (C, H) distinct positives + mined negatives
+        return self.loss_fn(q, p, batch["targets"], batch["exclude"])
 
 
 class PairTask:
