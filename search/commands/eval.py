@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rerank-queries", type=int, default=200,
                    help="queries per collection reranked by the pair head (top 20 each; 0 = skip those rows)")
     p.add_argument("--out", default="eval.json", help="where to write the JSON results")
+    p.add_argument("--into-model", action="store_true",
+                   help="also store the results in the checkpoint folder as eval.json (what a release ships with)")
     p.set_defaults(func=run)
 
 
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     from search.evaluation.report import markdown_report
     from search.evaluation.runner import EvalPlan, run_evaluation
-    from search.model.checkpoint import load_recipe
+    from search.model.checkpoint import load_recipe, save_evaluation
     from search.model.newsmodel import NewsModel
     from search.training.recipe import Recipe
 
@@ -43,4 +45,6 @@ def run(args: argparse.Namespace) -> int:
     Console().print(Markdown(text))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {args.out} ({results['seconds']} s)")
+    if args.into_model:
+        print(f"and stored in the checkpoint: {save_evaluation(model.name, results)}")
     return 0

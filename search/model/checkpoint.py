@@ -40,7 +40,7 @@ def half_precision(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def save_checkpoint(folder: str | Path, net: MultiTaskEncoder, tokenizer: PreTrainedTokenizerBase,
-                    recipe: dict[str, Any] | None = None, evaluation: dict[str, Any] | None = None) -> Path:
+                    recipe: dict[str, Any] | None = None) -> Path:
     """Write the whole model to `folder` (replaced atomically: written aside, then renamed)."""
     folder = Path(folder)
     tmp = folder.with_name(folder.name + ".tmp")
@@ -60,11 +60,19 @@ def save_checkpoint(folder: str | Path, net: MultiTaskEncoder, tokenizer: PreTra
     _write_json(tmp / "1_Pooling" / "config.json", {"word_embedding_dimension": encoder.config.hidden_size,
                                                     "pooling_mode_mean_tokens": True})
     (tmp / "2_Normalize").mkdir()
-    if evaluation is not None:
-        _write_json(tmp / EVAL_FILE, evaluation)
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
     return folder
+
+
+def save_evaluation(folder: str | Path, results: dict[str, Any]) -> Path:
+    """Store `news-search eval`'s results in the checkpoint as eval.json, the figures a release ships with.
+    Only the weights enter the fingerprint, so stores indexed with this checkpoint stay valid."""
+    path = Path(folder) / EVAL_FILE
+    tmp = path.with_name(EVAL_FILE + ".tmp")
+    _write_json(tmp, results)
+    tmp.replace(path)
+    return path
 
 
 def load_checkpoint(folder: str | Path) -> tuple[MultiTaskEncoder, PreTrainedTokenizerBase, dict[str, Any]]:

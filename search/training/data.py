@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# One topic taxonomy for the product: AG News classes map onto BBC-style names; "world" stays its own.
+# One topic taxonomy for the product: AG News's class ids (its classes.txt: World, Sports, Business, Sci/Tech)
+# map onto BBC-style names; "world" stays its own.
 AG_CLASSES = {"1": "world", "2": "sport", "3": "business", "4": "tech"}
-BBC_CLASSES = ["business", "entertainment", "politics", "sport", "tech"]
 
 
 @dataclass

@@ -5,13 +5,15 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.training.data import (BBC_CLASSES, AG_CLASSES, LabelledText, Paragraph, ScoredPair, TaggedSentence,
+from search.training.data import (LabelledText, Paragraph, ScoredPair, TaggedSentence,
                                   is_held_out, read_ag_news, read_bbc, read_conll, read_squad, read_stsb)
 from search.training.negatives import RetrievalExample
 from search.training.tasks import RetrievalPool
 
 SQUAD_TRAIN = "qa_extra/squad11_train_from_explorer/train-v1.1.from-explorer.json"
 SQUAD_VALID = "squad/dev-v1.1.shared-60pct.json"
+BBC_TRAIN = "bbc_news/train.jsonl"
+AG_DEV = "ag_news/dev.csv"
 
 
 @dataclass
@@ -30,11 +32,15 @@ def data_path(data_dir: str | Path, rel: str) -> Path:
     return path
 
 
-def topic_labels() -> tuple[list[str], dict[str, list[str]]]:
-    """The product's topic taxonomy and each data set's own subset of it."""
-    groups = {"bbc": list(BBC_CLASSES), "ag_news": sorted(set(AG_CLASSES.values()))}
-    labels = sorted({label for subset in groups.values() for label in subset})
-    return labels, groups
+def topic_labels(data_dir: str | Path) -> tuple[list[str], dict[str, list[str]]]:
+    """The product's topic taxonomy as the data has it: each data set's own label subset (BBC's categories; AG
+    News's classes under the names `AG_CLASSES` gives them) and the sorted union of the subsets."""
+    texts = read_bbc(data_path(data_dir, BBC_TRAIN)) + read_ag_news(data_path(data_dir, AG_DEV))
+    found: dict[str, set[str]] = {}
+    for text in texts:
+        found.setdefault(text.source, set()).add(text.label)
+    groups = {source: sorted(labels) for source, labels in sorted(found.items())}
+    return sorted({label for subset in groups.values() for label in subset}), groups
 
 
 def _limit(items: list, limit: int) -> list:
@@ -42,8 +48,8 @@ def _limit(items: list, limit: int) -> list:
 
 
 def load_topics(data_dir: str | Path, val_bbc: float, val_ag: float, validation: bool) -> list[LabelledText]:
-    bbc = [t for t in read_bbc(data_path(data_dir, "bbc_news/train.jsonl")) if is_held_out(t.uid, val_bbc) == validation]
-    ag = [t for t in read_ag_news(data_path(data_dir, "ag_news/dev.csv")) if is_held_out(t.uid, val_ag) == validation]
+    bbc = [t for t in read_bbc(data_path(data_dir, BBC_TRAIN)) if is_held_out(t.uid, val_bbc) == validation]
+    ag = [t for t in read_ag_news(data_path(data_dir, AG_DEV)) if is_held_out(t.uid, val_ag) == validation]
     return bbc + ag
 
 

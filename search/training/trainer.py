@@ -85,7 +85,7 @@ class Trainer:
         if recipe.num_threads:
             torch.set_num_threads(recipe.num_threads)
         seed_everything(recipe.seed)
-        labels, groups = topic_labels()
+        labels, groups = topic_labels(recipe.data_dir)
         self.model = self._start_model(recipe, labels, groups)
         self.device = self.model.device
         self.material = load_training(recipe.data_dir, recipe.limit, recipe.val_fraction_bbc, recipe.val_fraction_ag,

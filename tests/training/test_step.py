@@ -14,7 +14,7 @@ from tests.shared_data import SHARED_DATA, needs_shared_data
 @pytest.fixture(scope="module")
 def setup():
     torch.manual_seed(0)
-    labels, groups = topic_labels()
+    labels, groups = topic_labels(SHARED_DATA)
     model = NewsModel.from_base(config=ModelConfig(topic_labels=labels, topic_groups=groups), device="cpu")
     material = load_training(SHARED_DATA, limit=24, val_bbc=0.2, val_ag=0.3)
     pool = retrieval_pool(material.squad[:6], material.topics)
