@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--conll", help="CoNLL-format file instead of the validation split")
     p.add_argument("--stsb", help="STS-B TSV instead of the dev split")
     p.add_argument("--time", help="TIME-format folder (corpus.jsonl, queries_dev.tsv, qrels_dev.txt)")
+    p.add_argument("--topics", help="JSONL of {category, title, body} instead of the BBC / AG News held-out parts")
     p.add_argument("--rerank-queries", type=int, default=200,
                    help="queries per collection reranked by the pair head (top 20 each; 0 = skip those rows)")
     p.add_argument("--out", default="eval.json", help="where to write the JSON results")
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     recipe = Recipe(**{k: v for k, v in load_recipe(model.name).items() if k in Recipe.__dataclass_fields__})
     plan = EvalPlan(data_dir=args.data, tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
                     limit=args.limit, squad=args.squad, conll=args.conll, stsb=args.stsb, time=args.time,
-                    base=model.config.base, recipe=recipe, rerank_queries=args.rerank_queries)
+                    topics=args.topics, base=model.config.base, recipe=recipe, rerank_queries=args.rerank_queries)
     results = run_evaluation(model, plan)
     text = markdown_report(results)
     Console().print(Markdown(text))

@@ -30,6 +30,7 @@ class EvalPlan:
     conll: str | None = None
     stsb: str | None = None
     time: str | None = None  # a folder with corpus.jsonl, queries_dev.tsv, qrels_dev.txt
+    topics: str | None = None  # JSONL of {category, title, body} to use instead of the BBC / AG News held-out parts
     base: str = ""  # the untouched encoder shown beside ours in retrieval tables
     rerank_queries: int = 200  # queries per collection whose top 20 the pair head reranks (0 = no rerank rows)
     recipe: Recipe = field(default_factory=Recipe)  # for the validation fractions of BBC / AG News
@@ -55,14 +56,25 @@ def run_evaluation(model: NewsModel, plan: EvalPlan) -> dict[str, Any]:
             path = plan.stsb or data_path(plan.data_dir, "stsb/sts-dev.csv")
             results["stsb"] = evaluate_sts(model, _cap(D.read_stsb(path), plan.limit))
         elif task == "topics":
-            texts = load_topics(plan.data_dir, plan.recipe.val_fraction_bbc, plan.recipe.val_fraction_ag, True)
-            results["topics"] = evaluate_topics(model, _cap(texts, plan.limit))
+            results["topics"] = evaluate_topics(model, _cap(_topic_texts(model, plan), plan.limit))
         elif task == "retrieval":
             results["retrieval"] = _retrieval(model, plan, squad_file)
         else:
             raise ValueError(f"unknown eval task {task!r}; choose from {', '.join(TASKS)}")
     results["seconds"] = round(time.time() - began, 1)
     return results
+
+
+def _topic_texts(model: NewsModel, plan: EvalPlan) -> list[D.LabelledText]:
+    """The held-out BBC / AG News texts, or a file of the user's own, whose labels must be the model's."""
+    if not plan.topics:
+        return load_topics(plan.data_dir, plan.recipe.val_fraction_bbc, plan.recipe.val_fraction_ag, True)
+    texts = D.read_labelled_jsonl(plan.topics, Path(plan.topics).stem)
+    unknown = sorted({t.label for t in texts} - set(model.config.topic_labels))
+    if unknown:
+        raise ValueError(f"{plan.topics}: categories {unknown} are not among the model's topics "
+                         f"{model.config.topic_labels}; rename them to those")
+    return texts
 
 
 def _retrieval(model: NewsModel, plan: EvalPlan, squad_file: str | Path) -> dict[str, Any]:

@@ -109,12 +109,17 @@ def read_stsb(path: str | Path) -> list[ScoredPair]:
     return pairs
 
 
-def read_bbc(path: str | Path) -> list[LabelledText]:
+def read_labelled_jsonl(path: str | Path, source: str) -> list[LabelledText]:
+    """Articles labelled with a topic, one JSON object per line: `category`, `title`, `body` (and `id`), the
+    shape of BBC News here and of any user's own topic split (`news-search eval --topics`)."""
     out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             r = json.loads(line)
-            out.append(LabelledText(r["id"], r["title"], r["body"], r["category"], "bbc"))
+            missing = {"category", "title", "body"} - set(r)
+            if missing:
+                raise ValueError(f"{path}:{n}: missing {sorted(missing)}; each line needs category, title, body")
+            out.append(LabelledText(str(r.get("id", n)), r["title"], r["body"], r["category"], source))
     return out
 
 

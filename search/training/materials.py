@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.training.data import (LabelledText, Paragraph, ScoredPair, TaggedSentence,
-                                  is_held_out, read_ag_news, read_bbc, read_conll, read_squad, read_stsb)
+                                  is_held_out, read_ag_news, read_conll, read_labelled_jsonl, read_squad, read_stsb)
 from search.training.negatives import RetrievalExample
 from search.training.tasks import RetrievalPool
 
@@ -35,7 +35,7 @@ def data_path(data_dir: str | Path, rel: str) -> Path:
 def topic_labels(data_dir: str | Path) -> tuple[list[str], dict[str, list[str]]]:
     """The product's topic taxonomy as the data has it: each data set's own label subset (BBC's categories; AG
     News's classes under the names `AG_CLASSES` gives them) and the sorted union of the subsets."""
-    texts = read_bbc(data_path(data_dir, BBC_TRAIN)) + read_ag_news(data_path(data_dir, AG_DEV))
+    texts = read_labelled_jsonl(data_path(data_dir, BBC_TRAIN), "bbc") + read_ag_news(data_path(data_dir, AG_DEV))
     found: dict[str, set[str]] = {}
     for text in texts:
         found.setdefault(text.source, set()).add(text.label)
@@ -48,7 +48,7 @@ def _limit(items: list, limit: int) -> list:
 
 
 def load_topics(data_dir: str | Path, val_bbc: float, val_ag: float, validation: bool) -> list[LabelledText]:
-    bbc = [t for t in read_bbc(data_path(data_dir, BBC_TRAIN)) if is_held_out(t.uid, val_bbc) == validation]
+    bbc = [t for t in read_labelled_jsonl(data_path(data_dir, BBC_TRAIN), "bbc") if is_held_out(t.uid, val_bbc) == validation]
     ag = [t for t in read_ag_news(data_path(data_dir, AG_DEV)) if is_held_out(t.uid, val_ag) == validation]
     return bbc + ag
 

@@ -80,9 +80,11 @@ class PairTask:
 
     def __init__(self, pool: RetrievalPool, tokenizer: PreTrainedTokenizerBase, batch_size: int, max_len: int,
                  stride: int, rng: random.Random) -> None:
-        self.pool, self.tok, self.rng = pool, tokenizer, rng
+        self.pool, self.tok = pool, tokenizer
         self.max_len, self.stride = max_len, stride
         self.n_q = max(1, batch_size // 2)  # each query brings its positive and one hard negative
+        # bucketed by the positive's length in characters: a cheap stand-in for tokens (both are windowed)
+        self.batches = bucketed_batches([len(pool.corpus[ex.positive]) for ex in pool.examples], self.n_q, rng)
         self.span_loss = SpanLoss()
 
     def _qa_features(self, idx: int) -> list[PairFeature]:
@@ -100,7 +102,7 @@ class PairTask:
 
     def next_batch(self) -> dict[str, torch.Tensor]:
         feats: list[PairFeature] = []
-        for idx in self.rng.sample(range(len(self.pool.examples)), self.n_q):
+        for idx in next(self.batches):
             feats += self._qa_features(idx)
         ids = [f.input_ids for f in feats]
         return {"ids": pad(ids, self.tok.pad_token_id), "mask": attention(ids),

@@ -1,6 +1,9 @@
-"""`news-search eval`'s retrieval part end to end on a small slice of the real collections, with the real model."""
+"""`news-search eval` end to end with the real model: the retrieval part on a small slice of the real
+collections, and the topic part on a file given by path."""
 import json
 from pathlib import Path
+
+import pytest
 
 from search.evaluation.report import markdown_report
 from search.evaluation.runner import EvalPlan, run_evaluation
@@ -35,3 +38,23 @@ def test_retrieval_tables_have_every_system(model, tmp_path):
         assert table[first]["queries"] == table[reranked]["queries"] <= 2
         assert all(0.0 <= row["mrr@10"] <= 1.0 for row in table.values())
     assert "### retrieval: TIME" in markdown_report(results)
+
+
+def _topic_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.write_text("".join(json.dumps({"category": c, "title": t, "body": b}) + "\n" for c, t, b in rows))
+    return path
+
+
+def test_topics_on_a_file_given_by_path(model, tmp_path):
+    rows = [("sport", "Arsenal beat Chelsea 2-0", "Arsenal won the London derby with two goals in the second half."),
+            ("business", "Shares fall as oil prices rise", "Stock markets fell after crude oil rose to a record.")]
+    plan = EvalPlan(tasks=("topics",), topics=str(_topic_file(tmp_path / "mine.jsonl", rows)))
+    results = run_evaluation(model, plan)["topics"]
+    assert list(results) == ["mine"] and results["mine"]["texts"] == 2
+    assert results["mine"]["accuracy"] == 1.0
+
+
+def test_topics_file_with_labels_the_model_lacks_is_refused(model, tmp_path):
+    plan = EvalPlan(tasks=("topics",), topics=str(_topic_file(tmp_path / "x.jsonl", [("weather", "Rain", "Rain.")])))
+    with pytest.raises(ValueError, match="weather"):
+        run_evaluation(model, plan)
