@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="queries per collection reranked by the pair head (top 20 each; 0 = skip those rows)")
     p.add_argument("--out", default="eval.json", help="where to write the JSON results")
     p.add_argument("--into-model", action="store_true",
-                   help="also store the results in the checkpoint folder as eval.json (what a release ships with)")
+                   help="also store the results in the checkpoint's eval.json (what a release ships with): the "
+                        "sections measured replace the stored ones, the others stay")
     p.set_defaults(func=run)
 
 

@@ -67,10 +67,17 @@ def save_checkpoint(folder: str | Path, net: MultiTaskEncoder, tokenizer: PreTra
 
 def save_evaluation(folder: str | Path, results: dict[str, Any]) -> Path:
     """Store `news-search eval`'s results in the checkpoint as eval.json, the figures a release ships with.
+
+    The sections this run measured replace the stored ones and the others stay, so re-measuring one task (say
+    after a decoding change) keeps the rest of the release's figures; `seconds` then adds up the runs.
     Only the weights enter the fingerprint, so stores indexed with this checkpoint stay valid."""
     path = Path(folder) / EVAL_FILE
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    merged = {**stored, **results}
+    if "seconds" in stored and "seconds" in results:
+        merged["seconds"] = round(stored["seconds"] + results["seconds"], 1)
     tmp = path.with_name(EVAL_FILE + ".tmp")
-    _write_json(tmp, results)
+    _write_json(tmp, merged)
     tmp.replace(path)
     return path
 

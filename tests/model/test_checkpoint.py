@@ -1,9 +1,11 @@
 """Save -> load gives identical outputs; the encoder part loads in sentence-transformers; bad folders fail clearly."""
+import json
+
 import numpy as np
 import pytest
 
 from search.model import ModelLoadError, NewsModel
-from search.model.checkpoint import save_checkpoint
+from search.model.checkpoint import save_checkpoint, save_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +60,11 @@ def test_corrupt_weights_message(saved, tmp_path):
     (broken / "heads.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(ModelLoadError, match="corrupt or incomplete"):
         NewsModel.load(broken)
+
+
+def test_evaluation_of_some_tasks_keeps_the_other_stored_figures(tmp_path):
+    """Re-measuring one task replaces that section only; the release's other figures stay."""
+    save_evaluation(tmp_path, {"model": "a", "squad": {"f1": 77.0}, "conll": {"f1": 0.89}, "seconds": 100.0})
+    save_evaluation(tmp_path, {"model": "a", "conll": {"f1": 0.90}, "seconds": 20.0})
+    stored = json.loads((tmp_path / "eval.json").read_text())
+    assert stored == {"model": "a", "squad": {"f1": 77.0}, "conll": {"f1": 0.90}, "seconds": 120.0}
