@@ -25,14 +25,30 @@ def test_help_lists_every_command():
 
 @needs_shared_data
 def test_eval_can_store_its_results_in_the_checkpoint(tmp_path):
-    """`eval --into-model` leaves eval.json next to the weights, and the weights (the fingerprint) untouched."""
+    """`eval --into-model` puts the tasks it measured into eval.json next to the weights, keeps the sections it
+    did not measure, and leaves the weights (the fingerprint) untouched."""
     model = shutil.copytree(default_checkpoint(), tmp_path / "model")
-    (model / "eval.json").unlink()
+    (model / "eval.json").write_text(json.dumps({"squad": {"f1": 1.0}, "stsb": {"pairs": 0}, "seconds": 1.0}))
     before = fingerprint(model)
-    subprocess.run([sys.executable, "-m", "search.cli", "eval", "--model", str(model), "--data", str(SHARED_DATA),
-                    "--tasks", "stsb", "--limit", "8", "--out", str(tmp_path / "out.json"), "--into-model"],
+    # a data folder whose STS-B dev split is the real one's first 16 pairs keeps the run short
+    dev = tmp_path / "data" / "stsb" / "sts-dev.csv"
+    dev.parent.mkdir(parents=True)
+    dev.write_text("".join((SHARED_DATA / "stsb" / "sts-dev.csv").read_text().splitlines(True)[:16]))
+    subprocess.run([sys.executable, "-m", "search.cli", "eval", "--model", str(model), "--data", str(dev.parents[1]),
+                    "--tasks", "stsb", "--out", str(tmp_path / "out.json"), "--into-model"],
                    check=True, capture_output=True, text=True)
+    measured = json.loads((tmp_path / "out.json").read_text())
     stored = json.loads((model / "eval.json").read_text())
-    assert stored == json.loads((tmp_path / "out.json").read_text())
-    assert stored["stsb"]["pairs"] == 8
+    assert stored["squad"] == {"f1": 1.0} and stored["stsb"] == measured["stsb"]
+    assert stored["stsb"]["pairs"] == 16
     assert fingerprint(model) == before
+
+
+def test_eval_refuses_to_store_figures_of_a_slice(tmp_path):
+    """A release's eval.json holds full validation splits: --limit or a split of one's own is refused."""
+    done = subprocess.run([sys.executable, "-m", "search.cli", "eval", "--model", str(tmp_path / "no-model"),
+                           "--limit", "8", "--stsb", "mine.tsv", "--into-model"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "news-search: error: --into-model stores a release's figures, measured on the full validation splits: "
+        "drop --limit and --stsb, or drop --into-model"]

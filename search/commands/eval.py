@@ -37,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from search.model.newsmodel import NewsModel
     from search.training.recipe import Recipe
 
+    overrides = [f"--{name}" for name in ("squad", "conll", "stsb", "time", "topics") if getattr(args, name)]
+    if args.into_model and (args.limit or overrides):
+        raise ValueError("--into-model stores a release's figures, measured on the full validation splits: "
+                         f"drop {' and '.join((['--limit'] if args.limit else []) + overrides)}, or drop --into-model")
     model = NewsModel.load(args.model)
     recipe = Recipe(**{k: v for k, v in load_recipe(model.name).items() if k in Recipe.__dataclass_fields__})
     plan = EvalPlan(data_dir=args.data, tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),

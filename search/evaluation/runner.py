@@ -40,15 +40,19 @@ def _cap(items: list, limit: int) -> list:
     return items[:limit] if limit else items
 
 
+def _squad_file(plan: EvalPlan) -> str | Path:
+    """Looked up only by the tasks that read it, so `--tasks stsb` runs on a data folder without SQuAD."""
+    return plan.squad or data_path(plan.data_dir, SQUAD_VALID)
+
+
 def run_evaluation(model: NewsModel, plan: EvalPlan) -> dict[str, Any]:
     results: dict[str, Any] = {"model": model.name}
     began = time.time()
-    squad_file = plan.squad or data_path(plan.data_dir, SQUAD_VALID)
     steps = tqdm(plan.tasks, desc="eval", unit="task")
     for task in steps:
         steps.set_postfix_str(task)
         if task == "squad":
-            results["squad"] = evaluate_qa(model, _cap(D.read_squad(squad_file), plan.limit))
+            results["squad"] = evaluate_qa(model, _cap(D.read_squad(_squad_file(plan)), plan.limit))
         elif task == "conll":
             path = plan.conll or data_path(plan.data_dir, "conll2003/valid.txt")
             results["conll"] = evaluate_tagging(model, _cap(D.read_conll(path), plan.limit))
@@ -58,7 +62,7 @@ def run_evaluation(model: NewsModel, plan: EvalPlan) -> dict[str, Any]:
         elif task == "topics":
             results["topics"] = evaluate_topics(model, _cap(_topic_texts(model, plan), plan.limit))
         elif task == "retrieval":
-            results["retrieval"] = _retrieval(model, plan, squad_file)
+            results["retrieval"] = _retrieval(model, plan, _squad_file(plan))
         else:
             raise ValueError(f"unknown eval task {task!r}; choose from {', '.join(TASKS)}")
     results["seconds"] = round(time.time() - began, 1)
@@ -69,7 +73,9 @@ def _topic_texts(model: NewsModel, plan: EvalPlan) -> list[D.LabelledText]:
     """The held-out BBC / AG News texts, or a file of the user's own, whose labels must be the model's."""
     if not plan.topics:
         return load_topics(plan.data_dir, plan.recipe.val_fraction_bbc, plan.recipe.val_fraction_ag, True)
-    texts = D.read_labelled_jsonl(plan.topics, Path(plan.topics).stem)
+    # reported under the file's name; with the extension it can never be taken for a data set's label group
+    # (`bbc`, `ag_news`), which would narrow the argmax to that group's labels
+    texts = D.read_labelled_jsonl(plan.topics, Path(plan.topics).name)
     unknown = sorted({t.label for t in texts} - set(model.config.topic_labels))
     if unknown:
         raise ValueError(f"{plan.topics}: categories {unknown} are not among the model's topics "

@@ -4,11 +4,15 @@ The tagging head scores each word on its own, so a per-word argmax can produce s
 write: "I-ORG" after "O" or after "B-PER", the second word of "New York Stock Exchange" typed differently from
 the first. seqeval then reads them as extra, broken entities, which costs precision. Viterbi decoding over the
 same per-word log-probabilities with the BIO transition rules (an I-X only after B-X or I-X; never first) picks
-the most probable *valid* sequence instead: no new parameters, no retraining, a few microseconds per passage.
+the most probable *valid* sequence instead: no new parameters, no retraining. When the per-word argmax is
+already valid it is the answer and the dynamic programme is skipped (0.01 ms; a fifth of 180-word sample
+passages); otherwise it costs about 2 ms per 200 words, against about 50 ms for the passage's encoder pass on
+this CPU.
 This is the constrained decoding of AllenNLP's `allowed_transitions` without a learned CRF.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -23,8 +27,10 @@ def _continues(prev: str, cur: str) -> bool:
     return prev in ("B-" + cur[2:], cur)
 
 
-def transition_penalties(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(start (L,), transition (L, L)): 0 where allowed, NEG_INF where the BIO rules forbid it."""
+@lru_cache(maxsize=8)
+def transition_penalties(labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(start (L,), transition (L, L)): 0 where allowed, NEG_INF where the BIO rules forbid it. Cached: one
+    label set serves every passage (callers must not modify the arrays)."""
     start = np.array([0.0 if not lab.startswith("I-") else NEG_INF for lab in labels])
     trans = np.array([[0.0 if _continues(p, c) else NEG_INF for c in labels] for p in labels])
     return start, trans
@@ -36,7 +42,10 @@ def viterbi_bio(log_probs: np.ndarray, labels: Sequence[str]) -> list[int]:
     n_words = log_probs.shape[0]
     if n_words == 0:
         return []
-    start, trans = transition_penalties(labels)
+    start, trans = transition_penalties(tuple(labels))
+    best = log_probs.argmax(1)  # (W,) the unconstrained optimum: the answer whenever it breaks no rule
+    if start[best[0]] == 0.0 and not trans[best[:-1], best[1:]].any():
+        return best.tolist()
     score = start + log_probs[0]  # (L,) best score of a path ending in each label
     back = np.zeros((n_words, len(labels)), dtype=np.int64)  # (W, L) best previous label
     for w in range(1, n_words):

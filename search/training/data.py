@@ -114,12 +114,17 @@ def read_labelled_jsonl(path: str | Path, source: str) -> list[LabelledText]:
     shape of BBC News here and of any user's own topic split (`news-search eval --topics`)."""
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
+        if not line.strip():
+            continue
+        try:
             r = json.loads(line)
-            missing = {"category", "title", "body"} - set(r)
-            if missing:
-                raise ValueError(f"{path}:{n}: missing {sorted(missing)}; each line needs category, title, body")
-            out.append(LabelledText(str(r.get("id", n)), r["title"], r["body"], r["category"], source))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON ({exc.msg}); write one JSON object per line") from None
+        if not isinstance(r, dict) or {"category", "title", "body"} - set(r):
+            raise ValueError(f"{path}:{n}: each line needs a JSON object with category, title and body")
+        out.append(LabelledText(str(r.get("id", n)), str(r["title"]), str(r["body"]), str(r["category"]), source))
+    if not out:
+        raise ValueError(f"{path}: no articles in it; write one JSON object per line")
     return out
 
 

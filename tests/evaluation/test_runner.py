@@ -50,8 +50,17 @@ def test_topics_on_a_file_given_by_path(model, tmp_path):
             ("business", "Shares fall as oil prices rise", "Stock markets fell after crude oil rose to a record.")]
     plan = EvalPlan(tasks=("topics",), topics=str(_topic_file(tmp_path / "mine.jsonl", rows)))
     results = run_evaluation(model, plan)["topics"]
-    assert list(results) == ["mine"] and results["mine"]["texts"] == 2
-    assert results["mine"]["accuracy"] == 1.0
+    assert list(results) == ["mine.jsonl"] and results["mine.jsonl"]["texts"] == 2
+    assert results["mine.jsonl"]["accuracy"] == 1.0
+
+
+def test_a_topics_file_named_like_a_data_set_is_scored_over_every_label(model, tmp_path):
+    """A file called bbc.jsonl is the user's own: its argmax is not narrowed to BBC's labels (no "world")."""
+    rows = [("world", "UN council meets on Syria", "Diplomats from the Security Council met in New York.")]
+    plan = EvalPlan(tasks=("topics",), topics=str(_topic_file(tmp_path / "bbc.jsonl", rows)))
+    results = run_evaluation(model, plan)["topics"]
+    assert list(results) == ["bbc.jsonl"]
+    assert results["bbc.jsonl"]["accuracy"] == 1.0
 
 
 def test_topics_file_with_labels_the_model_lacks_is_refused(model, tmp_path):
