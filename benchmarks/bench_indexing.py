@@ -50,7 +50,7 @@ def run_encode(args: argparse.Namespace) -> dict:
     """sentence-transformers on the very passages the indexer makes (splitting not timed)."""
     from sentence_transformers import SentenceTransformer
 
-    from indexer.passages import split_passages
+    from search.passages import split_passages
     from search.model.base import default_checkpoint
     from search.store import article_text
 

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 
-from indexer.passages import Span
+from search.passages import Span
 from search.model import PassageAnnotation
 from search.store import Mention, PassageWrite
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from indexer.clusters import StoryClusters
 from indexer.derive import article_mentions, article_topics, article_vector, passage_writes
-from indexer.passages import Span, split_passages
+from search.passages import Span, split_passages
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
 from search.model import NewsModel

@@ -7,7 +7,7 @@ import sys
 
 from search.errors import NewsearchError
 
-COMMANDS = ["train", "soup", "eval", "serve", "query"]  # modules under search/commands/, in help order
+COMMANDS = ["train", "soup", "eval", "tune", "serve", "query"]  # modules under search/commands/, in help order
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -29,17 +29,24 @@ def filter_params(
 def search_params(
     filters: Annotated[Filters, Depends(filter_params)],
     q: Annotated[str, Query(description="the question or keywords (1–512 characters)", max_length=TEXT_LIMIT)] = "",
-    k: Annotated[int, Query(description="candidate passages kept after fusion and scored (1–200; ≤32 = one pair pass)")] = 30,
+    k: Annotated[int | None, Query(description="candidate passages each retriever gives and fusion keeps (1–200; "
+                                                "default: the model's setting, see /health)")] = None,
     page: Annotated[int, Query(description="1-based page number")] = 1,
     size: Annotated[int, Query(description="articles per page (1–50)")] = 10,
     rerank: Annotated[bool, Query(description="order by the pair head's relevance (false: the fused retrieval "
                                               "order)")] = True,
     answers: Annotated[bool, Query(description="return the answer span of each best passage")] = True,
     recency: Annotated[float, Query(description="0 = relevance only … 1 = newest first")] = 0.0,
+    fusion: Annotated[str | None, Query(description="how the dense and lexical lists are fused: convex (weighted sum "
+                                                    "of min-max normalised scores), dbsf (the same after mean ± 3 std "
+                                                    "normalisation) or rrf (reciprocal rank fusion); default: the "
+                                                    "model's setting", max_length=TEXT_LIMIT)] = None,
+    alpha: Annotated[float | None, Query(description="weight of the dense list in convex / dbsf fusion, 0..1 (0 = "
+                                                     "lexical only); default: the model's setting")] = None,
 ) -> SearchRequest:
     """All /search parameters; out-of-range values are refused by the pipeline's validation (400)."""
     return SearchRequest(query=q, k=k, page=page, size=size, rerank=rerank, answers=answers, recency=recency,
-                         filters=filters)
+                         filters=filters, fusion=fusion or None, alpha=alpha)
 
 
 def _present(values: list[str] | None) -> list[str]:

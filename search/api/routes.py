@@ -58,5 +58,6 @@ def article(state: State, article_id: str) -> dict[str, Any]:
 @router.get("/health", summary="Model, index and counts")
 def health(state: State) -> dict[str, Any]:
     """What is loaded: the checkpoint and its fingerprint, the index type and the store's counts."""
-    return {"status": "ok", "model": {"name": state.model.name, "id": state.model.model_id},
+    return {"status": "ok", "model": {"name": state.model.name, "id": state.model.model_id,
+                                      "ranking": asdict(state.model.config.ranking)},
             "store": str(state.store_dir), "index": state.store.stats()}

@@ -22,13 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", action="append", default=[], help="keep this source (repeatable)")
     p.add_argument("--from", dest="date_from", help="earliest date, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="latest date, YYYY-MM-DD")
-    p.add_argument("--k", type=int, default=SearchRequest.k, help="candidate passages scored (default: %(default)s)")
+    p.add_argument("--k", type=int, help="candidate passages each retriever gives and fusion keeps "
+                                         "(default: the model's setting)")
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--size", type=int, default=SearchRequest.size, help="results per page (default: %(default)s)")
     p.add_argument("--recency", type=float, default=0.0, help="0 = relevance only … 1 = newest first")
     p.add_argument("--no-rerank", dest="rerank", action="store_false",
                    help="keep the fused retrieval order instead of the pair head's relevance")
     p.add_argument("--no-answers", dest="answers", action="store_false", help="do not return answer spans")
+    p.add_argument("--fusion", choices=("convex", "dbsf", "rrf"),
+                   help="fusion of the dense and lexical lists (default: the model's setting)")
+    p.add_argument("--alpha", type=float,
+                   help="weight of the dense list in convex / dbsf fusion, 0..1 (default: the model's setting)")
     p.set_defaults(func=run)
 
 
@@ -39,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     state = AppState.load(args.store, args.model)
     request = SearchRequest(query=args.query, k=args.k, page=args.page, size=args.size, rerank=args.rerank,
-                            answers=args.answers, recency=args.recency,
+                            answers=args.answers, recency=args.recency, fusion=args.fusion, alpha=args.alpha,
                             filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,
                                             date_from=args.date_from, date_to=args.date_to))
     response = state.pipeline.search(request)  # InvalidRequest is a ValueError: the CLI prints it, exit 2

@@ -1,6 +1,7 @@
 """Evaluation report: a markdown table on screen and the same figures as JSON."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -21,10 +22,38 @@ def markdown_report(results: dict[str, Any]) -> str:
         lines += [f"| {s} | {_fmt(r['accuracy'])} | {_fmt(r['macro_f1'])} | {r['texts']} |"
                   for s, r in results["topics"].items()]
         lines.append("")
-    for name, table in results.get("retrieval", {}).items():
-        metrics = ["mrr@10", "recall@1", "recall@10", "recall@100", "ndcg@10"]
-        lines += [f"### retrieval: {name}", "", "| system | " + " | ".join(metrics) + " |",
-                  "|---" * (len(metrics) + 1) + "|"]
-        lines += [f"| {system} | " + " | ".join(_fmt(r[m]) for m in metrics) + " |" for system, r in table.items()]
+    if "squadshifts" in results:
+        lines += ["### squadshifts QA (never trained on)", "", "| file | exact match | F1 |", "|---|---|---|"]
+        lines += [f"| {name} | {_fmt(r['exact_match'])} | {_fmt(r['f1'])} |" for name, r in results["squadshifts"].items()]
         lines.append("")
+    retrieval = dict(results.get("retrieval", {}))
+    settings = retrieval.pop("settings", None)
+    if settings:
+        lines += ["### ranking settings (the checkpoint's)", "", "`" + json.dumps(settings["ranking"]) + "`", "",
+                  f"chosen on: {', '.join(settings['choosing'])}; reporting only: "
+                  f"{', '.join(settings['reporting only'])}", ""]
+    metrics = ["mrr@10", "recall@1", "recall@10", "recall@100", "ndcg@10", "queries"]
+    for name, tables in retrieval.items():
+        for part in ("all queries", "reranked queries"):
+            if part not in tables:
+                continue
+            lines += [f"### retrieval: {name} ({part})", "", "| system | " + " | ".join(metrics) + " |",
+                      "|---" * (len(metrics) + 1) + "|"]
+            lines += [f"| {system} | " + " | ".join(_fmt(r[m]) for m in metrics) + " |"
+                      for system, r in tables[part].items()]
+            lines.append("")
+    if retrieval:
+        lines += release_gate(retrieval)
     return "\n".join(lines)
+
+
+def release_gate(retrieval: dict[str, Any]) -> list[str]:
+    """The ratios per collection; the release gate needs encoder / base >= 1.00 on every one."""
+    names = sorted({k for tables in retrieval.values() for k in tables.get("ratios (ndcg@10)", {})})
+    lines = ["### ratios (ndcg@10; release gate: encoder / base >= 1.00 everywhere)", "",
+             "| collection | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for name, tables in retrieval.items():
+        ratio = tables.get("ratios (ndcg@10)", {})
+        lines.append(f"| {name} | " + " | ".join(f"{ratio[n]:.3f}" if n in ratio else "" for n in names) + " |")
+    passed = all(t.get("ratios (ndcg@10)", {}).get("encoder / base", 0) >= 1.0 for t in retrieval.values())
+    return lines + ["", f"encoder-alone gate: {'PASSED' if passed else 'NOT passed'}", ""]

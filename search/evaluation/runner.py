@@ -8,8 +8,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from search.evaluation.collections import (CHOOSING, REPORTING, SHIFTS, CollectionPlan, evidence_for,
+                                           read_collection, save_evidence, shift_paragraphs)
 from search.evaluation.qa import evaluate_qa
-from search.evaluation.retrieval import Reranker, compare_retrieval
+from search.evaluation.ranking import collection_table
+from search.evaluation.retrieval import bm25_run
 from search.evaluation.similarity import evaluate_sts
 from search.evaluation.tagging import evaluate_tagging
 from search.evaluation.topics import evaluate_topics
@@ -18,7 +21,7 @@ from search.training import data as D
 from search.training.materials import SQUAD_VALID, data_path, load_topics
 from search.training.recipe import Recipe
 
-TASKS = ("squad", "conll", "stsb", "topics", "retrieval")
+TASKS = ("squad", "conll", "stsb", "topics", "retrieval", "squadshifts")
 
 
 @dataclass
@@ -32,7 +35,10 @@ class EvalPlan:
     time: str | None = None  # a folder with corpus.jsonl, queries_dev.tsv, qrels_dev.txt
     topics: str | None = None  # JSONL of {category, title, body} to use instead of the BBC / AG News held-out parts
     base: str = ""  # the untouched encoder shown beside ours in retrieval tables
-    rerank_queries: int = 200  # queries per collection whose top 20 the pair head reranks (0 = no rerank rows)
+    rerank_queries: int = 100  # queries per collection that get the pair pass (0 = no rerank rows)
+    shift_paragraphs: int = 1000  # paragraphs drawn from each SQuADShifts file for its retrieval collection
+    shift_questions: int = 1000  # questions per SQuADShifts file for QA EM / F1
+    cache: str | None = "runs/evidence"  # cached retrieval evidence (see search.evaluation.collections)
     recipe: Recipe = field(default_factory=Recipe)  # for the validation fractions of BBC / AG News
 
 
@@ -62,7 +68,10 @@ def run_evaluation(model: NewsModel, plan: EvalPlan) -> dict[str, Any]:
         elif task == "topics":
             results["topics"] = evaluate_topics(model, _cap(_topic_texts(model, plan), plan.limit))
         elif task == "retrieval":
-            results["retrieval"] = _retrieval(model, plan, _squad_file(plan))
+            results["retrieval"] = _retrieval(model, plan)
+        elif task == "squadshifts":
+            results["squadshifts"] = {name: evaluate_qa(model, _first_questions(shift_paragraphs(
+                collection_plan(plan), name), plan.shift_questions)) for name in SHIFTS}
         else:
             raise ValueError(f"unknown eval task {task!r}; choose from {', '.join(TASKS)}")
     results["seconds"] = round(time.time() - began, 1)
@@ -83,15 +92,33 @@ def _topic_texts(model: NewsModel, plan: EvalPlan) -> list[D.LabelledText]:
     return texts
 
 
-def _retrieval(model: NewsModel, plan: EvalPlan, squad_file: str | Path) -> dict[str, Any]:
+def collection_plan(plan: EvalPlan) -> CollectionPlan:
+    """The retrieval side of an eval plan."""
+    return CollectionPlan(data_dir=plan.data_dir, time=plan.time, squad=plan.squad, squad_limit=plan.limit,
+                          shift_paragraphs=plan.limit or plan.shift_paragraphs, pair_queries=plan.rerank_queries,
+                          cache=plan.cache)
+
+
+def _first_questions(paragraphs: list[D.Paragraph], n: int) -> list[D.Paragraph]:
+    """Paragraphs in order, their questions cut off after the first `n` in all."""
+    out, left = [], n
+    for p in paragraphs:
+        if left <= 0:
+            break
+        out.append(D.Paragraph(p.pid, p.title, p.context, p.qas[:left]))
+        left -= len(out[-1].qas)
+    return out
+
+
+def _retrieval(model: NewsModel, plan: EvalPlan) -> dict[str, Any]:
+    """Every collection's table (search.evaluation.ranking.collection_table) with the model's own settings."""
     base = NewsModel.from_base(plan.base, device=str(model.device))
-    systems = {"base model": (base.embed_queries, base.embed_passages),
-               "newsearch": (model.embed_queries, model.embed_passages)}
-    squad = D.squad_collection(_cap(D.read_squad(squad_file), plan.limit))
-    time_col = D.read_time(plan.time or data_path(plan.data_dir, "time_news_ir"))
-    reranker = None
-    if plan.rerank_queries:
-        reranker = Reranker(lambda qs, ps: [p.relevance for p in model.score_pair_list(qs, ps)],
-                            queries=plan.rerank_queries)
-    return {"squad question->paragraph": compare_retrieval(squad, systems, reranker),
-            "TIME": compare_retrieval(time_col, systems, reranker)}
+    cplan = collection_plan(plan)
+    tables = {}
+    for name in CHOOSING + REPORTING:
+        ev = evidence_for(cplan, name, model, base)
+        tables[name] = collection_table(ev, bm25_run(read_collection(cplan, name)), model.config.ranking)
+        save_evidence(ev)
+    tables["settings"] = {"ranking": model.config.ranking.__dict__, "choosing": list(CHOOSING),
+                          "reporting only": list(REPORTING)}
+    return tables

@@ -82,6 +82,19 @@ def save_evaluation(folder: str | Path, results: dict[str, Any]) -> Path:
     return path
 
 
+def save_ranking(folder: str | Path, ranking: dict[str, Any]) -> Path:
+    """Store ranking settings in the checkpoint's newsearch.json (model section); the weights, and so the
+    fingerprint that stores are matched against, stay as they are."""
+    path = Path(folder) / CONFIG_FILE
+    meta = json.loads(path.read_text())
+    meta["model"]["ranking"] = ranking
+    ModelConfig.from_dict(meta["model"])  # refuses out-of-range settings before anything is written
+    tmp = path.with_suffix(".tmp")
+    _write_json(tmp, meta)
+    tmp.replace(path)
+    return path
+
+
 def load_checkpoint(folder: str | Path) -> tuple[MultiTaskEncoder, PreTrainedTokenizerBase, dict[str, Any]]:
     """Load (network, tokenizer, newsearch.json contents); fail with a message that says what to do."""
     folder = Path(folder)

@@ -9,6 +9,35 @@ CONLL_LABELS: list[str] = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-
 
 
 @dataclass
+class RankingSettings:
+    """How search turns the model's scores into one order: the model's own settings, chosen on validation data by
+    `news-search tune` with one rule across collections and stored in the checkpoint's newsearch.json.
+
+    Stages (search/pipeline): each retriever's top `candidates` -> `fusion` (weight `alpha` on the dense list) ->
+    the first `rerank_depth` fused passages get relevance = `rerank_weight` * pair score + (1 - rerank_weight) *
+    fused score (both 0..1; the rest stay below them in fused order) -> an article scores
+    (best + `second_passage_weight` * second best) / (1 + `second_passage_weight`) of its passages.
+    """
+
+    fusion: str = "convex"  # convex | dbsf | rrf (search/pipeline/fusion.py)
+    alpha: float = 0.5  # weight of the dense list in convex / dbsf fusion
+    candidates: int = 30  # passages each retriever contributes and fusion keeps
+    rerank_depth: int = 20  # fused passages that get the pair pass (rerank score and answer)
+    rerank_weight: float = 0.5  # share of the pair score in a reranked passage's relevance
+    second_passage_weight: float = 0.0  # share of an article's second-best passage in its score
+
+    def check(self) -> None:
+        """Raise ValueError naming the first setting out of range."""
+        if self.fusion not in ("convex", "dbsf", "rrf"):
+            raise ValueError(f"fusion must be convex, dbsf or rrf, got {self.fusion!r}")
+        for name in ("alpha", "rerank_weight", "second_passage_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        if self.candidates < 1 or not 0 <= self.rerank_depth:
+            raise ValueError("candidates must be >= 1 and rerank_depth >= 0")
+
+
+@dataclass
 class ModelConfig:
     """Everything needed to rebuild the heads and to run them the way they were trained."""
 
@@ -23,6 +52,7 @@ class ModelConfig:
     max_pair_tokens: int = 384  # [CLS] query [SEP] passage [SEP]
     max_answer_tokens: int = 30  # length cap of an answer span, in word pieces
     min_entity_score: float = 0.5  # entities whose words the tagger is less sure of stay out of the facets
+    ranking: RankingSettings = field(default_factory=RankingSettings)  # a checkpoint without them gets these
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -30,4 +60,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        ranking = RankingSettings(**{k: v for k, v in known.pop("ranking", {}).items()
+                                     if k in RankingSettings.__dataclass_fields__})
+        ranking.check()
+        return cls(**known, ranking=ranking)

@@ -1,6 +1,8 @@
 """Stage 4: from scored passages to the result list.
 
-1. group passages into articles — an article's best passage (highest relevance) represents it;
+1. group passages into articles — an article's best passage (highest relevance) represents it, and its relevance
+   is (best + w * second best) / (1 + w) of its passages (w = the model's `second_passage_weight`; 0 = MaxP,
+   Dai & Callan 2019; w > 0 credits an article that several passages match);
 2. blend in the recency preference (`search.pipeline.recency`; age counts from the newest candidate);
 3. collapse near-duplicate stories: articles that the indexer put in the same cluster fold into the
    best-scoring one, which reports "N similar" and their ids;
@@ -8,6 +10,7 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Sequence
 
@@ -18,14 +21,24 @@ from search.store import Mention
 TOP_ENTITIES = 5
 
 
-def best_per_article(scored: Sequence[ScoredPassage]) -> list[ScoredPassage]:
-    """The highest-relevance passage of each article, in first-seen order."""
-    best: dict[str, ScoredPassage] = {}
+def best_per_article(scored: Sequence[ScoredPassage], second_weight: float = 0.0) -> list[ScoredPassage]:
+    """The highest-relevance passage of each article, in first-seen order, carrying the article's relevance
+    (best + second_weight * second best) / (1 + second_weight); still on 0..1."""
+    ranked: dict[str, list[ScoredPassage]] = {}
     for sp in scored:
-        current = best.get(sp.row.article_id)
-        if current is None or sp.relevance > current.relevance:
-            best[sp.row.article_id] = sp
-    return list(best.values())
+        ranked.setdefault(sp.row.article_id, []).append(sp)
+    out = []
+    for passages in ranked.values():
+        top = sorted(passages, key=lambda sp: -sp.relevance)
+        out.append(replace(top[0], relevance=article_relevance([sp.relevance for sp in top], second_weight)))
+    return out
+
+
+def article_relevance(relevances: Sequence[float], second_weight: float) -> float:
+    """(best + second_weight * second best) / (1 + second_weight) of an article's passage relevances."""
+    top = sorted(relevances, reverse=True)[:2]
+    second = top[1] if len(top) > 1 else 0.0
+    return (top[0] + second_weight * second) / (1.0 + second_weight)
 
 
 def to_result(sp: ScoredPassage, recency: float, reference: datetime) -> Result:
@@ -57,9 +70,10 @@ def collapse_clusters(results: Sequence[Result]) -> list[Result]:
     return out
 
 
-def group_results(scored: Sequence[ScoredPassage], recency: float, now: datetime) -> list[Result]:
+def group_results(scored: Sequence[ScoredPassage], recency: float, now: datetime,
+                  second_weight: float = 0.0) -> list[Result]:
     """Steps 1–4 of the module docstring; freshness is measured from the newest candidate (capped at `now`)."""
-    best = best_per_article(scored)
+    best = best_per_article(scored, second_weight)
     reference = reference_time((sp.row.published_at for sp in best), now)
     return collapse_clusters([to_result(sp, recency, reference) for sp in best])
 

@@ -1,8 +1,9 @@
 """The search pipeline: the stages composed, each timed.
 
-encode the query (1 short pass) → hybrid retrieval with filters (FAISS + FTS5, RRF) → fetch passages →
-rerank + read (1 pair pass per candidate, batches of 32) → group, recency blend, collapse → paginate,
-with facet counts over the candidate set.
+encode the query (1 short pass) → hybrid retrieval with filters (FAISS + FTS5, fused) → fetch passages →
+rerank + read (1 pair pass per candidate down to the rerank depth) → group into articles, recency blend,
+collapse → paginate, with facet counts over the candidate set. Fusion, depths and weights are the model's
+`RankingSettings` (its newsearch.json), with `fusion`, `alpha` and `k` overridable per request.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from search.pipeline.facets import candidate_facets
 from search.pipeline.grouping import group_results
 from search.pipeline.paging import paginate
 from search.pipeline.records import SearchRequest, SearchResponse
-from search.pipeline.rerank import rerank_and_read
+from search.pipeline.rerank import RerankPlan, rerank_and_read
 from search.pipeline.retrieve import fetch_passages, retrieve
 from search.pipeline.timing import Stopwatch
 from search.pipeline.validate import LIMITS, Limits, validate_request
@@ -41,17 +42,21 @@ class SearchPipeline:
         """Run one search; raises search.pipeline.InvalidRequest on bad input."""
         validate_request(request, self.store, self.limits)
         query = request.query.strip()
+        settings = self.model.config.ranking
+        k = request.k or settings.candidates
         watch = Stopwatch()
         with watch.stage("encode"):
             vector = encode_query(self.model, query)
         with watch.stage("retrieve"):
-            candidates = retrieve(self.store, vector, query, request.filters, request.k)
+            candidates = retrieve(self.store, vector, query, request.filters, k, request.fusion or settings.fusion,
+                                  settings.alpha if request.alpha is None else request.alpha)
         with watch.stage("fetch"):
             hits = fetch_passages(self.store, candidates)
         with watch.stage("rerank_read"):
-            scored = rerank_and_read(self.model, query, hits, request.rerank, request.answers)
+            plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight)
+            scored = rerank_and_read(self.model, query, hits, plan)
         with watch.stage("group"):
-            results = group_results(scored, request.recency, self.clock())
+            results = group_results(scored, request.recency, self.clock(), settings.second_passage_weight)
             page, pages = paginate(results, request.page, request.size)
         with watch.stage("facets"):
             facets = candidate_facets(self.store, [cand.passage_id for cand, _ in hits])

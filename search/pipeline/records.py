@@ -18,7 +18,7 @@ class SearchRequest:
     """One search, as a person or a client asks for it (validated by `search.pipeline.validate`)."""
 
     query: str
-    k: int = 30  # candidate passages kept after fusion; ≤ 32 keeps rerank+read to one encoder pass
+    k: int | None = None  # candidate passages each retriever gives and fusion keeps (None: the model's setting)
     page: int = 1  # 1-based
     size: int = 10  # articles per page
     # order by the pair head's relevance (else by the fused retrieval score). On by default: the answers need the
@@ -27,6 +27,8 @@ class SearchRequest:
     answers: bool = True  # return the answer span found in each best passage
     filters: Filters = field(default_factory=Filters)
     recency: float = 0.0  # 0 = relevance only, 1 = newest first; see `search.pipeline.recency`
+    fusion: str | None = None  # convex | dbsf | rrf (None: the model's setting); see `search.pipeline.fusion`
+    alpha: float | None = None  # weight of the dense list in convex / dbsf fusion (None: the model's setting)
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Candidate:
     """A passage found by retrieval, with where it ranked in each list and its fused score."""
 
     passage_id: int
-    fused: float  # reciprocal rank fusion score
+    fused: float  # fused retrieval score, 0..1 (search.pipeline.fusion)
     dense_rank: int | None = None  # 1-based rank in the FAISS list, None = not found there
     lexical_rank: int | None = None  # 1-based rank in the FTS5/BM25 list
 

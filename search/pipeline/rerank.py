@@ -1,33 +1,72 @@
 """Stage 3: rerank and read in one pass — `score_pairs` gives both the relevance and the answer span.
 
-The model runs `[CLS] query [SEP] passage [SEP]` once per candidate (batches of 32): the pair head's
-output is the rerank score and the span head's best span is the answer, so reading costs no extra pass.
-With rerank off, the order stays the fused retrieval order and the relevance is the fused score scaled
-to 0..1 (divided by the best one), so that the recency blend works on the same scale either way.
-With both rerank and answers off, the model is not called at all.
+The model runs `[CLS] query [SEP] passage [SEP]` once for each of the first `depth` fused candidates: the pair
+head's output is the rerank score and the span head's best span is the answer, so reading costs no extra pass.
+
+A rerank that cannot make the order much worse: a reranked passage's relevance is
+`weight * pair score + (1 - weight) * fused score`, both on 0..1, so the fused evidence of both retrievers is
+kept rather than thrown away (score interpolation, as in Lin et al. 2021, "Pretrained Transformers for Text
+Ranking", §3.2.3; `weight` is a model setting chosen on validation data). Candidates past `depth` keep their
+fused order below the reranked ones. With rerank off, relevance is the fused score; with both rerank and
+answers off, the model is not called at all.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from search.model import NewsModel
+from search.model.records import PairScore
 from search.pipeline.records import Answer, Candidate, ScoredPassage
 from search.store import PassageRow
 
 
+@dataclass(frozen=True)
+class RerankPlan:
+    """What the pair pass does for one search."""
+
+    rerank: bool = True  # order the first `depth` candidates by the blended relevance
+    answers: bool = True  # return the answer span of each passage that went through the pair pass
+    depth: int = 20  # fused candidates that get the pair pass
+    weight: float = 0.5  # share of the pair score in a reranked passage's relevance
+
+
+def blend(pair: float, fused: float, weight: float) -> float:
+    """weight * pair + (1 - weight) * fused with the pair score clipped to 0..1 (the head's raw output can
+    stray slightly outside the 0/1 targets it was trained on)."""
+    return weight * min(max(pair, 0.0), 1.0) + (1.0 - weight) * fused
+
+
+def order_relevance(fused: Sequence[float], pair: Sequence[float | None], weight: float) -> list[float]:
+    """Relevance of each candidate (given in fused order): blended for those with a pair score (the first ones),
+    the fused score for the rest, scaled so that they keep their fused order below every reranked one with a
+    positive relevance (a floor of 1e-6 keeps their order when the lowest reranked one scored 0)."""
+    scored = [blend(p, f, weight) for f, p in zip(fused, pair) if p is not None]
+    rest = [f for f, p in zip(fused, pair) if p is None]
+    if scored and rest and max(rest) > 0:
+        scale = min(1.0, max(min(scored), 1e-6) / max(rest))
+        rest = [f * scale for f in rest]
+    return scored + rest
+
+
 def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate, PassageRow]],
-                    rerank: bool, answers: bool) -> list[ScoredPassage]:
-    """Score (candidate, passage) pairs in one `score_pairs` call; best first."""
+                    plan: RerankPlan) -> list[ScoredPassage]:
+    """Score the first `plan.depth` (candidate, passage) pairs in one `score_pairs` call; best first."""
     if not hits:
         return []
-    top = max(cand.fused for cand, _ in hits)
-    pairs = model.score_pairs(query, [row.text for _, row in hits]) if (rerank or answers) else [None] * len(hits)
+    depth = min(plan.depth, len(hits)) if (plan.rerank or plan.answers) else 0
+    pairs: list[PairScore | None] = list(model.score_pairs(query, [row.text for _, row in hits[:depth]])) if depth else []
+    pairs += [None] * (len(hits) - depth)
+    fused = [cand.fused for cand, _ in hits]
+    if plan.rerank:
+        relevance = order_relevance(fused, [p.relevance if p is not None else None for p in pairs], plan.weight)
+    else:
+        relevance = fused
     scored = []
-    for (cand, row), pair in zip(hits, pairs):
-        relevance = pair.relevance if (rerank and pair is not None) else cand.fused / top
+    for (cand, row), pair, rel in zip(hits, pairs, relevance):
         answer = None
-        if answers and pair is not None and pair.answer_start is not None:
+        if plan.answers and pair is not None and pair.answer_start is not None:
             answer = Answer(pair.answer_start, pair.answer_end, row.text[pair.answer_start:pair.answer_end],
                             pair.answer_confidence)
-        scored.append(ScoredPassage(cand, row, relevance, answer))
-    return sorted(scored, key=lambda s: -s.relevance) if rerank else scored
+        scored.append(ScoredPassage(cand, row, rel, answer))
+    return sorted(scored, key=lambda s: -s.relevance) if plan.rerank else scored

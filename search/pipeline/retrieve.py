@@ -1,4 +1,4 @@
-"""Stage 2: hybrid retrieval — FAISS and FTS5 top-K each, restricted by the filters, fused by RRF.
+"""Stage 2: hybrid retrieval — FAISS and FTS5 top-K each, restricted by the filters, fused (search.pipeline.fusion).
 
 Filters act inside both searches (the vector search only scores allowed passages, the lexical search
 adds them to its SQL), so a narrow filter still yields K candidates instead of whatever survived from
@@ -11,22 +11,30 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from search.pipeline.fusion import reciprocal_rank_fusion
+from search.pipeline.fusion import Scored, fuse
 from search.pipeline.records import Candidate
 from search.store import Filters, PassageRow, Store
 
 _LEXICAL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")  # FTS5 beside the vector search
 
 
-def retrieve(store: Store, query_vector: np.ndarray, query: str, filters: Filters, k: int) -> list[Candidate]:
-    """The top `k` fused candidates; each retriever contributes its own top `k`."""
+def retrieve_lists(store: Store, query_vector: np.ndarray, query: str, filters: Filters, k: int
+                   ) -> tuple[Scored, Scored]:
+    """(dense, lexical): each retriever's top `k` (passage id, score) within the filters, best first; the dense
+    score is the cosine similarity, the lexical one FTS5's BM25 (higher is better)."""
     allowed = store.allowed_passage_ids(filters)
     if allowed is not None and len(allowed) == 0:
-        return []
+        return [], []
     lexical_hits = _LEXICAL.submit(store.lexical_search, query, k, filters)
-    dense = [pid for pid, _ in store.vectors.search(query_vector, k, allowed)[0]]
-    lexical = [pid for pid, _ in lexical_hits.result()]
-    return reciprocal_rank_fusion(dense, lexical, limit=k)
+    dense = store.vectors.search(query_vector, k, allowed)[0]
+    return dense, lexical_hits.result()
+
+
+def retrieve(store: Store, query_vector: np.ndarray, query: str, filters: Filters, k: int,
+             fusion: str = "convex", alpha: float = 0.5) -> list[Candidate]:
+    """The top `k` fused candidates; each retriever contributes its own top `k`."""
+    dense, lexical = retrieve_lists(store, query_vector, query, filters, k)
+    return fuse(dense, lexical, k, fusion, alpha)
 
 
 def fetch_passages(store: Store, candidates: list[Candidate]) -> list[tuple[Candidate, PassageRow]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from search.pipeline.fusion import FUSION_METHODS
 from search.pipeline.recency import parse_date
 from search.pipeline.records import SearchRequest
 from search.store import Filters, Store
@@ -45,7 +46,13 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
                                   f"{limits.max_query_chars}")
     _check_range("size", request.size, 1, limits.max_size)
     _check_range("page", request.page, 1, limits.max_page)
-    _check_range("k", request.k, 1, limits.max_k)
+    if request.k is not None:
+        _check_range("k", request.k, 1, limits.max_k)
+    if request.fusion is not None and request.fusion not in FUSION_METHODS:
+        raise InvalidRequest("fusion", f"fusion must be one of {', '.join(FUSION_METHODS)}, got {request.fusion!r}")
+    if request.alpha is not None and not 0.0 <= request.alpha <= 1.0:
+        raise InvalidRequest("alpha", f"alpha must be between 0 (lexical only) and 1 (dense only), "
+                                      f"got {request.alpha}")
     if not 0.0 <= request.recency <= 1.0:
         raise InvalidRequest("recency", f"recency must be between 0 (relevance only) and 1 (newest first), "
                                         f"got {request.recency}")

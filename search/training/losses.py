@@ -68,3 +68,21 @@ class GroupedTopicLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.masked_fill(~allowed, -1e4), targets)
+
+
+class EmbeddingDistillationLoss(nn.Module):
+    """Hold the embedding near a frozen teacher's: mean squared distance between unit vectors.
+
+    Inputs: `student` (B, H) and `teacher` (B, H), both L2-normalised embeddings of the same texts; the teacher
+    is the untouched base encoder, its vectors computed once before training. Loss: mean over the batch of
+    ||s - t||^2 = 2 - 2 cos(s, t), so 0 when student = teacher and at most 4.
+    Why: a few thousand multi-task steps wear away what the base learnt from a billion contrastive pairs, and
+    retrieval on unseen news falls below the base. Anchoring the student's vectors of unlabeled news text to the
+    base's keeps that knowledge while the heads train ("Learning without Forgetting", Li & Hoiem 2016; the MSE
+    form is Reimers & Gurevych 2020's embedding distillation, sentence-transformers' MSELoss).
+    """
+
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        if student.shape != teacher.shape:
+            raise ValueError(f"student {tuple(student.shape)} and teacher {tuple(teacher.shape)} vectors differ in shape")
+        return (student - teacher).pow(2).sum(-1).mean()

@@ -94,3 +94,15 @@ def retrieval_pool(squad: list[Paragraph], topics: list[LabelledText]) -> Retrie
         groups.append(f"{doc.source}:{doc.uid}")
         examples.append(RetrievalExample(doc.title, len(corpus) - 1, groups[-1], None, []))
     return RetrievalPool(corpus, groups, examples, starts)
+
+
+def anchor_texts(pool: RetrievalPool, n: int, seed: int) -> list[str]:
+    """Up to `n` distinct unlabeled texts for the anchor task: half passages (SQuAD paragraphs, BBC and AG News
+    bodies), half queries (questions, headlines), drawn at random with a fixed seed."""
+    rng = random.Random(seed)
+    passages = list(dict.fromkeys(pool.corpus))
+    queries = list(dict.fromkeys(ex.query for ex in pool.examples))
+    rng.shuffle(passages)
+    rng.shuffle(queries)
+    take_p = min(len(passages), max(n - len(queries), n // 2))
+    return passages[:take_p] + queries[:n - take_p]

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 
+TASK_NAMES = ("retrieval", "pair", "sts", "tagging", "topic", "anchor")
+
+
 @dataclass
 class Recipe:
     data_dir: str = "../shared/data"  # the real data sets (see that folder's README)
@@ -28,9 +31,11 @@ class Recipe:
     bf16: bool = True  # bf16 autocast on CUDA, and on CPUs with native bf16 (elsewhere it is ~20x slower)
     # chance of each task per step; steps differ in cost (a retrieval batch holds ~8x the tokens of a tagging one)
     task_weights: dict[str, float] = field(default_factory=lambda: {
-        "retrieval": 0.3, "pair": 0.3, "sts": 0.1, "tagging": 0.15, "topic": 0.15})
+        "retrieval": 0.25, "pair": 0.3, "sts": 0.1, "tagging": 0.1, "topic": 0.1, "anchor": 0.15})
     batch: dict[str, int] = field(default_factory=lambda: {
-        "retrieval": 32, "pair": 16, "sts": 32, "tagging": 32, "topic": 16})
+        "retrieval": 32, "pair": 16, "sts": 32, "tagging": 32, "topic": 16, "anchor": 32})
+    anchor_texts: int = 6000  # unlabeled texts the anchor task holds near the frozen base's vectors
+    anchor_scale: float = 1.0  # multiplies the anchor loss (2 - 2 cos per text) on the steps that draw it
     hard_negatives: int = 1  # mined negatives per retrieval query
     first_negatives: str = "bm25"  # or "dense": the starting encoder's own neighbours (seconds on a GPU)
     remine_at: list[float] = field(default_factory=lambda: [0.5])  # re-mine with the model at these fractions
@@ -62,5 +67,11 @@ class Recipe:
         """Fail fast on values that would only break minutes into a run."""
         if self.first_negatives not in ("bm25", "dense"):
             raise ValueError(f"first_negatives must be 'bm25' or 'dense', got {self.first_negatives!r}")
+        unknown = set(self.task_weights) - set(TASK_NAMES)
+        if unknown:
+            raise ValueError(f"unknown tasks {sorted(unknown)} in task_weights; known: {list(TASK_NAMES)}")
+        missing = [t for t, w in self.task_weights.items() if w > 0 and t not in self.batch]
+        if missing:
+            raise ValueError(f"task_weights gives {missing} a weight but `batch` no batch size")
         if self.max_steps < 0 or self.time_budget_s < 0:
             raise ValueError("max_steps and time_budget_s must be >= 0")

@@ -7,6 +7,7 @@
        these short pairs are batched with each other instead of being padded to passage length
 - tagging: CoNLL-2003 sentences -> token cross-entropy on the tagging head
 - topic: BBC / AG News texts -> GroupedTopicLoss on the classification head
+- anchor: unlabeled news passages and queries -> EmbeddingDistillationLoss towards the frozen base's vectors
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import random
 from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
+from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from search.model.batches import attention, pad
@@ -21,7 +23,7 @@ from search.model.encoder import MultiTaskEncoder
 from search.training.batching import bucketed_batches
 from search.training.data import LabelledText, ScoredPair, TaggedSentence
 from search.training.features import IGNORE, PairFeature, align_tags, answer_windows
-from search.training.losses import GroupedTopicLoss, InBatchNegativesLoss, SpanLoss
+from search.training.losses import EmbeddingDistillationLoss, GroupedTopicLoss, InBatchNegativesLoss, SpanLoss
 from search.training.negatives import RetrievalExample, may_be_negative
 
 
@@ -183,3 +185,44 @@ class TopicTask:
     def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         logits = net.single(batch["ids"], batch["mask"]).topic_logits
         return self.loss_fn(logits, batch["targets"], batch["allowed"])
+
+
+class AnchorTask:
+    """Unlabeled texts with the frozen base encoder's vectors of them: the embedding stays near the base's.
+
+    `ids` are the tokenized texts, `teacher` (N, H) the base's unit vectors of the same token ids (computed once,
+    `teacher_vectors`). Passages and queries both: retrieval compares the two, and both drift.
+    """
+
+    name = "anchor"
+
+    def __init__(self, ids: list[list[int]], teacher: torch.Tensor, pad_id: int, batch_size: int,
+                 rng: random.Random, scale: float = 1.0) -> None:
+        if len(ids) != teacher.shape[0]:
+            raise ValueError(f"{len(ids)} texts but {teacher.shape[0]} teacher vectors")
+        self.ids, self.teacher, self.pad_id, self.scale = ids, teacher, pad_id, scale
+        self.batches = bucketed_batches([len(r) for r in ids], batch_size, rng)
+        self.loss_fn = EmbeddingDistillationLoss()
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        rows = next(self.batches)
+        ids = [self.ids[i] for i in rows]
+        return {"ids": pad(ids, self.pad_id), "mask": attention(ids), "teacher": self.teacher[rows]}
+
+    def loss(self, net: MultiTaskEncoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.scale * self.loss_fn(net.embed(batch["ids"], batch["mask"]), batch["teacher"].float())
+
+
+@torch.inference_mode()
+def teacher_vectors(teacher: MultiTaskEncoder, ids: list[list[int]], pad_id: int, batch_size: int,
+                    device: torch.device) -> torch.Tensor:
+    """(N, H) float32 unit vectors of already-tokenized texts from a frozen encoder, shortest rows batched
+    together (tqdm bar: on two CPU cores 6,000 texts take a few minutes)."""
+    teacher = teacher.to(device).eval()
+    out = torch.zeros(len(ids), int(teacher.encoder.config.hidden_size))
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    for k in tqdm(range(0, len(order), batch_size), desc="base vectors", unit="batch", dynamic_ncols=True):
+        rows = order[k:k + batch_size]
+        chunk = [ids[i] for i in rows]
+        out[rows] = teacher.embed(pad(chunk, pad_id).to(device), attention(chunk).to(device)).float().cpu()
+    return out

@@ -16,14 +16,18 @@ from search.model.checkpoint import save_checkpoint
 from search.model.config import ModelConfig
 from search.model.newsmodel import NewsModel
 from search.training.data import join_sentences
-from search.training.materials import load_training, retrieval_pool, topic_labels
+from search.model.base import resolve_base
+from search.model.encoder import MultiTaskEncoder
+from search.training.materials import anchor_texts, load_training, retrieval_pool, topic_labels
 from search.training.negatives import mine_bm25, mine_dense
 from search.training.prefetch import Prefetcher
 from search.training.recipe import Recipe
 from search.training.schedule import Progress, lr_factor
-from search.training.tasks import PairTask, RetrievalTask, StsTask, TaggingTask, TopicTask
+from search.training.tasks import (AnchorTask, PairTask, RetrievalTask, StsTask, TaggingTask, TopicTask,
+                                   teacher_vectors)
 
 STATE_FILE = "state.pt"
+TEACHER_FILE = "anchor_teacher.pt"  # the base's vectors of the anchor texts, kept for --resume
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Trainer:
     """Train one encoder on all tasks together; `run()` returns a report and leaves a checkpoint in `out_dir`."""
 
     def __init__(self, recipe: Recipe, out_dir: str | Path, resume: bool = False) -> None:
+        recipe.check()
         self.recipe, self.out = recipe, Path(out_dir)
         self.resume = resume
         self.out.mkdir(parents=True, exist_ok=True)
@@ -107,7 +112,8 @@ class Trainer:
 
     def _tasks(self, rng: random.Random) -> dict[str, object]:
         r, tok, m = self.recipe, self.model.tokenizer, self.material
-        return {
+        anchor = {"anchor": self._anchor_task(rng)} if r.task_weights.get("anchor", 0) > 0 else {}
+        return anchor | {
             "retrieval": RetrievalTask(self.pool, tok, r.batch["retrieval"], r.passage_max_len, rng),
             "pair": PairTask(self.pool, tok, r.batch["pair"], r.qa_max_len, r.qa_stride, rng),
             "sts": StsTask(m.sts, tok, r.batch["sts"], 128, rng),
@@ -125,6 +131,22 @@ class Trainer:
             sentences, max_len = join_sentences(sentences, r.tagging_words), r.passage_max_len
         return TaggingTask(sentences, self.model.config.entity_labels, self.model.tokenizer, r.batch["tagging"],
                            max_len, rng)
+
+    def _anchor_task(self, rng: random.Random) -> AnchorTask:
+        """Unlabeled passages and queries with the vectors the untouched base encoder (the one this model was
+        trained from) gives them; computed once per run folder and reused on --resume."""
+        r, tok = self.recipe, self.model.tokenizer
+        texts = anchor_texts(self.pool, r.anchor_texts, r.seed)
+        ids = tok(texts, truncation=True, max_length=r.passage_max_len)["input_ids"]
+        cache = self.out / TEACHER_FILE
+        saved = torch.load(cache, weights_only=True) if cache.exists() else None
+        if saved is not None and saved["ids"] == ids:
+            teacher = saved["vectors"]
+        else:
+            base = MultiTaskEncoder.from_base(resolve_base(self.model.config.base), ModelConfig())
+            teacher = teacher_vectors(base, ids, tok.pad_token_id, 32, self.device)
+            torch.save({"ids": ids, "vectors": teacher}, cache)
+        return AnchorTask(ids, teacher, tok.pad_token_id, r.batch["anchor"], rng, r.anchor_scale)
 
     @torch.no_grad()
     def remine(self) -> None:

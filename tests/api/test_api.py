@@ -33,6 +33,7 @@ def test_health_reports_model_index_and_counts(client) -> None:
     assert body["status"] == "ok" and body["model"]["id"]
     assert body["index"]["articles"] > 0 and body["index"]["passages"] >= body["index"]["articles"]
     assert body["index"]["model_id"] == body["model"]["id"]
+    assert body["model"]["ranking"]["fusion"] in ("convex", "dbsf", "rrf")  # the checkpoint's own settings
 
 
 def test_search_returns_results_facets_and_timings(client, article) -> None:
@@ -106,6 +107,8 @@ def test_facets_whole_store_and_filtered(client, article) -> None:
     ("/search", {"q": "a", "page": 0}, 400, "page"),
     ("/search", {"q": "a", "k": 100000}, 400, "k"),
     ("/search", {"q": "a", "recency": 2}, 400, "recency"),
+    ("/search", {"q": "a", "fusion": "sum"}, 400, "fusion"),
+    ("/search", {"q": "a", "alpha": 1.5}, 400, "alpha"),
     ("/search", {"q": "a", "rerank": "maybe"}, 422, "rerank"),
     ("/search", {"q": "a", "topic": "no such topic"}, 400, "topic"),
     ("/search", {"q": "a", "source": "nowhere"}, 400, "source"),
@@ -137,7 +140,10 @@ def test_page_and_openapi_are_served(client) -> None:
     assert page.status_code == 200 and "<form" in page.text
     for name in ("app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
-    assert "/search" in client.get("/openapi.json").json()["paths"]
+    schema = client.get("/openapi.json").json()
+    params = {p["name"]: p for p in schema["paths"]["/search"]["get"]["parameters"]}
+    assert "rrf" in params["fusion"]["description"] and "alpha" in params
+
     assert client.get("/docs").status_code == 200
 
 

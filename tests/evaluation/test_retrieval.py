@@ -1,39 +1,83 @@
-"""The product's stages in the retrieval evaluation: RRF fusion of two runs and the rerank of the top documents."""
-from search.evaluation.retrieval import Reranker, hybrid_run, rerank_run, word_windows
+"""The evaluation ranks documents as /search ranks articles, and the tuning rule is max-min across collections."""
+from __future__ import annotations
+
+import pytest
+
+from search.evaluation.evidence import CollectionEvidence, QueryEvidence
+from search.evaluation.ranking import rank_query
+from search.evaluation.retrieval import bm25_run
+from search.evaluation.tuning import Grid, choose_settings, ratios_to_bm25
+from search.model.config import RankingSettings
 from search.training.data import IRCollection
 
 
-def test_hybrid_matches_rrf_by_hand():
-    lexical = {"q": ["a", "b", "c"]}
-    dense = {"q": ["c", "d", "a"]}
-    scores = {"a": 1 / 61 + 1 / 63, "b": 1 / 62, "c": 1 / 63 + 1 / 61, "d": 1 / 62}
-    fused = hybrid_run(lexical, dense)["q"]
-    assert set(fused) == set(scores)
-    assert [scores[d] for d in fused] == sorted(scores.values(), reverse=True)
-    assert fused[:2] in (["a", "c"], ["c", "a"])  # found by both lists: above those found once
+def evidence(pair: dict[int, float], name: str = "c", qrels: dict[str, set[str]] | None = None) -> CollectionEvidence:
+    """Passages 1-2 belong to doc a, 3 to b, 4 to c, 5 to d; dense and lexical lists disagree on the order."""
+    query = QueryEvidence("q", "query", lexical=[(3, 9.0), (1, 5.0), (4, 1.0)],
+                          dense={"newsearch": [(1, 0.9), (2, 0.8), (4, 0.2), (5, 0.1)]})
+    calls: list[int] = []
 
-
-def test_rerank_orders_top_documents_by_their_best_window():
-    long_doc = " ".join(["filler"] * 400 + ["needle"] + ["filler"] * 10)  # the match is in a late window
-    col = IRCollection(docs={"a": "nothing here", "b": long_doc, "c": "needle once"},
-                       queries={"q1": "needle", "q2": "needle"}, qrels={"q1": {"b"}, "q2": {"b"}})
-    assert len(word_windows(long_doc)) > 1
-    calls = []
-
-    def score(queries: list[str], passages: list[str]) -> list[float]:
+    def scorer(queries: list[str], passages: list[str]) -> list[float]:
         calls.append(len(passages))
-        return [float(p.count(q)) + 0.1 * (p == "needle once") for q, p in zip(queries, passages)]
+        return [pair[int(p)] for p in passages]
 
-    first = {"q1": ["a", "b", "c"], "q2": ["a", "b", "c"]}
-    reranked = rerank_run(col, first, Reranker(score, depth=2, queries=1))
-    assert list(reranked) == ["q1"]  # only the first `queries` queries are reranked
-    assert reranked["q1"] == ["b", "a", "c"]  # b's best window wins; c was below the depth and stays last
-    assert calls == [1 + len(word_windows(long_doc))]  # one batch: every window of the top 2 documents
+    ev = CollectionEvidence(name, qrels or {"q": {"b"}}, {1: "a", 2: "a", 3: "b", 4: "c", 5: "d"},
+                            {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}, [query], {}, pair_queries=1, scorer=scorer)
+    ev.calls = calls
+    return ev
 
 
-def test_windows_cover_every_word():
-    for n in (0, 5, 180, 181, 320, 411, 1000):
-        words = [f"w{i}" for i in range(n)]
-        windows = word_windows(" ".join(words))
-        covered = {w for window in windows for w in window.split()}
-        assert covered == set(words) and all(len(w.split()) <= 180 for w in windows)
+def test_hybrid_order_follows_the_fused_scores_grouped_by_article() -> None:
+    ev = evidence({})
+    dense_only = RankingSettings(fusion="convex", alpha=1.0, rerank_depth=0)
+    assert rank_query(ev, ev.queries[0], dense_only, rerank=False) == ["a", "c", "b", "d"]  # b, d tie at 0: by id
+    lexical_only = RankingSettings(fusion="convex", alpha=0.0, rerank_depth=0)
+    assert rank_query(ev, ev.queries[0], lexical_only, rerank=False) == ["b", "a", "c", "d"]
+
+
+def test_second_passage_credits_an_article_several_passages_match() -> None:
+    ev = evidence({})
+    # convex 0.5: a = max(0.5 + 0.5*0.5, 0.5*0.857) = 0.75, b = 0.5 (lexical top only), a's second passage 0.43
+    settings = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=0, second_passage_weight=0.0)
+    assert rank_query(ev, ev.queries[0], settings, rerank=False)[:2] == ["a", "b"]
+
+
+def test_rerank_blends_pair_and_fused_scores_and_scores_each_pair_once() -> None:
+    ev = evidence({1: 0.0, 2: 0.0, 3: 1.0, 4: 0.0, 5: 0.0})
+    pure = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=4, rerank_weight=1.0)
+    assert rank_query(ev, ev.queries[0], pure)[0] == "b"  # the pair head alone puts b first
+    none = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=4, rerank_weight=0.0)
+    assert rank_query(ev, ev.queries[0], none) == rank_query(ev, ev.queries[0], none, rerank=False)
+    assert ev.calls == [4]  # four passages within the depth; the second ranking reused the cached scores
+
+
+def test_candidates_past_the_rerank_depth_stay_below_in_fused_order() -> None:
+    ev = evidence({1: 0.1, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0})
+    settings = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=1, rerank_weight=1.0)
+    # fused order: 1 (a), 3 (b), 2 (a), 4 (c); passage 1 is reranked to 0.1, the rest stay below it in fused order
+    assert rank_query(ev, ev.queries[0], settings) == ["a", "b", "c", "d"]
+    pure_fused = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=0)
+    assert rank_query(ev, ev.queries[0], pure_fused, rerank=False) == ["a", "b", "c", "d"]
+    assert ev.calls == [1]
+
+
+def test_the_rule_maximises_the_worst_collection() -> None:
+    """Lexical-only wins on one collection, dense-only on the other: dense-only (worst ratio 1.0) must lose."""
+    first = evidence({}, "one", {"q": {"b"}})  # b is lexical's favourite
+    second = evidence({}, "two", {"q": {"a"}})  # a is dense's favourite
+    bm25 = {"one": {"q": ["c", "a", "b"]}, "two": {"q": ["c", "b", "a"]}}
+    grid = Grid(fusion=("convex",), alpha=(0.0, 0.5, 1.0), rerank_depth=(0,), rerank_weight=(0.5,),
+                second_passage_weight=(0.0,))
+    tuned = choose_settings([first, second], bm25, grid, candidates=30)
+    assert tuned.tried == 3
+    worst = {alpha: min(ratios_to_bm25([first, second], bm25, RankingSettings("convex", alpha, 30, 0)).values())
+             for alpha in (0.0, 0.5, 1.0)}
+    assert worst[1.0] == pytest.approx(1.0) and worst[0.5] > 1.2 and worst[0.0] > 1.2  # brute force, same grid
+    assert tuned.worst_ratio == pytest.approx(max(worst.values()))
+    assert worst[tuned.settings.alpha] == pytest.approx(tuned.worst_ratio) and tuned.settings.alpha != 1.0
+
+
+def test_bm25_baseline_ranks_the_matching_document_first() -> None:
+    col = IRCollection(docs={"a": "the cat sat on the mat", "b": "stock markets fell on oil prices",
+                             "c": "a dog in the park"}, queries={"q": "oil markets"}, qrels={"q": {"b"}})
+    assert bm25_run(col)["q"][0] == "b"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from search.evaluation.ranking import BASE, BM25, DEFAULT, HYBRID, OURS, TXTAI
 from search.evaluation.report import markdown_report
 from search.evaluation.runner import EvalPlan, run_evaluation
 from tests.shared_data import SHARED_DATA, needs_shared_data
@@ -29,15 +30,23 @@ def tiny_time(folder: Path, queries: int = 3, extra_docs: int = 6) -> Path:
 @needs_shared_data
 def test_retrieval_tables_have_every_system(model, tmp_path):
     plan = EvalPlan(data_dir=SHARED_DATA, tasks=("retrieval",), limit=3, time=str(tiny_time(tmp_path / "time")),
-                    rerank_queries=2)
-    results = run_evaluation(model, plan)
-    for table in results["retrieval"].values():
-        assert list(table)[:4] == ["bm25", "base model", "newsearch", "hybrid (bm25 + ours, RRF)"]
-        first, reranked = list(table)[4:]
-        assert first.startswith("hybrid, first ") and reranked.startswith("hybrid + rerank top 20")
-        assert table[first]["queries"] == table[reranked]["queries"] <= 2
-        assert all(0.0 <= row["mrr@10"] <= 1.0 for row in table.values())
-    assert "### retrieval: TIME" in markdown_report(results)
+                    rerank_queries=2, cache=str(tmp_path / "cache"))
+    results = run_evaluation(model, plan)["retrieval"]
+    settings = results.pop("settings")
+    assert settings["ranking"] == model.config.ranking.__dict__ and "SQuADShifts reddit" in settings["reporting only"]
+    assert set(results) == {"TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews",
+                            "SQuADShifts reddit"}
+    for tables in results.values():
+        assert list(tables["all queries"]) == [BM25, BASE, TXTAI, OURS, HYBRID]
+        assert list(tables["reranked queries"]) == [BM25, BASE, TXTAI, OURS, HYBRID, DEFAULT]
+        assert {row["queries"] for row in tables["reranked queries"].values()} == {min(2, tables["all queries"][BM25]["queries"])}
+        assert all(0.0 <= row["ndcg@10"] <= 1.0 for part in ("all queries", "reranked queries")
+                   for row in tables[part].values())
+        assert set(tables["ratios (ndcg@10)"]) == {"encoder / base", "hybrid / bm25", "default / bm25",
+                                                   "default / txtai hybrid"}
+    assert len(list((tmp_path / "cache").glob("*.pkl"))) == 5  # evidence cached for the next eval / tune
+    text = markdown_report({"retrieval": {**results, "settings": settings}})
+    assert "### retrieval: TIME (reranked queries)" in text and "encoder-alone gate:" in text
 
 
 def _topic_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from search.model import ModelLoadError, NewsModel
-from search.model.checkpoint import save_checkpoint, save_evaluation
+from search.model.checkpoint import fingerprint, load_checkpoint, save_checkpoint, save_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +68,25 @@ def test_evaluation_of_some_tasks_keeps_the_other_stored_figures(tmp_path):
     save_evaluation(tmp_path, {"model": "a", "conll": {"f1": 0.90}, "seconds": 20.0})
     stored = json.loads((tmp_path / "eval.json").read_text())
     assert stored == {"model": "a", "squad": {"f1": 77.0}, "conll": {"f1": 0.90}, "seconds": 120.0}
+
+
+def test_ranking_settings_round_trip_and_are_refused_out_of_range(tmp_path) -> None:
+    from dataclasses import asdict
+    import shutil
+
+    from search.model.base import default_checkpoint
+    from search.model.checkpoint import save_ranking
+    from search.model.config import RankingSettings
+
+    folder = tmp_path / "ckpt"
+    shutil.copytree(default_checkpoint(), folder)
+    chosen = RankingSettings(fusion="dbsf", alpha=0.3, candidates=25, rerank_depth=10, rerank_weight=0.75,
+                             second_passage_weight=0.1)
+    before = fingerprint(folder)
+    save_ranking(folder, asdict(chosen))
+    net, _, _ = load_checkpoint(folder)
+    assert net.config.ranking == chosen
+    assert fingerprint(folder) == before  # stores indexed with these weights stay valid
+    with pytest.raises(ValueError, match="alpha"):
+        save_ranking(folder, asdict(chosen) | {"alpha": 2.0})
+    assert load_checkpoint(folder)[0].config.ranking == chosen  # nothing written on refusal

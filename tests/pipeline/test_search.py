@@ -64,11 +64,14 @@ def test_one_query_pass_then_each_candidate_through_the_encoder_once(pipeline, m
         nonlocal response
         response = pipeline.search(request(article["title"], k=32))
 
+    depth = model.config.ranking.rerank_depth
+    assert 0 < depth < 32
     rows = encoder_rows(model, run)
     assert rows[0] == 1  # the query, alone
-    assert sum(rows[1:]) == response.candidates == 32  # every (query, passage) pair exactly once, in batches
-    rows = encoder_rows(model, lambda: pipeline.search(request(article["title"], k=40)))
-    assert rows[0] == 1 and sum(rows[1:]) == 40
+    assert response.candidates == 32
+    assert sum(rows[1:]) == depth  # each (query, passage) pair down to the rerank depth exactly once, in batches
+    rows = encoder_rows(model, lambda: pipeline.search(request(article["title"], k=depth - 3)))
+    assert rows[0] == 1 and sum(rows[1:]) == depth - 3  # fewer candidates than the depth: each one once
     assert encoder_rows(model, lambda: pipeline.search(request(article["title"], rerank=False, answers=False))) == [1]
 
 
@@ -144,11 +147,26 @@ def test_recency_orders_by_date_and_relevance_alone_does_not(pipeline) -> None:
     assert [r.score for r in by_relevance.results] == pytest.approx(scores)
 
 
-def test_rerank_off_keeps_the_fused_order(pipeline) -> None:
-    response = pipeline.search(request("earthquake", rerank=False, answers=False, size=50))
-    assert response.results[0].relevance == pytest.approx(1.0)
+@pytest.mark.parametrize("fusion", ["convex", "dbsf", "rrf"])
+def test_rerank_off_keeps_the_fused_order_on_0_to_1(pipeline, fusion) -> None:
+    response = pipeline.search(request("earthquake", rerank=False, answers=False, size=50, fusion=fusion))
     relevances = [r.relevance for r in response.results]
     assert relevances == sorted(relevances, reverse=True)
+    assert all(0.0 <= r <= 1.0 for r in relevances)
+
+
+def test_alpha_override_picks_the_retriever(pipeline) -> None:
+    """alpha 1: the dense list alone orders the results; alpha 0: the lexical list alone."""
+    query = "flooding in the south"
+    dense = pipeline.search(request(query, rerank=False, answers=False, size=50, alpha=1.0))
+    lexical = pipeline.search(request(query, rerank=False, answers=False, size=50, alpha=0.0))
+    assert dense.results[0].matched in ("dense", "both") and lexical.results[0].matched in ("lexical", "both")
+    assert ids(dense) != ids(lexical)
+
+
+def test_reranked_scores_stay_on_0_to_1(pipeline) -> None:
+    response = pipeline.search(request("Who won the Nobel Peace Prize?", size=50))
+    assert all(0.0 <= r.relevance <= 1.0 and 0.0 <= r.score <= 1.0 for r in response.results)
 
 
 def test_timings_cover_every_stage(pipeline) -> None:
@@ -160,6 +178,7 @@ def test_timings_cover_every_stage(pipeline) -> None:
 @pytest.mark.parametrize("request_, field", [
     (SearchRequest("   "), "q"), (SearchRequest("x" * 513), "q"), (SearchRequest("a", size=51), "size"),
     (SearchRequest("a", page=0), "page"), (SearchRequest("a", k=0), "k"), (SearchRequest("a", recency=1.5), "recency"),
+    (SearchRequest("a", fusion="sum"), "fusion"), (SearchRequest("a", alpha=-0.1), "alpha"),
     (SearchRequest("a", filters=Filters(topics=["no such topic"])), "topic"),
     (SearchRequest("a", filters=Filters(sources=["nowhere"])), "source"),
     (SearchRequest("a", filters=Filters(entities=["Nobody Atall"])), "entity"),

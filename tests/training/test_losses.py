@@ -37,3 +37,14 @@ def test_shared_positive_rows_and_bad_masks_fail_fast():
         loss(q, c)
     with pytest.raises(ValueError, match="own positive"):
         loss(q, c, torch.tensor([0, 0, 1]), torch.tensor([[True, False]] * 3))
+
+
+def test_distillation_is_two_minus_two_cosines_and_zero_for_the_teacher():
+    from search.training.losses import EmbeddingDistillationLoss
+
+    s, t = _unit(4), _unit(4, seed=1)
+    loss = EmbeddingDistillationLoss()
+    assert loss(t, t).item() == pytest.approx(0.0)
+    assert torch.allclose(loss(s, t), (2 - 2 * (s * t).sum(-1)).mean())
+    with pytest.raises(ValueError, match="shape"):
+        loss(s, _unit(3))

@@ -59,3 +59,42 @@ def test_init_continues_from_a_checkpoint(tmp_path):
     released = NewsModel.load("data/models/newsearch-minilm")
     for name, value in released.net.state_dict().items():
         assert torch.equal(value, started.net.state_dict()[name]), name
+
+
+@needs_shared_data
+def test_anchor_is_zero_for_the_base_itself_and_pulls_a_fine_tuned_encoder_back():
+    """The distillation term: 0 when student = teacher (the base), and one step on real news text lowers it
+    for the released, fine-tuned encoder."""
+    from search.model.base import resolve_base
+    from search.model.encoder import MultiTaskEncoder
+    from search.training.materials import anchor_texts
+    from search.training.tasks import AnchorTask, teacher_vectors
+
+    base_model = NewsModel.from_base(device="cpu")  # untouched (the `setup` model has taken steps)
+    material = load_training(SHARED_DATA, limit=24, val_bbc=0.2, val_ag=0.3)
+    pool = retrieval_pool(material.squad[:6], material.topics)
+    texts = anchor_texts(pool, 16, seed=0)
+    assert len(texts) == 16 and set(texts) & set(pool.corpus) and set(texts) & {ex.query for ex in pool.examples}
+    tok = base_model.tokenizer
+    ids = tok(texts, truncation=True, max_length=128)["input_ids"]
+    teacher = teacher_vectors(MultiTaskEncoder.from_base(resolve_base(""), ModelConfig()), ids, tok.pad_token_id, 8,
+                              torch.device("cpu"))
+    same = AnchorTask(ids, teacher, tok.pad_token_id, 8, random.Random(0))
+    base_model.net.eval()
+    with torch.no_grad():
+        assert same.loss(base_model.net, same.next_batch()).item() == pytest.approx(0.0, abs=1e-5)
+
+    student = NewsModel.load("data/models/newsearch-minilm", device="cpu").net
+    student.train()
+    for m in student.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    task = AnchorTask(ids, teacher, tok.pad_token_id, 8, random.Random(0))
+    batch = task.next_batch()
+    optimizer = torch.optim.AdamW(student.parameters(), lr=5e-5)
+    before = task.loss(student, batch)
+    assert before.item() > 0.05  # the release has drifted from its base
+    before.backward()
+    optimizer.step()
+    with torch.no_grad():
+        assert task.loss(student, batch).item() < before.item()

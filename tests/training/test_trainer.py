@@ -5,12 +5,13 @@ import pytest
 
 from search.model import NewsModel
 from search.training.recipe import Recipe
-from search.training.trainer import STATE_FILE, Trainer
+from search.training.trainer import STATE_FILE, TEACHER_FILE, Trainer
 from tests.shared_data import SHARED_DATA, needs_shared_data
 
 TINY = dict(data_dir=str(SHARED_DATA), limit=8, num_threads=1, passage_max_len=64, qa_max_len=64, qa_stride=32,
             tagging_words=40,
-            batch={"retrieval": 2, "pair": 2, "sts": 2, "tagging": 2, "topic": 2}, log_every=1)
+            batch={"retrieval": 2, "pair": 2, "sts": 2, "tagging": 2, "topic": 2, "anchor": 2}, anchor_texts=8,
+            log_every=1)
 
 
 @needs_shared_data
@@ -28,7 +29,15 @@ def test_resume_continues_from_the_saved_step(tmp_path):
     assert first.steps == 2 and (tmp_path / STATE_FILE).exists()
     second = Trainer(Recipe(max_steps=4, **TINY), tmp_path, resume=True).run()
     assert second.steps == 4
-    assert set(second.last_loss) <= {"retrieval", "pair", "sts", "tagging", "topic"}
+    assert set(second.last_loss) <= {"retrieval", "pair", "sts", "tagging", "topic", "anchor"}
+    assert (tmp_path / TEACHER_FILE).exists()  # the base's vectors of the anchor texts, reused on resume
+
+
+def test_a_weighted_task_without_a_batch_size_is_refused():
+    with pytest.raises(ValueError, match="no batch size"):
+        Recipe(batch={"retrieval": 2}).check()
+    with pytest.raises(ValueError, match="unknown tasks"):
+        Recipe(task_weights={"retrival": 1.0}).check()
 
 
 def test_unknown_first_negatives_is_refused_before_training():

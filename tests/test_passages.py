@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from indexer.passages import split_passages
+from search.passages import split_passages
 from search.model import NewsModel
 from search.store import article_text
 from tests.conftest import SAMPLE

@@ -1,0 +1,89 @@
+"""The retrieval collections the evaluation ranks, which of them choose settings and which only report, and a
+disk cache of their evidence (passages embedded, lists retrieved, pairs scored) so that `eval` and `tune` on the
+same checkpoint pay for it once.
+
+Choosing: TIME dev, SQuAD validation and two SQuADShifts files. Reporting only: SQuADShifts Reddit, which took
+no part in training or in choosing anything (SQuADShifts is not used in training at all).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.evaluation.evidence import CollectionEvidence, collect_evidence
+from search.model.newsmodel import NewsModel
+from search.training import data as D
+from search.training.materials import SQUAD_VALID, data_path
+
+SHIFTS = {"new_wiki": "qa_extra/squadshifts/new_wiki_v1.0.json",
+          "amazon_reviews": "qa_extra/squadshifts/amazon_reviews_v1.0.json",
+          "reddit": "qa_extra/squadshifts/reddit_v1.0.json"}
+CHOOSING = ("TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews")
+REPORTING = ("SQuADShifts reddit",)
+
+
+@dataclass
+class CollectionPlan:
+    data_dir: str = "../shared/data"
+    time: str | None = None  # a TIME-format folder instead of the shared one
+    squad: str | None = None  # a SQuAD-format file instead of the validation split
+    squad_limit: int = 0  # paragraphs of SQuAD validation (0 = all 1,263)
+    shift_paragraphs: int = 1000  # paragraphs drawn from each SQuADShifts file (with their questions)
+    candidates: int = 30  # passages per retriever, as search's default
+    pair_queries: int = 100  # queries per collection that get the pair pass
+    cache: str | None = "runs/evidence"  # folder for cached evidence (None: no cache)
+
+
+def sample_paragraphs(paragraphs: list[D.Paragraph], n: int, seed: int = 0) -> list[D.Paragraph]:
+    """`n` paragraphs drawn at random (fixed seed), kept in file order; all when there are fewer."""
+    if not n or len(paragraphs) <= n:
+        return paragraphs
+    keep = set(random.Random(seed).sample(range(len(paragraphs)), n))
+    return [p for i, p in enumerate(paragraphs) if i in keep]
+
+
+def shift_paragraphs(plan: CollectionPlan, name: str) -> list[D.Paragraph]:
+    return sample_paragraphs(D.read_squad(data_path(plan.data_dir, SHIFTS[name])), plan.shift_paragraphs)
+
+
+def read_collection(plan: CollectionPlan, name: str) -> D.IRCollection:
+    """One named collection (see CHOOSING and REPORTING)."""
+    if name == "TIME":
+        return D.read_time(plan.time or data_path(plan.data_dir, "time_news_ir"))
+    if name == "SQuAD":
+        paragraphs = D.read_squad(plan.squad or data_path(plan.data_dir, SQUAD_VALID))
+        return D.squad_collection(paragraphs[:plan.squad_limit] if plan.squad_limit else paragraphs)
+    if name.startswith("SQuADShifts "):
+        return D.squad_collection(shift_paragraphs(plan, name.split(" ", 1)[1]))
+    raise ValueError(f"unknown collection {name!r}; known: {', '.join(CHOOSING + REPORTING)}")
+
+
+def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsModel) -> CollectionEvidence:
+    """The collection's evidence, from the cache when the same model, base, data and depths made it before."""
+    col = read_collection(plan, name)
+    key = hashlib.sha1(json.dumps([name, model.model_id, base.model_id, plan.candidates, plan.pair_queries,
+                                   sorted(col.docs.items()), sorted(col.queries.items())]).encode()).hexdigest()[:16]
+    path = Path(plan.cache) / f"{name.replace(' ', '_')}-{key}.pkl" if plan.cache else None
+    if path is not None and path.exists():
+        ev: CollectionEvidence = pickle.loads(path.read_bytes())
+    else:
+        ev = collect_evidence(name, col, model, base, plan.candidates, pair_queries=plan.pair_queries)
+    ev.scorer = (lambda qs, ps: [p.relevance for p in model.score_pair_list(qs, ps)]) if plan.pair_queries else None
+    ev.cache_path = path
+    return ev
+
+
+def save_evidence(ev: CollectionEvidence) -> None:
+    """Write the evidence (with the pair scores computed so far) back to its cache file, atomically."""
+    if ev.cache_path is None:
+        return
+    ev.cache_path.parent.mkdir(parents=True, exist_ok=True)
+    scorer, ev.scorer = ev.scorer, None  # a closure over the model: not cached
+    tmp = ev.cache_path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(ev))
+    tmp.replace(ev.cache_path)
+    ev.scorer = scorer
