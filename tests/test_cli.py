@@ -19,7 +19,7 @@ def test_train_command_does_not_import_the_search_stack():
 
 def test_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "search.cli", "--help"], capture_output=True, text=True).stdout
-    for command in ("train", "soup", "eval", "serve", "query"):
+    for command in ("train", "soup", "eval", "tune", "serve", "query"):
         assert command in out
 
 
@@ -52,3 +52,23 @@ def test_eval_refuses_to_store_figures_of_a_slice(tmp_path):
     assert done.stderr.strip().splitlines() == [
         "news-search: error: --into-model stores a release's figures, measured on the full validation splits: "
         "drop --limit and --stsb, or drop --into-model"]
+
+
+@needs_shared_data
+def test_tune_chooses_settings_on_the_choosing_collections_and_reports_the_held_out_one(tmp_path):
+    from search.model.config import RankingSettings
+    from tests.evaluation.test_runner import tiny_time
+
+    out = tmp_path / "tune.json"
+    subprocess.run([sys.executable, "-m", "search.cli", "tune", "--data", str(SHARED_DATA), "--limit", "3",
+                    "--queries", "2", "--time", str(tiny_time(tmp_path / "time")), "--cache", str(tmp_path / "cache"),
+                    "--out", str(out)], check=True, capture_output=True, text=True)
+    report = json.loads(out.read_text())
+    RankingSettings(**report["chosen"]).check()
+    assert set(report["choosing"]) == {"TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews"}
+    assert set(report["reporting_only"]) == {"SQuADShifts reddit"}
+    assert report["worst_ratio"] == min(report["choosing"].values())
+    assert report["settings_tried"] > 100
+    refused = subprocess.run([sys.executable, "-m", "search.cli", "tune", "--limit", "3", "--into-model"],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "--into-model" in refused.stderr

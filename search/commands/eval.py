@@ -7,19 +7,22 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="evaluate a checkpoint: SQuAD, CoNLL, STS-B, topics, retrieval vs baselines")
+    p = sub.add_parser("eval", help="evaluate a checkpoint: SQuAD, CoNLL, STS-B, topics, retrieval vs baselines, "
+                                    "SQuADShifts; and the release gate against the current release")
     p.add_argument("--model", help="checkpoint folder (default: the released one)")
     p.add_argument("--data", default="../shared/data", help="data folder with the validation splits")
-    p.add_argument("--tasks", default=",".join(("squad", "conll", "stsb", "topics", "retrieval")),
-                   help="comma-separated subset of: squad, conll, stsb, topics, retrieval")
+    p.add_argument("--tasks", default=",".join(("squad", "conll", "stsb", "topics", "retrieval", "squadshifts")),
+                   help="comma-separated subset of: squad, conll, stsb, topics, retrieval, squadshifts")
     p.add_argument("--limit", type=int, default=0, help="cap examples per data set (quick looks)")
     p.add_argument("--squad", help="SQuAD-format JSON to evaluate on instead of the validation split")
     p.add_argument("--conll", help="CoNLL-format file instead of the validation split")
     p.add_argument("--stsb", help="STS-B TSV instead of the dev split")
     p.add_argument("--time", help="TIME-format folder (corpus.jsonl, queries_dev.tsv, qrels_dev.txt)")
     p.add_argument("--topics", help="JSONL of {category, title, body} instead of the BBC / AG News held-out parts")
-    p.add_argument("--rerank-queries", type=int, default=200,
-                   help="queries per collection reranked by the pair head (top 20 each; 0 = skip those rows)")
+    p.add_argument("--rerank-queries", type=int, default=100,
+                   help="queries per collection that get the pair pass (the default pipeline's rows; 0 = skip them)")
+    p.add_argument("--cache", default="runs/evidence",
+                   help="folder for cached retrieval evidence, shared with `news-search tune` (\"\" = no cache)")
     p.add_argument("--out", default="eval.json", help="where to write the JSON results")
     p.add_argument("--into-model", action="store_true",
                    help="also store the results in the checkpoint's eval.json (what a release ships with): the "
@@ -31,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markdown import Markdown
 
+    from search.evaluation.gate import release_gate
     from search.evaluation.report import markdown_report
+    from search.model.base import default_checkpoint
     from search.evaluation.runner import EvalPlan, run_evaluation
     from search.model.checkpoint import load_recipe, save_evaluation
     from search.model.newsmodel import NewsModel
@@ -45,8 +50,12 @@ def run(args: argparse.Namespace) -> int:
     recipe = Recipe(**{k: v for k, v in load_recipe(model.name).items() if k in Recipe.__dataclass_fields__})
     plan = EvalPlan(data_dir=args.data, tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
                     limit=args.limit, squad=args.squad, conll=args.conll, stsb=args.stsb, time=args.time,
-                    topics=args.topics, base=model.config.base, recipe=recipe, rerank_queries=args.rerank_queries)
+                    topics=args.topics, base=model.config.base, recipe=recipe, rerank_queries=args.rerank_queries,
+                    cache=args.cache or None)
     results = run_evaluation(model, plan)
+    release_eval = default_checkpoint() / "eval.json"
+    if release_eval.is_file():
+        results["release_gate"] = release_gate(results, json.loads(release_eval.read_text()))
     text = markdown_report(results)
     Console().print(Markdown(text))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

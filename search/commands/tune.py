@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="../shared/data", help="data folder with the validation collections")
     p.add_argument("--queries", type=int, default=100, help="queries per collection that get the pair pass")
     p.add_argument("--paragraphs", type=int, default=1000, help="paragraphs drawn from each SQuADShifts file")
-    p.add_argument("--cache", default="runs/evidence", help="folder for cached retrieval evidence")
+    p.add_argument("--limit", type=int, default=0, help="cap SQuAD and SQuADShifts paragraphs (quick looks)")
+    p.add_argument("--time", help="TIME-format folder instead of the shared one")
+    p.add_argument("--cache", default="runs/evidence", help="folder for cached retrieval evidence (\"\" = none)")
     p.add_argument("--out", default="tune.json", help="where to write the choice and its ratios as JSON")
     p.add_argument("--into-model", action="store_true",
                    help="store the chosen settings in the checkpoint's newsearch.json (what search then uses)")
@@ -30,10 +32,14 @@ def run(args: argparse.Namespace) -> int:
     from search.model.checkpoint import save_ranking
     from search.model.newsmodel import NewsModel
 
+    if args.into_model and (args.limit or args.time):
+        raise ValueError("--into-model stores a release's settings, chosen on the full validation collections: "
+                         "drop --limit / --time, or drop --into-model")
     model = NewsModel.load(args.model)
     base = NewsModel.from_base(model.config.base, device=str(model.device))
-    plan = CollectionPlan(data_dir=args.data, shift_paragraphs=args.paragraphs, pair_queries=args.queries,
-                          cache=args.cache)
+    plan = CollectionPlan(data_dir=args.data, time=args.time, squad_limit=args.limit,
+                          shift_paragraphs=args.limit or args.paragraphs, pair_queries=args.queries,
+                          cache=args.cache or None)
     evidence = {name: evidence_for(plan, name, model, base) for name in CHOOSING + REPORTING}
     bm25 = {name: bm25_run(read_collection(plan, name)) for name in evidence}
     choosing = [evidence[n] for n in CHOOSING]

@@ -75,6 +75,13 @@ def maxp_run(scores: np.ndarray, owners: np.ndarray, doc_ids: list[str], qids: l
     return run
 
 
+def _embed(embed: Callable[[list[str]], np.ndarray], texts: list[str], desc: str, chunk: int = 256) -> np.ndarray:
+    """`embed` over `texts` in chunks, with a progress bar (thousands of passages take minutes on a CPU)."""
+    parts = [embed(texts[i:i + chunk]) for i in tqdm(range(0, len(texts), chunk), desc=desc, unit="chunk",
+                                                     leave=False)]
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
 def _store_articles(col: IRCollection, model: NewsModel) -> tuple[list[ArticleWrite], list[str]]:
     """Each document as an untitled article split into the product's passages (vectors filled in later)."""
     articles, texts = [], []
@@ -94,7 +101,8 @@ def collect_evidence(name: str, col: IRCollection, model: NewsModel, base: NewsM
                      ) -> CollectionEvidence:
     """Index `col` into a temporary store and gather every query's retrieval lists (see the module docstring)."""
     articles, texts = _store_articles(col, model)
-    vectors = {"newsearch": model.embed_passages(texts), "base model": base.embed_passages(texts)}
+    vectors = {"newsearch": _embed(model.embed_passages, texts, f"{name}: passages, newsearch"),
+               "base model": _embed(base.embed_passages, texts, f"{name}: passages, base model")}
     k = 0
     for article in articles:
         for p in article.passages:
@@ -104,7 +112,8 @@ def collect_evidence(name: str, col: IRCollection, model: NewsModel, base: NewsM
         article.vector = np.mean([p.vector for p in article.passages], axis=0) if article.passages else np.zeros(dim)
     qids = [q for q in col.queries if col.qrels.get(q)]
     qtexts = [col.queries[q] for q in qids]
-    qvecs = {"newsearch": model.embed_queries(qtexts), "base model": base.embed_queries(qtexts)}
+    qvecs = {"newsearch": _embed(model.embed_queries, qtexts, f"{name}: queries, newsearch"),
+             "base model": _embed(base.embed_queries, qtexts, f"{name}: queries, base model")}
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         store = Store.open(Path(tmp) / "store", create=True)
         try:
