@@ -46,7 +46,7 @@ def test_retrieval_tables_have_every_system(model, tmp_path):
                                                    "default / txtai hybrid"}
     assert len(list((tmp_path / "cache").glob("*.pkl"))) == 5  # evidence cached for the next eval / tune
     text = markdown_report({"retrieval": {**results, "settings": settings}})
-    assert "### retrieval: TIME (reranked queries)" in text and "encoder-alone gate:" in text
+    assert "### retrieval: TIME (reranked queries)" in text and "### ratios (ndcg@10)" in text
 
 
 def _topic_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:

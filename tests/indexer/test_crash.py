@@ -59,9 +59,13 @@ def test_sigkill_mid_add_then_rerun_completes_and_agrees(tmp_path: Path, model: 
 
 def test_ctrl_c_mid_add_exits_130_with_store_and_vectors_agreeing(tmp_path: Path) -> None:
     folder = tmp_path / "store"
-    proc = start_add(write_jsonl(tmp_path / "in.jsonl", short_articles(ARTICLES)), folder)
+    # many more articles than the kill test: the run must still be going when the signal lands (with 60, a
+    # fast run sometimes finished between the fourth commit being seen and the signal)
+    articles = 8 * ARTICLES  # 480 of the sample's 497
+    proc = start_add(write_jsonl(tmp_path / "in.jsonl", short_articles(articles)), folder)
     wait_for_commits(proc, folder / "store.db", 4)
+    assert proc.poll() is None, "the run ended before the signal could be sent"
     os.kill(proc.pid, signal.SIGINT)
     assert proc.wait() == 130
-    assert 4 <= committed(folder / "store.db") < ARTICLES
+    assert 4 <= committed(folder / "store.db") < articles
     assert_consistent(folder)
