@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         for ev in evidence.values():
             save_evidence(ev)
     report = {"model": model.name, "rule": "max over settings of min over choosing collections of "
-                                           "nDCG@10(default pipeline) / nDCG@10(BM25), first "
-                                           f"{args.queries} queries each",
+                                           "nDCG@10(default pipeline) / nDCG@10(BM25), on a "
+                                           f"sample of {args.queries} queries each",
               "chosen": asdict(tuned.settings), "worst_ratio": tuned.worst_ratio, "choosing": tuned.ratios,
               "reporting_only": held_out, "settings_tried": tuned.tried,
               "runners_up": [{"settings": asdict(s), "worst_ratio": v} for s, v in tuned.runners_up]}

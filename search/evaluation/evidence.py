@@ -7,8 +7,9 @@ for each query we keep
 - the lexical list: the store's own `lexical_search` (FTS5 BM25, stopwords out), top `candidates` passages;
 - the dense lists of our encoder and of the untouched base encoder: exact top `candidates` by inner product
   (what the store's flat FAISS index returns), plus each encoder's top `depth` passages for the encoder-alone rows;
-- pair scores of (query, passage), computed on demand for the first `pair_queries` queries and cached, so a
-  grid over fusion settings scores each pair once.
+- pair scores of (query, passage), computed on demand for a sample of `pair_queries` queries (`rerank_sample`:
+  spread over the whole collection, not its first article) and cached, so a grid over settings scores each
+  pair once.
 """
 from __future__ import annotations
 
@@ -49,10 +50,16 @@ class CollectionEvidence:
     passage_text: dict[int, str]
     queries: list[QueryEvidence]
     encoder_runs: dict[str, dict[str, list[str]]]  # encoder name -> MaxP document run (top `depth` passages)
-    pair_queries: int  # the first this many queries can be reranked
+    pair_queries: int  # this many queries, `rerank_sample`, can be reranked
     scorer: PairScorer | None = None
     pairs: dict[tuple[str, int], float] = field(default_factory=dict)
     cache_path: Path | None = None  # where `search.evaluation.collections` keeps it
+
+    def rerank_sample(self) -> list[QueryEvidence]:
+        """The `pair_queries` queries with the smallest hash of their id: a fixed sample spread over the whole
+        collection (the first queries of a SQuAD file all ask about its first article)."""
+        ranked = sorted(self.queries, key=lambda q: hashlib.sha1(q.qid.encode()).hexdigest())
+        return ranked[:self.pair_queries]
 
     def pair_scores(self, query: QueryEvidence, passage_ids: list[int]) -> list[float]:
         """Pair relevance of (query, passage) for each id, scoring only the pairs not seen before."""

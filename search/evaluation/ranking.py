@@ -40,9 +40,9 @@ def rank_query(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSe
 
 
 def product_run(ev: CollectionEvidence, settings: RankingSettings, encoder: str = "newsearch", rerank: bool = True,
-                queries: int | None = None) -> dict[str, list[str]]:
-    """Every query's (or the first `queries` queries') document ranking under `settings`."""
-    chosen = ev.queries[:queries] if queries is not None else ev.queries
+                sample: bool = False) -> dict[str, list[str]]:
+    """Every query's (or, with `sample`, the rerank sample's) document ranking under `settings`."""
+    chosen = ev.rerank_sample() if sample else ev.queries
     return {q.qid: rank_query(ev, q, settings, encoder, rerank) for q in chosen}
 
 
@@ -59,8 +59,8 @@ BM25, BASE, TXTAI, OURS, HYBRID, DEFAULT = ("bm25 (whole documents)", "base mode
 def collection_table(ev: CollectionEvidence, bm25: dict[str, list[str]], settings: RankingSettings
                      ) -> dict[str, dict]:
     """One collection's retrieval tables: baselines, encoders alone and the product's hybrid on every query
-    ("all queries"); the same rows beside the product's default (with rerank) on the first `ev.pair_queries`
-    queries ("reranked queries"); and the ratios the release gate and the targets read, each between rows
+    ("all queries"); the same rows beside the product's default (with rerank) on the `ev.pair_queries` queries of
+    the rerank sample ("reranked queries"); and the ratios the release gate and the targets read, each between rows
     measured on the same queries."""
     runs = {BM25: bm25, BASE: ev.encoder_runs["base model"],
             TXTAI: product_run(ev, TXTAI_HYBRID, "base model", rerank=False),
@@ -69,7 +69,7 @@ def collection_table(ev: CollectionEvidence, bm25: dict[str, list[str]], setting
     out: dict[str, dict] = {"all queries": every}
     ratio = {"encoder / base": _ratio(every, OURS, BASE), "hybrid / bm25": _ratio(every, HYBRID, BM25)}
     if ev.pair_queries and settings.rerank_depth:
-        runs[DEFAULT] = product_run(ev, settings, queries=ev.pair_queries)
+        runs[DEFAULT] = product_run(ev, settings, sample=True)
         judged = subset(ev.qrels, runs[DEFAULT])
         first = {name: ranking_metrics(run, judged) for name, run in runs.items()}
         out["reranked queries"] = first

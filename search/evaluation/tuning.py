@@ -48,10 +48,10 @@ class Tuned:
 
 def ratios_to_bm25(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, list[str]]],
                    settings: RankingSettings, metric: str = "ndcg@10") -> dict[str, float]:
-    """Per collection: the default pipeline's metric over BM25's on the first `pair_queries` queries."""
+    """Per collection: the default pipeline's metric over BM25's on the rerank sample's queries."""
     out = {}
     for ev in evidence:
-        run = product_run(ev, settings, queries=ev.pair_queries)
+        run = product_run(ev, settings, sample=True)
         judged = subset(ev.qrels, run)
         base = ranking_metrics(bm25[ev.name], judged)[metric]
         out[ev.name] = ranking_metrics(run, judged)[metric] / base if base else float("inf")

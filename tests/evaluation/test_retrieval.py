@@ -81,3 +81,13 @@ def test_bm25_baseline_ranks_the_matching_document_first() -> None:
     col = IRCollection(docs={"a": "the cat sat on the mat", "b": "stock markets fell on oil prices",
                              "c": "a dog in the park"}, queries={"q": "oil markets"}, qrels={"q": {"b"}})
     assert bm25_run(col)["q"][0] == "b"
+
+
+def test_the_rerank_sample_is_spread_by_hash_not_the_first_queries() -> None:
+    import hashlib
+
+    ev = evidence({})
+    ev.queries = [QueryEvidence(f"q{i}", "x", [], {"newsearch": []}) for i in range(50)]
+    ev.pair_queries = 5
+    expected = sorted((f"q{i}" for i in range(50)), key=lambda q: hashlib.sha1(q.encode()).hexdigest())[:5]
+    assert [q.qid for q in ev.rerank_sample()] == expected != [f"q{i}" for i in range(5)]
