@@ -150,7 +150,8 @@ def main() -> None:
     parser.add_argument("--store", default=str(ROOT / "store"), help="store folder (default: ./store)")
     parser.add_argument("--model", default=None, help="checkpoint folder (default: the released one)")
     parser.add_argument("--queries", type=int, default=50, help="size of the fixed query set")
-    parser.add_argument("--top", type=int, default=20, help="candidates reranked and read (default: 20)")
+    parser.add_argument("--top", type=int, default=None,
+                        help="candidates per retriever (default: the model's ranking settings, as /search)")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--baseline-batch", type=int, default=32,
@@ -178,13 +179,15 @@ def main() -> None:
         "newsearch": lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=True)).timings_ms,
         "retrieval": lambda q: pipeline.search(SearchRequest(q, k=args.top, rerank=False, answers=False)).timings_ms,
     }
-    if not args.skip_baseline:
-        runs["hand-built"] = HandBuilt(store, packaged_base(), args.top, args.baseline_batch).search
+    if not args.skip_baseline:  # it reranks and reads as many passages as the product's pair pass does
+        depth = min(args.top or model.config.ranking.candidates, model.config.ranking.rerank_depth)
+        runs["hand-built"] = HandBuilt(store, packaged_base(), depth, args.baseline_batch).search
     results = measure(runs, queries, args.warmup)
     summaries = {name: t.summary() for name, t in results.items()}
     print_table(summaries)
     report = {"store": str(Path(args.store).resolve()), "stats": {k: store.stats()[k] for k in ("articles", "passages",
               "index_type")}, "queries": len(queries), "top": args.top,
+              "ranking": model.config.ranking.__dict__,
               "baseline_batch": args.baseline_batch, "threads": torch.get_num_threads(),
               "machine": platform.processor() or platform.machine(), "model": model.name, "latency_ms": summaries}
     if "hand-built" in summaries:

@@ -55,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
     results = run_evaluation(model, plan)
     release_eval = default_checkpoint() / "eval.json"
     if release_eval.is_file():
-        results["release_gate"] = release_gate(results, json.loads(release_eval.read_text()))
+        # figures this run did not measure come from the model's own stored eval.json, if it has one
+        own = Path(model.name) / "eval.json"
+        known = {**(json.loads(own.read_text()) if own.is_file() else {}), **results}
+        results["release_gate"] = release_gate(known, json.loads(release_eval.read_text()))
     text = markdown_report(results)
     Console().print(Markdown(text))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
