@@ -40,9 +40,11 @@ def search_params(
     fusion: Annotated[str | None, Query(description="how the dense and lexical lists are fused: convex (weighted sum "
                                                     "of min-max normalised scores), dbsf (the same after mean ± 3 std "
                                                     "normalisation) or rrf (reciprocal rank fusion); default: the "
-                                                    "model's setting", max_length=TEXT_LIMIT)] = None,
+                                                    "model's setting", max_length=TEXT_LIMIT,
+                                        json_schema_extra={"enum": ["convex", "dbsf", "rrf"]})] = None,
     alpha: Annotated[float | None, Query(description="weight of the dense list in convex / dbsf fusion, 0..1 (0 = "
-                                                     "lexical only); default: the model's setting")] = None,
+                                                     "lexical only; rrf does not use it); default: the model's "
+                                                     "setting", json_schema_extra={"minimum": 0, "maximum": 1})] = None,
 ) -> SearchRequest:
     """All /search parameters; out-of-range values are refused by the pipeline's validation (400)."""
     return SearchRequest(query=q, k=k, page=page, size=size, rerank=rerank, answers=answers, recency=recency,

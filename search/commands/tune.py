@@ -6,9 +6,12 @@ import argparse
 import json
 from dataclasses import asdict
 
+from search.commands import DefaultsHelpFormatter
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("tune", help="choose the ranking settings on validation collections (max-min ratio to BM25)")
+    p = sub.add_parser("tune", help="choose the ranking settings on validation collections (max-min ratio to BM25)",
+                       description="Choose the ranking settings (fusion, alpha, rerank depth and weight, second-passage share) with one rule across the choosing collections, report the held-out one, and optionally store the choice in the checkpoint.", formatter_class=DefaultsHelpFormatter)
     p.add_argument("--model", help="checkpoint folder (default: the released one)")
     p.add_argument("--data", default="../shared/data", help="data folder with the validation collections")
     p.add_argument("--queries", type=int, default=100, help="queries per collection that get the pair pass")

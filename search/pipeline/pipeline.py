@@ -7,7 +7,7 @@ collapse → paginate, with facet counts over the candidate set. Fusion, depths 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -42,14 +42,16 @@ class SearchPipeline:
         """Run one search; raises search.pipeline.InvalidRequest on bad input."""
         validate_request(request, self.store, self.limits)
         query = request.query.strip()
-        settings = self.model.config.ranking
-        k = request.k or settings.candidates
+        model_settings = self.model.config.ranking
+        settings = replace(model_settings, candidates=request.k or model_settings.candidates,
+                           fusion=request.fusion or model_settings.fusion,
+                           alpha=model_settings.alpha if request.alpha is None else request.alpha)
+        k = settings.candidates
         watch = Stopwatch()
         with watch.stage("encode"):
             vector = encode_query(self.model, query)
         with watch.stage("retrieve"):
-            candidates = retrieve(self.store, vector, query, request.filters, k, request.fusion or settings.fusion,
-                                  settings.alpha if request.alpha is None else request.alpha)
+            candidates = retrieve(self.store, vector, query, request.filters, k, settings.fusion, settings.alpha)
         with watch.stage("fetch"):
             hits = fetch_passages(self.store, candidates)
         with watch.stage("rerank_read"):
@@ -61,4 +63,5 @@ class SearchPipeline:
         with watch.stage("facets"):
             facets = candidate_facets(self.store, [cand.passage_id for cand, _ in hits])
         return SearchResponse(query=query, total=len(results), page=request.page, size=request.size, pages=pages,
-                              results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits))
+                              results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits),
+                              ranking=asdict(settings))

@@ -122,3 +122,5 @@ class SearchResponse:
     facets: dict[str, list[FacetValue]]  # "topics" | "entities" | "sources" -> counts in the candidate set
     timings_ms: dict[str, float]  # per stage, plus "total"
     candidates: int  # passages that reached rerank+read
+    ranking: dict[str, float | int | str] = field(default_factory=dict)  # the settings this search ran with
+    # (the model's RankingSettings with the request's fusion / alpha / k applied; alpha is unused by rrf)

@@ -142,7 +142,8 @@ def test_page_and_openapi_are_served(client) -> None:
         assert client.get(f"/static/{name}").status_code == 200
     schema = client.get("/openapi.json").json()
     params = {p["name"]: p for p in schema["paths"]["/search"]["get"]["parameters"]}
-    assert "rrf" in params["fusion"]["description"] and "alpha" in params
+    assert params["fusion"]["schema"]["enum"] == ["convex", "dbsf", "rrf"]
+    assert (params["alpha"]["schema"]["minimum"], params["alpha"]["schema"]["maximum"]) == (0, 1)
 
     assert client.get("/docs").status_code == 200
 

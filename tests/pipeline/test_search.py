@@ -162,6 +162,9 @@ def test_alpha_override_picks_the_retriever(pipeline) -> None:
     lexical = pipeline.search(request(query, rerank=False, answers=False, size=50, alpha=0.0))
     assert dense.results[0].matched in ("dense", "both") and lexical.results[0].matched in ("lexical", "both")
     assert ids(dense) != ids(lexical)
+    assert dense.ranking["alpha"] == 1.0 and lexical.ranking["alpha"] == 0.0  # the response says what it ran with
+    model_default = pipeline.search(request(query, rerank=False, answers=False))
+    assert model_default.ranking == {**pipeline.model.config.ranking.__dict__, "candidates": 12}
 
 
 def test_reranked_scores_stay_on_0_to_1(pipeline) -> None:
