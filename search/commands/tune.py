@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from search.model.checkpoint import save_ranking
     from search.model.newsmodel import NewsModel
 
+    if args.queries < 1:
+        raise ValueError(f"--queries must be at least 1 (got {args.queries}): the rule compares reranked queries")
     if args.into_model and (args.limit or args.time):
         raise ValueError("--into-model stores a release's settings, chosen on the full validation collections: "
                          "drop --limit / --time, or drop --into-model")

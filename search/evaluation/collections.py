@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import random
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ SHIFTS = {"new_wiki": "qa_extra/squadshifts/new_wiki_v1.0.json",
           "amazon_reviews": "qa_extra/squadshifts/amazon_reviews_v1.0.json",
           "reddit": "qa_extra/squadshifts/reddit_v1.0.json"}
 CHOOSING = ("TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews")
+EVIDENCE_VERSION = 2  # part of the cache key: bump when what evidence holds or how it is gathered changes
 REPORTING = ("SQuADShifts reddit",)
 
 
@@ -65,12 +67,18 @@ def read_collection(plan: CollectionPlan, name: str) -> D.IRCollection:
 def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsModel) -> CollectionEvidence:
     """The collection's evidence, from the cache when the same model, base, data and depths made it before."""
     col = read_collection(plan, name)
-    key = hashlib.sha1(json.dumps([name, model.model_id, base.model_id, plan.candidates, plan.pair_queries,
-                                   sorted(col.docs.items()), sorted(col.queries.items())]).encode()).hexdigest()[:16]
+    limits = {k: v for k, v in model.config.to_dict().items() if k != "ranking"}  # token limits shape the passages
+    key = hashlib.sha1(json.dumps([EVIDENCE_VERSION, name, model.model_id, base.model_id, limits, plan.candidates,
+                                   plan.pair_queries, sorted(col.docs.items()), sorted(col.queries.items()),
+                                   sorted((q, sorted(r)) for q, r in col.qrels.items())]).encode()).hexdigest()[:16]
     path = Path(plan.cache) / f"{name.replace(' ', '_')}-{key}.pkl" if plan.cache else None
+    ev: CollectionEvidence | None = None
     if path is not None and path.exists():
-        ev: CollectionEvidence = pickle.loads(path.read_bytes())
-    else:
+        try:
+            ev = pickle.loads(path.read_bytes())
+        except Exception:  # a cache file cut short or from other code: gather the evidence again
+            ev = None
+    if ev is None:
         ev = collect_evidence(name, col, model, base, plan.candidates, pair_queries=plan.pair_queries)
     ev.scorer = (lambda qs, ps: [p.relevance for p in model.score_pair_list(qs, ps)]) if plan.pair_queries else None
     ev.cache_path = path
@@ -83,7 +91,9 @@ def save_evidence(ev: CollectionEvidence) -> None:
         return
     ev.cache_path.parent.mkdir(parents=True, exist_ok=True)
     scorer, ev.scorer = ev.scorer, None  # a closure over the model: not cached
-    tmp = ev.cache_path.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps(ev))
-    tmp.replace(ev.cache_path)
-    ev.scorer = scorer
+    tmp = ev.cache_path.with_suffix(f".{os.getpid()}.tmp")  # an eval and a tune may save at the same time
+    try:
+        tmp.write_bytes(pickle.dumps(ev))
+        tmp.replace(ev.cache_path)
+    finally:
+        ev.scorer = scorer

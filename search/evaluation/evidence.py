@@ -51,6 +51,7 @@ class CollectionEvidence:
     queries: list[QueryEvidence]
     encoder_runs: dict[str, dict[str, list[str]]]  # encoder name -> MaxP document run (top `depth` passages)
     pair_queries: int  # this many queries, `rerank_sample`, can be reranked
+    depth: int = 30  # passages each retriever's list holds
     scorer: PairScorer | None = None
     pairs: dict[tuple[str, int], float] = field(default_factory=dict)
     cache_path: Path | None = None  # where `search.evaluation.collections` keeps it
@@ -128,6 +129,8 @@ def collect_evidence(name: str, col: IRCollection, model: NewsModel, base: NewsM
             # ids grow in insertion order: articles as given, passages by position, the order of `texts`
             rows = store.db.execute("SELECT id, article_id, text FROM passages ORDER BY id")
             stored = list(rows)
+            if len(stored) != len(texts):
+                raise RuntimeError(f"{name}: {len(stored)} passages stored for {len(texts)} vectors")
             ids = np.array([r[0] for r in stored])
             passage_doc = {int(r[0]): r[1] for r in stored}
             passage_text = {int(r[0]): r[2] for r in stored}
@@ -147,4 +150,4 @@ def collect_evidence(name: str, col: IRCollection, model: NewsModel, base: NewsM
     queries = [QueryEvidence(q, t, lexical[i], {enc: dense[enc][i] for enc in dense})
                for i, (q, t) in enumerate(zip(qids, qtexts))]
     return CollectionEvidence(name, {q: col.qrels[q] for q in qids}, passage_doc, passage_text, queries, runs,
-                              pair_queries)
+                              pair_queries, candidates)

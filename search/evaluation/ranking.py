@@ -7,8 +7,6 @@ of `GET /search` gets with the same settings (there are no clusters, filters or 
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from search.evaluation.evidence import CollectionEvidence, QueryEvidence
 from search.evaluation.retrieval_metrics import ranking_metrics
 from search.model.config import RankingSettings
@@ -24,6 +22,9 @@ def rank_query(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSe
                rerank: bool = True) -> list[str]:
     """Document ids for one query, best first, as /search would order its articles."""
     k = settings.candidates
+    if k > ev.depth:
+        raise ValueError(f"{ev.name}: the evidence holds each retriever's top {ev.depth}, the settings ask for {k} "
+                         "candidates: gather it again with a larger depth")
     cands = fuse(query.dense[encoder][:k], query.lexical[:k], k, settings.fusion, settings.alpha)
     fused = [c.fused for c in cands]
     depth = min(settings.rerank_depth, len(cands)) if rerank else 0
@@ -80,8 +81,3 @@ def collection_table(ev: CollectionEvidence, bm25: dict[str, list[str]], setting
 
 def _ratio(table: dict[str, dict[str, float]], top: str, bottom: str, metric: str = "ndcg@10") -> float:
     return table[top][metric] / table[bottom][metric] if table[bottom][metric] else float("inf")
-
-
-def with_settings(settings: RankingSettings, **changes: object) -> RankingSettings:
-    """A copy of `settings` with some fields changed."""
-    return replace(settings, **changes)

@@ -15,7 +15,7 @@ class RankingSettings:
 
     Stages (search/pipeline): each retriever's top `candidates` -> `fusion` (weight `alpha` on the dense list) ->
     the first `rerank_depth` fused passages get relevance = `rerank_weight` * pair score + (1 - rerank_weight) *
-    fused score (both 0..1; the rest stay below them in fused order) -> an article scores
+    fused score (both 0..1; the rest stay below them, passage by passage, in fused order) -> an article scores
     (best + `second_passage_weight` * second best) / (1 + `second_passage_weight`) of its passages.
     """
 

@@ -7,7 +7,8 @@ A rerank that cannot make the order much worse: a reranked passage's relevance i
 `weight * pair score + (1 - weight) * fused score`, both on 0..1, so the fused evidence of both retrievers is
 kept rather than thrown away (score interpolation, as in Lin et al. 2021, "Pretrained Transformers for Text
 Ranking", §3.2.3; `weight` is a model setting chosen on validation data). Candidates past `depth` keep their
-fused order below the reranked ones. With rerank off, relevance is the fused score; with both rerank and
+fused order below the reranked ones (passage by passage: an article's score may still gain from a second
+passage, see grouping). With rerank off, relevance is the fused score; with both rerank and
 answers off, the model is not called at all.
 """
 from __future__ import annotations
@@ -39,12 +40,12 @@ def blend(pair: float, fused: float, weight: float) -> float:
 
 def order_relevance(fused: Sequence[float], pair: Sequence[float | None], weight: float) -> list[float]:
     """Relevance of each candidate (given in fused order): blended for those with a pair score (the first ones),
-    the fused score for the rest, scaled so that they keep their fused order below every reranked one with a
-    positive relevance (a floor of 1e-6 keeps their order when the lowest reranked one scored 0)."""
+    the fused score for the rest, scaled so that they keep their fused order strictly below every reranked one
+    with a positive relevance (a floor of 1e-6 keeps their order when the lowest reranked one scored 0)."""
     scored = [blend(p, f, weight) for f, p in zip(fused, pair) if p is not None]
     rest = [f for f, p in zip(fused, pair) if p is None]
     if scored and rest and max(rest) > 0:
-        scale = min(1.0, max(min(scored), 1e-6) / max(rest))
+        scale = min(1.0, max(min(scored), 1e-6) * (1.0 - 1e-6) / max(rest))
         rest = [f * scale for f in rest]
     return scored + rest
 

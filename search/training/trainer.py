@@ -113,14 +113,14 @@ class Trainer:
     def _tasks(self, rng: random.Random) -> dict[str, object]:
         r, tok, m = self.recipe, self.model.tokenizer, self.material
         anchor = {"anchor": self._anchor_task(rng)} if r.task_weights.get("anchor", 0) > 0 else {}
-        return anchor | {
+        return {
             "retrieval": RetrievalTask(self.pool, tok, r.batch["retrieval"], r.passage_max_len, rng),
             "pair": PairTask(self.pool, tok, r.batch["pair"], r.qa_max_len, r.qa_stride, rng),
             "sts": StsTask(m.sts, tok, r.batch["sts"], 128, rng),
             "tagging": self._tagging_task(rng),
             "topic": TopicTask(m.topics, self.model.config.topic_labels, self.model.config.topic_groups, tok,
                                r.batch["topic"], r.passage_max_len, rng),
-        }
+        } | anchor  # last, so recipes without it draw their tasks as before
 
     def _tagging_task(self, rng: random.Random) -> TaggingTask:
         """Single CoNLL sentences (up to 128 tokens), or with `tagging_words` runs of one document's sentences

@@ -1,5 +1,6 @@
 """The release gate passes only when the encoder keeps up with its base everywhere and every head stays within
 one point of the release."""
+from search.evaluation.collections import CHOOSING, REPORTING
 from search.evaluation.gate import gate_report, release_gate
 
 RELEASE = {"squad": {"f1": 77.6}, "conll": {"f1": 0.904}, "stsb": {"pair_spearman": 0.860},
@@ -7,7 +8,9 @@ RELEASE = {"squad": {"f1": 77.6}, "conll": {"f1": 0.904}, "stsb": {"pair_spearma
 
 
 def results(encoder_ratios: dict[str, float], squad_f1: float = 77.0) -> dict:
-    retrieval = {name: {"ratios (ndcg@10)": {"encoder / base": r}} for name, r in encoder_ratios.items()}
+    """Every collection at 1.01 unless `encoder_ratios` says otherwise (None: not measured)."""
+    ratios = {name: 1.01 for name in CHOOSING + REPORTING} | encoder_ratios
+    retrieval = {name: {"ratios (ndcg@10)": {"encoder / base": r}} for name, r in ratios.items() if r is not None}
     return {**RELEASE, "squad": {"f1": squad_f1}, "retrieval": retrieval}
 
 
@@ -34,3 +37,5 @@ def test_a_figure_not_measured_cannot_pass() -> None:
     gate = release_gate(partial, RELEASE)
     assert not gate["passed"] and gate["heads (within 1 point of the release)"]["STS-B pair Spearman"]["passed"] is None
     assert not release_gate({**RELEASE}, RELEASE)["passed"]  # no retrieval measured
+    assert not release_gate(results({"SQuADShifts reddit": None}), RELEASE)["passed"]  # one collection missing
+    assert not release_gate(results({"TIME": float("inf")}), RELEASE)["passed"]  # the base scored 0 there

@@ -36,10 +36,31 @@ def test_hybrid_order_follows_the_fused_scores_grouped_by_article() -> None:
 
 
 def test_second_passage_credits_an_article_several_passages_match() -> None:
+    """Dense only: b's one passage (1.0) beats a's best (0.976), but a's two matching passages win with w 0.5."""
     ev = evidence({})
-    # convex 0.5: a = max(0.5 + 0.5*0.5, 0.5*0.857) = 0.75, b = 0.5 (lexical top only), a's second passage 0.43
-    settings = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=0, second_passage_weight=0.0)
-    assert rank_query(ev, ev.queries[0], settings, rerank=False)[:2] == ["a", "b"]
+    ev.queries[0].dense["newsearch"] = [(3, 0.82), (1, 0.8), (2, 0.8), (5, 0.0)]
+    best_only = RankingSettings(fusion="convex", alpha=1.0, rerank_depth=0, second_passage_weight=0.0)
+    assert rank_query(ev, ev.queries[0], best_only, rerank=False)[:2] == ["b", "a"]
+    both = RankingSettings(fusion="convex", alpha=1.0, rerank_depth=0, second_passage_weight=0.5)
+    assert rank_query(ev, ev.queries[0], both, rerank=False)[:2] == ["a", "b"]
+
+
+def test_order_relevance_blends_then_keeps_the_rest_strictly_below() -> None:
+    from search.pipeline.rerank import order_relevance
+
+    relevance = order_relevance([0.9, 0.8, 0.7, 0.6], [0.0, 1.0, None, None], weight=0.5)
+    assert relevance[:2] == pytest.approx([0.45, 0.9])
+    assert relevance[2] < 0.45 and relevance[3] < relevance[2]  # below the lowest reranked one, in fused order
+    assert order_relevance([0.5, 0.4], [2.0, None], weight=1.0)[0] == 1.0  # the pair score is clipped to 0..1
+    assert order_relevance([0.5, 0.4], [None, None], weight=0.5) == [0.5, 0.4]  # nothing reranked: fused as is
+
+
+def test_article_relevance_is_a_weighted_mean_of_the_two_best() -> None:
+    from search.pipeline.grouping import article_relevance
+
+    assert article_relevance([0.2, 0.9, 0.5], 0.0) == 0.9
+    assert article_relevance([0.2, 0.9, 0.5], 0.5) == pytest.approx((0.9 + 0.25) / 1.5)
+    assert article_relevance([0.8], 0.25) == pytest.approx(0.8 / 1.25)
 
 
 def test_rerank_blends_pair_and_fused_scores_and_scores_each_pair_once() -> None:
@@ -53,11 +74,10 @@ def test_rerank_blends_pair_and_fused_scores_and_scores_each_pair_once() -> None
 
 def test_candidates_past_the_rerank_depth_stay_below_in_fused_order() -> None:
     ev = evidence({1: 0.1, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0})
+    ev.passage_doc = {1: "z", 2: "z", 3: "b", 4: "c", 5: "d"}  # the reranked article sorts last by id: no tie helps it
     settings = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=1, rerank_weight=1.0)
-    # fused order: 1 (a), 3 (b), 2 (a), 4 (c); passage 1 is reranked to 0.1, the rest stay below it in fused order
-    assert rank_query(ev, ev.queries[0], settings) == ["a", "b", "c", "d"]
-    pure_fused = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=0)
-    assert rank_query(ev, ev.queries[0], pure_fused, rerank=False) == ["a", "b", "c", "d"]
+    # fused order: 1 (z), 3 (b), 2 (z), 4 (c); passage 1 is reranked to 0.1, the rest stay below it in fused order
+    assert rank_query(ev, ev.queries[0], settings) == ["z", "b", "c", "d"]
     assert ev.calls == [1]
 
 
@@ -75,6 +95,12 @@ def test_the_rule_maximises_the_worst_collection() -> None:
     assert worst[1.0] == pytest.approx(1.0) and worst[0.5] > 1.2 and worst[0.0] > 1.2  # brute force, same grid
     assert tuned.worst_ratio == pytest.approx(max(worst.values()))
     assert worst[tuned.settings.alpha] == pytest.approx(tuned.worst_ratio) and tuned.settings.alpha != 1.0
+
+
+def test_settings_deeper_than_the_evidence_are_refused() -> None:
+    ev = evidence({})
+    with pytest.raises(ValueError, match="top 30"):
+        rank_query(ev, ev.queries[0], RankingSettings(candidates=31), rerank=False)
 
 
 def test_bm25_baseline_ranks_the_matching_document_first() -> None:
