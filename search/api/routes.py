@@ -59,5 +59,6 @@ def article(state: State, article_id: str) -> dict[str, Any]:
 def health(state: State) -> dict[str, Any]:
     """What is loaded: the checkpoint and its fingerprint, the index type and the store's counts."""
     return {"status": "ok", "model": {"name": state.model.name, "id": state.model.model_id,
-                                      "ranking": asdict(state.model.config.ranking)},
+                                      "ranking": asdict(state.model.config.ranking),
+                                      "min_answer_confidence": state.model.config.min_answer_confidence},
             "store": str(state.store_dir), "index": state.store.stats()}

@@ -32,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
         save_evidence
     from search.evaluation.retrieval import bm25_run
     from search.evaluation.tuning import choose_settings, ratios_to_bm25
-    from search.model.checkpoint import save_ranking
+    from search.evaluation.answers import choose_answer_threshold
+    from search.model.checkpoint import save_model_settings
     from search.model.newsmodel import NewsModel
 
     if args.queries < 1:
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         tuned = choose_settings(choosing, bm25, candidates=plan.candidates)
         held_out = ratios_to_bm25([evidence[n] for n in REPORTING], bm25, tuned.settings)
+        answers = choose_answer_threshold(evidence["SQuAD"], model, tuned.settings)
     finally:
         for ev in evidence.values():
             save_evidence(ev)
@@ -59,14 +61,20 @@ def run(args: argparse.Namespace) -> int:
                                            f"sample of {args.queries} queries each",
               "chosen": asdict(tuned.settings), "worst_ratio": tuned.worst_ratio, "choosing": tuned.ratios,
               "reporting_only": held_out, "settings_tried": tuned.tried,
-              "runners_up": [{"settings": asdict(s), "worst_ratio": v} for s, v in tuned.runners_up]}
+              "runners_up": [{"settings": asdict(s), "worst_ratio": v} for s, v in tuned.runners_up],
+              "min_answer_confidence": asdict(answers)}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(f"chosen from {tuned.tried} settings: {json.dumps(asdict(tuned.settings))}")
     for name, ratio in tuned.ratios.items():
         print(f"  {name:<28} default / BM25 nDCG@10 {ratio:.3f}  (choosing)")
     for name, ratio in held_out.items():
         print(f"  {name:<28} default / BM25 nDCG@10 {ratio:.3f}  (reporting only)")
+    print(f"answers shown from confidence {answers.threshold:g} (SQuAD validation, {answers.pairs} pairs: F1 "
+          f"{answers.f1:.3f} of showing an answer where the paragraph holds one; P {answers.precision:.3f}, "
+          f"R {answers.recall:.3f})")
     print(f"written to {args.out}")
     if args.into_model:
-        print(f"stored in the checkpoint: {save_ranking(model.name, asdict(tuned.settings))}")
+        path = save_model_settings(model.name, {"ranking": asdict(tuned.settings),
+                                                "min_answer_confidence": answers.threshold})
+        print(f"stored in the checkpoint: {path}")
     return 0

@@ -67,7 +67,7 @@ def read_collection(plan: CollectionPlan, name: str) -> D.IRCollection:
 def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsModel) -> CollectionEvidence:
     """The collection's evidence, from the cache when the same model, base, data and depths made it before."""
     col = read_collection(plan, name)
-    limits = {k: v for k, v in model.config.to_dict().items() if k != "ranking"}  # token limits shape the passages
+    limits = [model.config.max_query_tokens, model.config.max_passage_tokens, model.config.max_pair_tokens]
     key = hashlib.sha1(json.dumps([EVIDENCE_VERSION, name, model.model_id, base.model_id, limits, plan.candidates,
                                    plan.pair_queries, sorted(col.docs.items()), sorted(col.queries.items()),
                                    sorted((q, sorted(r)) for q, r in col.qrels.items())]).encode()).hexdigest()[:16]

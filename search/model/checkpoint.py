@@ -82,12 +82,13 @@ def save_evaluation(folder: str | Path, results: dict[str, Any]) -> Path:
     return path
 
 
-def save_ranking(folder: str | Path, ranking: dict[str, Any]) -> Path:
-    """Store ranking settings in the checkpoint's newsearch.json (model section); the weights, and so the
-    fingerprint that stores are matched against, stay as they are."""
+def save_model_settings(folder: str | Path, settings: dict[str, Any]) -> Path:
+    """Store settings (e.g. `ranking`, `min_answer_confidence`) in the model section of the checkpoint's
+    newsearch.json; the weights, and so the fingerprint that stores are matched against, stay as they are.
+    Raises ValueError on an out-of-range value, before anything is written."""
     path = Path(folder) / CONFIG_FILE
     meta = json.loads(path.read_text())
-    meta["model"]["ranking"] = ranking
+    meta["model"].update(settings)
     ModelConfig.from_dict(meta["model"])  # refuses out-of-range settings before anything is written
     tmp = path.with_suffix(".tmp")
     _write_json(tmp, meta)

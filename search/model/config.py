@@ -52,6 +52,8 @@ class ModelConfig:
     max_pair_tokens: int = 384  # [CLS] query [SEP] passage [SEP]
     max_answer_tokens: int = 30  # length cap of an answer span, in word pieces
     min_entity_score: float = 0.5  # entities whose words the tagger is less sure of stay out of the facets
+    min_answer_confidence: float = 0.5  # answers below this are not shown (0.5: the span beats "no answer");
+    # `news-search tune` chooses it on SQuAD validation (search/evaluation/answers.py)
     ranking: RankingSettings = field(default_factory=RankingSettings)  # a checkpoint without them gets these
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,4 +65,7 @@ class ModelConfig:
         ranking = RankingSettings(**{k: v for k, v in known.pop("ranking", {}).items()
                                      if k in RankingSettings.__dataclass_fields__})
         ranking.check()
-        return cls(**known, ranking=ranking)
+        config = cls(**known, ranking=ranking)
+        if not 0.0 <= config.min_answer_confidence <= 1.0:
+            raise ValueError(f"min_answer_confidence must be between 0 and 1, got {config.min_answer_confidence}")
+        return config

@@ -9,7 +9,8 @@ kept rather than thrown away (score interpolation, as in Lin et al. 2021, "Pretr
 Ranking", §3.2.3; `weight` is a model setting chosen on validation data). Candidates past `depth` keep their
 fused order below the reranked ones (passage by passage: an article's score may still gain from a second
 passage, see grouping). With rerank off, relevance is the fused score; with both rerank and
-answers off, the model is not called at all.
+answers off, the model is not called at all. An answer is returned only when the span head's confidence reaches
+the model's `min_answer_confidence`: a passage that does not answer the question shows no highlighted "answer".
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class RerankPlan:
     answers: bool = True  # return the answer span of each passage that went through the pair pass
     depth: int = 20  # fused candidates that get the pair pass
     weight: float = 0.5  # share of the pair score in a reranked passage's relevance
+    min_confidence: float = 0.5  # answers the span head is less sure of are not returned
 
 
 def blend(pair: float, fused: float, weight: float) -> float:
@@ -66,7 +68,8 @@ def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate
     scored = []
     for (cand, row), pair, rel in zip(hits, pairs, relevance):
         answer = None
-        if plan.answers and pair is not None and pair.answer_start is not None:
+        if plan.answers and pair is not None and pair.answer_start is not None \
+                and pair.answer_confidence >= plan.min_confidence:
             answer = Answer(pair.answer_start, pair.answer_end, row.text[pair.answer_start:pair.answer_end],
                             pair.answer_confidence)
         scored.append(ScoredPassage(cand, row, rel, answer))

@@ -117,3 +117,22 @@ def test_the_rerank_sample_is_spread_by_hash_not_the_first_queries() -> None:
     ev.pair_queries = 5
     expected = sorted((f"q{i}" for i in range(50)), key=lambda q: hashlib.sha1(q.encode()).hexdigest())[:5]
     assert [q.qid for q in ev.rerank_sample()] == expected != [f"q{i}" for i in range(5)]
+
+
+def test_answer_threshold_is_the_strictest_that_keeps_the_recall_by_brute_force() -> None:
+    import random
+
+    from search.evaluation.answers import THRESHOLDS, best_threshold
+
+    rng = random.Random(3)
+    labels = [rng.random() < 0.3 for _ in range(200)]
+    confidences = [min(1.0, max(0.0, rng.gauss(0.7 if l else 0.35, 0.2))) for l in labels]
+
+    def recall(t: float) -> float:
+        return sum(c >= t and l for c, l in zip(confidences, labels)) / sum(labels)
+
+    for wanted in (0.5, 0.8, 0.95):
+        chosen = best_threshold(confidences, labels, wanted)
+        assert chosen.threshold == max(t for t in THRESHOLDS if recall(t) >= wanted)
+        assert chosen.recall == pytest.approx(recall(chosen.threshold)) and chosen.recall >= wanted
+    assert best_threshold([0.01], [True], 0.95).threshold == 0.05  # none keeps it: the lowest candidate

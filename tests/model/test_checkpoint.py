@@ -75,7 +75,7 @@ def test_ranking_settings_round_trip_and_are_refused_out_of_range(tmp_path) -> N
     import shutil
 
     from search.model.base import default_checkpoint
-    from search.model.checkpoint import save_ranking
+    from search.model.checkpoint import save_model_settings
     from search.model.config import RankingSettings
 
     folder = tmp_path / "ckpt"
@@ -83,10 +83,10 @@ def test_ranking_settings_round_trip_and_are_refused_out_of_range(tmp_path) -> N
     chosen = RankingSettings(fusion="dbsf", alpha=0.3, candidates=25, rerank_depth=10, rerank_weight=0.75,
                              second_passage_weight=0.1)
     before = fingerprint(folder)
-    save_ranking(folder, asdict(chosen))
+    save_model_settings(folder, {"ranking": asdict(chosen), "min_answer_confidence": 0.3})
     net, _, _ = load_checkpoint(folder)
-    assert net.config.ranking == chosen
+    assert net.config.ranking == chosen and net.config.min_answer_confidence == 0.3
     assert fingerprint(folder) == before  # stores indexed with these weights stay valid
     with pytest.raises(ValueError, match="alpha"):
-        save_ranking(folder, asdict(chosen) | {"alpha": 2.0})
+        save_model_settings(folder, {"ranking": asdict(chosen) | {"alpha": 2.0}})
     assert load_checkpoint(folder)[0].config.ranking == chosen  # nothing written on refusal

@@ -207,3 +207,23 @@ def test_bad_requests_are_refused_with_the_field_to_fix(pipeline, request_, fiel
     with pytest.raises(InvalidRequest) as err:
         pipeline.search(request_)
     assert err.value.field == field and err.value.message
+
+
+def test_answers_below_the_models_confidence_threshold_are_hidden(pipeline, article) -> None:
+    from dataclasses import replace
+
+    query = f"What happened in {article['title']}?"
+    config = pipeline.model.config
+    try:
+        pipeline.model.config = replace(config, min_answer_confidence=0.0)
+        everything = pipeline.search(request(query, size=50))
+        confidences = sorted(r.passage.answer.confidence for r in everything.results if r.passage.answer)
+        assert len(set(confidences)) >= 2
+        threshold = confidences[len(confidences) // 2]  # the median: some answers fall below it, some stay
+        pipeline.model.config = replace(config, min_answer_confidence=threshold)
+        kept = [r.passage.answer.confidence for r in pipeline.search(request(query, size=50)).results
+                if r.passage.answer]
+        assert kept and all(c >= threshold for c in kept)  # the sure ones stay, the rest show their passage only
+        assert len(kept) == sum(c >= threshold for c in confidences) < len(confidences)
+    finally:
+        pipeline.model.config = config
