@@ -11,7 +11,9 @@ from search.commands import DefaultsHelpFormatter
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a checkpoint: SQuAD, CoNLL, STS-B, topics, retrieval vs baselines, "
                                     "SQuADShifts; and the release gate against the current release",
-                       description="Evaluate a checkpoint on the validation splits: every head, retrieval as /search ranks it beside BM25, the base encoder and a txtai-style hybrid, SQuADShifts, and the release gate.", formatter_class=DefaultsHelpFormatter)
+                       description="Evaluate a checkpoint on the validation splits: every head, retrieval as "
+                                   "/search ranks it beside BM25, the base encoder and a txtai-style hybrid, "
+                                   "SQuADShifts, and the release gate.", formatter_class=DefaultsHelpFormatter)
     p.add_argument("--model", help="checkpoint folder (default: the released one)")
     p.add_argument("--data", default="../shared/data", help="data folder with the validation splits")
     p.add_argument("--tasks", default=",".join(("squad", "conll", "stsb", "topics", "retrieval", "squadshifts")),

@@ -11,7 +11,10 @@ from search.commands import DefaultsHelpFormatter
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="choose the ranking settings on validation collections (max-min ratio to BM25)",
-                       description="Choose the ranking settings (fusion, alpha, rerank depth and weight, second-passage share) with one rule across the choosing collections, report the held-out one, and optionally store the choice in the checkpoint.", formatter_class=DefaultsHelpFormatter)
+                       description="Choose the ranking settings (fusion, alpha, rerank depth and weight, "
+                                   "second-passage share) and the answer confidence threshold with one rule across "
+                                   "the choosing collections, report the held-out one, and optionally store the "
+                                   "choice in the checkpoint.", formatter_class=DefaultsHelpFormatter)
     p.add_argument("--model", help="checkpoint folder (default: the released one)")
     p.add_argument("--data", default="../shared/data", help="data folder with the validation collections")
     p.add_argument("--queries", type=int, default=100, help="queries per collection that get the pair pass")
@@ -28,11 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from search.evaluation.answers import choose_answer_threshold
     from search.evaluation.collections import CHOOSING, REPORTING, CollectionPlan, evidence_for, read_collection, \
         save_evidence
     from search.evaluation.retrieval import bm25_run
     from search.evaluation.tuning import choose_settings, ratios_to_bm25
-    from search.evaluation.answers import choose_answer_threshold
     from search.model.checkpoint import save_model_settings
     from search.model.newsmodel import NewsModel
 

@@ -24,8 +24,8 @@ SHIFTS = {"new_wiki": "qa_extra/squadshifts/new_wiki_v1.0.json",
           "amazon_reviews": "qa_extra/squadshifts/amazon_reviews_v1.0.json",
           "reddit": "qa_extra/squadshifts/reddit_v1.0.json"}
 CHOOSING = ("TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews")
-EVIDENCE_VERSION = 2  # part of the cache key: bump when what evidence holds or how it is gathered changes
 REPORTING = ("SQuADShifts reddit",)
+EVIDENCE_VERSION = 2  # part of the cache key: bump when what evidence holds or how it is gathered changes
 
 
 @dataclass

@@ -51,7 +51,7 @@ class CollectionEvidence:
     queries: list[QueryEvidence]
     encoder_runs: dict[str, dict[str, list[str]]]  # encoder name -> MaxP document run (top `depth` passages)
     pair_queries: int  # this many queries, `rerank_sample`, can be reranked
-    depth: int = 30  # passages each retriever's list holds
+    candidates: int = 30  # passages each retriever's list holds
     scorer: PairScorer | None = None
     pairs: dict[tuple[str, int], float] = field(default_factory=dict)
     cache_path: Path | None = None  # where `search.evaluation.collections` keeps it

@@ -22,9 +22,9 @@ def rank_query(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSe
                rerank: bool = True) -> list[str]:
     """Document ids for one query, best first, as /search would order its articles."""
     k = settings.candidates
-    if k > ev.depth:
-        raise ValueError(f"{ev.name}: the evidence holds each retriever's top {ev.depth}, the settings ask for {k} "
-                         "candidates: gather it again with a larger depth")
+    if k > ev.candidates:
+        raise ValueError(f"{ev.name}: the evidence holds each retriever's top {ev.candidates}, the settings ask "
+                         f"for {k} candidates: gather it again with a larger depth")
     cands = fuse(query.dense[encoder][:k], query.lexical[:k], k, settings.fusion, settings.alpha)
     fused = [c.fused for c in cands]
     depth = min(settings.rerank_depth, len(cands)) if rerank else 0
@@ -74,7 +74,8 @@ def collection_table(ev: CollectionEvidence, bm25: dict[str, list[str]], setting
         judged = subset(ev.qrels, runs[DEFAULT])
         first = {name: ranking_metrics(run, judged) for name, run in runs.items()}
         out["reranked queries"] = first
-        ratio |= {"default / bm25": _ratio(first, DEFAULT, BM25), "default / txtai hybrid": _ratio(first, DEFAULT, TXTAI)}
+        ratio |= {"default / bm25": _ratio(first, DEFAULT, BM25),
+                  "default / txtai hybrid": _ratio(first, DEFAULT, TXTAI)}
     out["ratios (ndcg@10)"] = ratio
     return out
 

@@ -26,7 +26,8 @@ def markdown_report(results: dict[str, Any]) -> str:
         lines.append("")
     if "squadshifts" in results:
         lines += ["### squadshifts QA (never trained on)", "", "| file | exact match | F1 |", "|---|---|---|"]
-        lines += [f"| {name} | {_fmt(r['exact_match'])} | {_fmt(r['f1'])} |" for name, r in results["squadshifts"].items()]
+        lines += [f"| {name} | {_fmt(r['exact_match'])} | {_fmt(r['f1'])} |"
+                  for name, r in results["squadshifts"].items()]
         lines.append("")
     retrieval = dict(results.get("retrieval", {}))
     settings = retrieval.pop("settings", None)

@@ -58,7 +58,8 @@ def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate
     if not hits:
         return []
     depth = min(plan.depth, len(hits)) if (plan.rerank or plan.answers) else 0
-    pairs: list[PairScore | None] = list(model.score_pairs(query, [row.text for _, row in hits[:depth]])) if depth else []
+    texts = [row.text for _, row in hits[:depth]]
+    pairs: list[PairScore | None] = list(model.score_pairs(query, texts)) if depth else []
     pairs += [None] * (len(hits) - depth)
     fused = [cand.fused for cand, _ in hits]
     if plan.rerank:

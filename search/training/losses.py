@@ -84,5 +84,6 @@ class EmbeddingDistillationLoss(nn.Module):
 
     def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         if student.shape != teacher.shape:
-            raise ValueError(f"student {tuple(student.shape)} and teacher {tuple(teacher.shape)} vectors differ in shape")
+            raise ValueError(f"student {tuple(student.shape)} and teacher {tuple(teacher.shape)} vectors "
+                             "differ in shape")
         return (student - teacher).pow(2).sum(-1).mean()
