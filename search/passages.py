@@ -36,8 +36,7 @@ def split_passages(text: str, tokenizer: PreTrainedTokenizerBase, max_passage_to
     offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
     if not offsets:
         return [Span(0, len(text))] if text.strip() else []
-    starts = np.array([s for s, _ in offsets])
-    units = _units(text, starts, offsets, budget, overlap)
+    units = sentence_units(text, offsets, budget, overlap)
     spans: list[Span] = []
     i = 0
     while i < len(units):
@@ -56,9 +55,11 @@ def split_passages(text: str, tokenizer: PreTrainedTokenizerBase, max_passage_to
     return spans
 
 
-def _units(text: str, starts: np.ndarray, offsets: list[tuple[int, int]], budget: int,
-           piece: int) -> list[tuple[int, int, int]]:
-    """(start, end, tokens) of each sentence; one over `budget` tokens is cut into `piece`-token parts."""
+def sentence_units(text: str, offsets: list[tuple[int, int]], budget: int, piece: int
+                   ) -> list[tuple[int, int, int]]:
+    """(start char, end char, tokens) of each sentence of `text`, given its word pieces' character `offsets`
+    (special tokens left out); a sentence over `budget` tokens is cut into `piece`-token parts."""
+    starts = np.array([s for s, _ in offsets])
     cuts = [0] + [m.end() for m in _BOUNDARY.finditer(text)] + [len(text)]
     units: list[tuple[int, int, int]] = []
     for a, b in zip(cuts, cuts[1:]):

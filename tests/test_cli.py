@@ -61,10 +61,15 @@ def test_tune_chooses_settings_on_the_choosing_collections_and_reports_the_held_
 
     out = tmp_path / "tune.json"
     subprocess.run([sys.executable, "-m", "search.cli", "tune", "--data", str(SHARED_DATA), "--limit", "3",
-                    "--queries", "2", "--time", str(tiny_time(tmp_path / "time")), "--cache", str(tmp_path / "cache"),
-                    "--out", str(out)], check=True, capture_output=True, text=True)
+                    "--queries", "2", "--answer-questions", "4", "--time", str(tiny_time(tmp_path / "time")),
+                    "--cache", str(tmp_path / "cache"), "--out", str(out)], check=True, capture_output=True, text=True)
     report = json.loads(out.read_text())
     RankingSettings(**report["chosen"]).check()
+    assert report["reference"]["rerank_depth"] == 30 and report["reference"]["pair_window"] == 0
+    passed = [r for r in report["cost"] if r["passed"]]
+    assert passed and (report["chosen"]["rerank_depth"], report["chosen"]["pair_window"]) == \
+        (passed[0]["rerank_depth"], passed[0]["pair_window"])
+    assert report["answer_f1_by_window"]["questions"] == 4
     assert set(report["choosing"]) == {"TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews"}
     assert set(report["reporting_only"]) == {"SQuADShifts reddit"}
     assert report["worst_ratio"] == min(report["choosing"].values())

@@ -1,5 +1,6 @@
-"""`news-search tune`: choose a checkpoint's ranking settings (fusion, weights, depths) with one rule across the
-choosing collections, show how the choice does on the reporting-only ones, and store it in the checkpoint."""
+"""`news-search tune`: choose a checkpoint's ranking settings (fusion, weights, then the cheapest rerank depth and
+pair window that keep the quality) with one rule across the choosing collections, show how the choice does on
+the reporting-only ones, and store it in the checkpoint."""
 from __future__ import annotations
 
 import argparse
@@ -11,14 +12,18 @@ from search.commands import DefaultsHelpFormatter
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="choose the ranking settings on validation collections (max-min ratio to BM25)",
-                       description="Choose the ranking settings (fusion, alpha, rerank depth and weight, "
-                                   "second-passage share) and the answer confidence threshold with one rule across "
-                                   "the choosing collections, report the held-out one, and optionally store the "
-                                   "choice in the checkpoint.", formatter_class=DefaultsHelpFormatter)
+                       description="Choose the ranking settings (fusion, alpha, rerank weight, second-passage "
+                                   "share) at a depth-30 whole-passage rerank, then the cheapest rerank depth and "
+                                   "pair window within 0.5%% of it on every collection (answers within 1%%), and the "
+                                   "answer confidence threshold, with one rule across the choosing collections; "
+                                   "report the held-out one, and optionally store the choice in the checkpoint.",
+                       formatter_class=DefaultsHelpFormatter)
     p.add_argument("--model", help="checkpoint folder (default: the released one)")
     p.add_argument("--data", default="../shared/data", help="data folder with the validation collections")
     p.add_argument("--queries", type=int, default=100, help="queries per collection that get the pair pass")
     p.add_argument("--paragraphs", type=int, default=1000, help="paragraphs drawn from each SQuADShifts file")
+    p.add_argument("--answer-questions", type=int, default=1000,
+                   help="SQuAD validation questions whose answers (in passage-sized contexts) judge each pair window")
     p.add_argument("--limit", type=int, default=0, help="cap SQuAD and SQuADShifts paragraphs (quick looks)")
     p.add_argument("--time", help="TIME-format folder instead of the shared one")
     p.add_argument("--cache", default="runs/evidence", help="folder for cached retrieval evidence (\"\" = none)")
@@ -34,13 +39,17 @@ def run(args: argparse.Namespace) -> int:
     from search.evaluation.answers import choose_answer_threshold
     from search.evaluation.collections import CHOOSING, REPORTING, CollectionPlan, evidence_for, read_collection, \
         save_evidence
+    from search.evaluation.qa import evaluate_qa, passage_sized, sample_questions
     from search.evaluation.retrieval import bm25_run
-    from search.evaluation.tuning import choose_settings, ratios_to_bm25
+    from search.evaluation.tuning import CostGrid, choose_cost, choose_settings, ratios_to_bm25
     from search.model.checkpoint import save_model_settings
     from search.model.newsmodel import NewsModel
+    from search.training.data import read_squad
+    from search.training.materials import SQUAD_VALID, data_path
 
-    if args.queries < 1:
-        raise ValueError(f"--queries must be at least 1 (got {args.queries}): the rule compares reranked queries")
+    if args.queries < 1 or args.answer_questions < 1:
+        raise ValueError(f"--queries and --answer-questions must be at least 1 (got {args.queries}, "
+                         f"{args.answer_questions}): the rule compares reranked queries and read answers")
     if args.into_model and (args.limit or args.time):
         raise ValueError("--into-model stores a release's settings, chosen on the full validation collections: "
                          "drop --limit / --time, or drop --into-model")
@@ -52,24 +61,41 @@ def run(args: argparse.Namespace) -> int:
     evidence = {name: evidence_for(plan, name, model, base) for name in CHOOSING + REPORTING}
     bm25 = {name: bm25_run(read_collection(plan, name)) for name in evidence}
     choosing = [evidence[n] for n in CHOOSING]
+    grid = CostGrid()
+    squad = read_squad(data_path(args.data, SQUAD_VALID))
+    contexts = sample_questions(passage_sized(squad[:args.limit] if args.limit else squad, model.tokenizer,
+                                              model.config.max_passage_tokens - 2), args.answer_questions)
+    passage_tokens = model.config.max_passage_tokens - 2
     try:
         tuned = choose_settings(choosing, bm25, candidates=plan.candidates)
-        held_out = ratios_to_bm25([evidence[n] for n in REPORTING], bm25, tuned.settings)
-        answers = choose_answer_threshold(evidence["SQuAD"], model, tuned.settings)
+        answer_f1 = {w: evaluate_qa(model, contexts, w)["f1"] for w in grid.pair_window}
+        cost = choose_cost(choosing, bm25, tuned.settings, answer_f1, passage_tokens, grid)
+        chosen = cost.settings
+        held_out = ratios_to_bm25([evidence[n] for n in REPORTING], bm25, chosen)
+        answers = choose_answer_threshold(evidence["SQuAD"], model, chosen)
     finally:
         for ev in evidence.values():
             save_evidence(ev)
     report = {"model": model.name, "rule": "max over settings of min over choosing collections of "
                                            "nDCG@10(default pipeline) / nDCG@10(BM25), on a "
                                            f"sample of {args.queries} queries each",
-              "chosen": asdict(tuned.settings), "worst_ratio": tuned.worst_ratio, "choosing": tuned.ratios,
+              "chosen": asdict(chosen), "reference": asdict(tuned.settings), "worst_ratio": tuned.worst_ratio,
+              "choosing": tuned.ratios, "chosen_choosing": ratios_to_bm25(choosing, bm25, chosen),
               "reporting_only": held_out, "settings_tried": tuned.tried,
               "runners_up": [{"settings": asdict(s), "worst_ratio": v} for s, v in tuned.runners_up],
-              "min_answer_confidence": asdict(answers)}
+              "cost_rule": f"cheapest rerank_depth x pair window with nDCG@10 >= {1 - grid.ranking_tolerance:g} x "
+                           f"the reference on every choosing collection and SQuAD F1 >= "
+                           f"{1 - grid.answer_tolerance:g} x whole passages",
+              "answer_f1_by_window": {"questions": sum(len(p.qas) for p in contexts), **answer_f1},
+              "cost": cost.rows, "min_answer_confidence": asdict(answers)}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"chosen from {tuned.tried} settings: {json.dumps(asdict(tuned.settings))}")
-    for name, ratio in tuned.ratios.items():
-        print(f"  {name:<28} default / BM25 nDCG@10 {ratio:.3f}  (choosing)")
+    print(f"quality: chosen from {tuned.tried} settings at rerank depth {tuned.settings.rerank_depth}, whole passages")
+    by_window = ", ".join(f"{w or 'whole'} {f:.1f}" for w, f in answer_f1.items())
+    print(f"cost: rerank depth {chosen.rerank_depth}, pair window {chosen.pair_window or 'whole passages'} "
+          f"(SQuAD F1 by window: {by_window})")
+    print(f"chosen: {json.dumps(asdict(chosen))}")
+    for name, ratio in report["chosen_choosing"].items():
+        print(f"  {name:<28} default / BM25 nDCG@10 {ratio:.3f}  (choosing; reference {tuned.ratios[name]:.3f})")
     for name, ratio in held_out.items():
         print(f"  {name:<28} default / BM25 nDCG@10 {ratio:.3f}  (reporting only)")
     print(f"answers shown from confidence {answers.threshold:g} (SQuAD validation, {answers.pairs} pairs: F1 "
@@ -77,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
           f"R {answers.recall:.3f})")
     print(f"written to {args.out}")
     if args.into_model:
-        path = save_model_settings(model.name, {"ranking": asdict(tuned.settings),
+        path = save_model_settings(model.name, {"ranking": asdict(chosen),
                                                 "min_answer_confidence": answers.threshold})
         print(f"stored in the checkpoint: {path}")
     return 0

@@ -52,7 +52,8 @@ def best_threshold(confidences: Sequence[float], labels: Sequence[bool], min_rec
 
 def choose_answer_threshold(ev: CollectionEvidence, model: NewsModel, settings: RankingSettings,
                             negatives: int = 5) -> AnswerThreshold:
-    """Score each sampled question with its gold paragraph and its top non-gold results; apply `best_threshold`.
+    """Score each sampled question with its gold paragraph and its top non-gold results, read through the
+    settings' pair window as search reads them; apply `best_threshold`.
     Only documents that are one passage take part (the label is per document; a SQuAD paragraph rarely spans two)."""
     doc_passages: dict[str, list[int]] = {}
     for pid, doc in ev.passage_doc.items():
@@ -67,5 +68,5 @@ def choose_answer_threshold(ev: CollectionEvidence, model: NewsModel, settings: 
             queries.append(query.text)
             texts.append(ev.passage_text[doc_passages[doc][0]])
             labels.append(label)
-    confidences = [p.answer_confidence for p in model.score_pair_list(queries, texts)]
+    confidences = [p.answer_confidence for p in model.score_pair_list(queries, texts, settings.pair_window)]
     return best_threshold(confidences, labels)

@@ -25,7 +25,7 @@ SHIFTS = {"new_wiki": "qa_extra/squadshifts/new_wiki_v1.0.json",
           "reddit": "qa_extra/squadshifts/reddit_v1.0.json"}
 CHOOSING = ("TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews")
 REPORTING = ("SQuADShifts reddit",)
-EVIDENCE_VERSION = 2  # part of the cache key: bump when what evidence holds or how it is gathered changes
+EVIDENCE_VERSION = 3  # part of the cache key: bump when what evidence holds or how it is gathered changes
 
 
 @dataclass
@@ -80,7 +80,8 @@ def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsMo
             ev = None
     if ev is None:
         ev = collect_evidence(name, col, model, base, plan.candidates, pair_queries=plan.pair_queries)
-    ev.scorer = (lambda qs, ps: [p.relevance for p in model.score_pair_list(qs, ps)]) if plan.pair_queries else None
+    ev.scorer = (lambda qs, ps, window: [p.relevance for p in model.score_pair_list(qs, ps, window)]) \
+        if plan.pair_queries else None
     ev.cache_path = path
     return ev
 

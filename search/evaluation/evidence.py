@@ -7,9 +7,9 @@ for each query we keep
 - the lexical list: the store's own `lexical_search` (FTS5 BM25, stopwords out), top `candidates` passages;
 - the dense lists of our encoder and of the untouched base encoder: exact top `candidates` by inner product
   (what the store's flat FAISS index returns), plus each encoder's top `depth` passages for the encoder-alone rows;
-- pair scores of (query, passage), computed on demand for a sample of `pair_queries` queries (`rerank_sample`:
-  spread over the whole collection, not its first article) and cached, so a grid over settings scores each
-  pair once.
+- pair scores of (query, passage, pair window), computed on demand for a sample of `pair_queries` queries
+  (`rerank_sample`: spread over the whole collection, not its first article) and cached, so a grid over settings
+  scores each pair once (a passage no longer than the window is scored once, as a whole).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from search.store.records import ArticleWrite, PassageWrite
 from search.training.data import IRCollection
 
 Scored = list[tuple[int, float]]
-PairScorer = Callable[[list[str], list[str]], list[float]]  # (queries, passages) -> pair relevance
+PairScorer = Callable[[list[str], list[str], int], list[float]]  # (queries, passages, window) -> pair relevance
 
 
 @dataclass
@@ -48,12 +48,13 @@ class CollectionEvidence:
     qrels: dict[str, set[str]]
     passage_doc: dict[int, str]  # passage id -> document id
     passage_text: dict[int, str]
+    passage_tokens: dict[int, int]  # passage id -> word pieces (special tokens left out)
     queries: list[QueryEvidence]
     encoder_runs: dict[str, dict[str, list[str]]]  # encoder name -> MaxP document run (top `depth` passages)
     pair_queries: int  # this many queries, `rerank_sample`, can be reranked
     candidates: int = 30  # passages each retriever's list holds
     scorer: PairScorer | None = None
-    pairs: dict[tuple[str, int], float] = field(default_factory=dict)
+    pairs: dict[tuple[str, int, int], float] = field(default_factory=dict)  # (qid, passage id, window) -> score
     cache_path: Path | None = None  # where `search.evaluation.collections` keeps it
 
     def rerank_sample(self) -> list[QueryEvidence]:
@@ -62,15 +63,18 @@ class CollectionEvidence:
         ranked = sorted(self.queries, key=lambda q: hashlib.sha1(q.qid.encode()).hexdigest())
         return ranked[:self.pair_queries]
 
-    def pair_scores(self, query: QueryEvidence, passage_ids: list[int]) -> list[float]:
-        """Pair relevance of (query, passage) for each id, scoring only the pairs not seen before."""
-        missing = [pid for pid in dict.fromkeys(passage_ids) if (query.qid, pid) not in self.pairs]
+    def pair_scores(self, query: QueryEvidence, passage_ids: list[int], window: int = 0) -> list[float]:
+        """Pair relevance of (query, passage) read through a `window`-piece window (0 = whole) for each id,
+        scoring only the pairs not seen before."""
+        keys = {pid: (query.qid, pid, window if 0 < window < self.passage_tokens[pid] else 0)
+                for pid in passage_ids}
+        missing = [pid for pid, key in keys.items() if key not in self.pairs]
         if missing:
             if self.scorer is None:
                 raise ValueError(f"{self.name}: no pair scorer to rerank with")
-            scores = self.scorer([query.text] * len(missing), [self.passage_text[p] for p in missing])
-            self.pairs.update({(query.qid, pid): s for pid, s in zip(missing, scores)})
-        return [self.pairs[(query.qid, pid)] for pid in passage_ids]
+            scores = self.scorer([query.text] * len(missing), [self.passage_text[p] for p in missing], window)
+            self.pairs.update({keys[pid]: s for pid, s in zip(missing, scores)})
+        return [self.pairs[keys[pid]] for pid in passage_ids]
 
 
 def maxp_run(scores: np.ndarray, owners: np.ndarray, doc_ids: list[str], qids: list[str], depth: int
@@ -134,6 +138,8 @@ def collect_evidence(name: str, col: IRCollection, model: NewsModel, base: NewsM
             ids = np.array([r[0] for r in stored])
             passage_doc = {int(r[0]): r[1] for r in stored}
             passage_text = {int(r[0]): r[2] for r in stored}
+            lengths = model.tokenizer([r[2] for r in stored], add_special_tokens=False)["input_ids"]
+            passage_tokens = {int(r[0]): len(t) for r, t in zip(stored, lengths)}
             lexical = [store.lexical_search(t, candidates) for t in tqdm(qtexts, desc=f"{name}: FTS5", leave=False)]
         finally:
             store.close()
@@ -149,5 +155,5 @@ def collect_evidence(name: str, col: IRCollection, model: NewsModel, base: NewsM
         runs[enc] = maxp_run(scores, owners, doc_ids, qids, depth)
     queries = [QueryEvidence(q, t, lexical[i], {enc: dense[enc][i] for enc in dense})
                for i, (q, t) in enumerate(zip(qids, qtexts))]
-    return CollectionEvidence(name, {q: col.qrels[q] for q in qids}, passage_doc, passage_text, queries, runs,
-                              pair_queries, candidates)
+    return CollectionEvidence(name, {q: col.qrels[q] for q in qids}, passage_doc, passage_text, passage_tokens,
+                              queries, runs, pair_queries, candidates)

@@ -29,7 +29,8 @@ def rank_query(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSe
     fused = [c.fused for c in cands]
     depth = min(settings.rerank_depth, len(cands)) if rerank else 0
     if depth:
-        pair: list[float | None] = list(ev.pair_scores(query, [c.passage_id for c in cands[:depth]]))
+        pair: list[float | None] = list(ev.pair_scores(query, [c.passage_id for c in cands[:depth]],
+                                                       settings.pair_window))
         relevance = order_relevance(fused, pair + [None] * (len(cands) - depth), settings.rerank_weight)
     else:
         relevance = fused

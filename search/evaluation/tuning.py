@@ -1,14 +1,20 @@
-"""Choose the model's ranking settings with one rule across collections (`news-search tune`).
+"""Choose the model's ranking settings with one rule across collections (`news-search tune`), in two steps.
 
-The rule: among every setting of the grid, take the one whose default pipeline (hybrid + rerank, ranked as
-/search ranks) has the largest *smallest* nDCG@10 ratio to BM25 over the choosing collections (a max-min rule:
-no collection is sacrificed for another, and no setting is picked per collection). Ties go to the shallower
-rerank (faster), then to the earlier grid entry. Report the chosen settings on collections that took no part.
+1. Quality. Among every setting of the grid, reranking to the reference depth (30) with whole passages, take the
+   one whose default pipeline (hybrid + rerank, ranked as /search ranks) has the largest *smallest* nDCG@10 ratio
+   to BM25 over the choosing collections (a max-min rule: no collection is sacrificed for another, and no
+   setting is picked per collection). Ties go to the earlier grid entry.
+2. Cost. With those settings, the cheapest (rerank depth, pair window) — cost = depth x word pieces read per
+   pair — whose nDCG@10 stays within `ranking_tolerance` (0.5%) of the reference on *every* choosing
+   collection, and whose answers (SQuAD F1 on passage-sized contexts) stay within `answer_tolerance` (1%) of
+   whole passages. Ties go to the shallower depth.
+
+Report the chosen settings on collections that took no part.
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tqdm import tqdm
 
@@ -17,24 +23,36 @@ from search.evaluation.ranking import product_run, subset
 from search.evaluation.retrieval_metrics import ranking_metrics
 from search.model.config import RankingSettings
 
+REFERENCE_DEPTH = 30  # the full rerank the cheaper settings are held to
+
 
 @dataclass
 class Grid:
-    """The settings tried; `candidates` stays at the evidence's depth."""
+    """The quality settings tried; `candidates` stays at the evidence's depth, the rerank at the reference depth."""
 
     fusion: tuple[str, ...] = ("convex", "dbsf", "rrf")
     alpha: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # rrf has no alpha: tried once
-    rerank_depth: tuple[int, ...] = (10, 20)
     rerank_weight: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
     second_passage_weight: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5)
+    rerank_depth: int = REFERENCE_DEPTH
 
     def settings(self, candidates: int) -> list[RankingSettings]:
         out = []
-        for fusion, depth, weight, second in itertools.product(self.fusion, self.rerank_depth, self.rerank_weight,
-                                                               self.second_passage_weight):
+        for fusion, weight, second in itertools.product(self.fusion, self.rerank_weight, self.second_passage_weight):
             for alpha in (self.alpha if fusion != "rrf" else (0.5,)):
-                out.append(RankingSettings(fusion, alpha, candidates, depth, weight, second))
+                out.append(RankingSettings(fusion, alpha, candidates, min(self.rerank_depth, candidates),
+                                           weight, second))
         return out
+
+
+@dataclass
+class CostGrid:
+    """The (rerank depth, pair window) pairs tried in step 2, and how close to the reference each must stay."""
+
+    rerank_depth: tuple[int, ...] = (5, 10, 15, 20, 25, 30)
+    pair_window: tuple[int, ...] = (0, 192, 128, 96)  # 0 = whole passages
+    ranking_tolerance: float = 0.005
+    answer_tolerance: float = 0.01
 
 
 @dataclass
@@ -44,6 +62,13 @@ class Tuned:
     ratios: dict[str, float]  # collection -> default / BM25
     tried: int
     runners_up: list[tuple[RankingSettings, float]] = field(default_factory=list)
+
+
+@dataclass
+class CostChoice:
+    settings: RankingSettings  # the quality settings with the chosen depth and window
+    reference: RankingSettings
+    rows: list[dict]  # every (depth, window) tried: cost, nDCG@10 / reference per collection, answers, passed
 
 
 def ratios_to_bm25(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, list[str]]],
@@ -60,13 +85,41 @@ def ratios_to_bm25(evidence: list[CollectionEvidence], bm25: dict[str, dict[str,
 
 def choose_settings(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, list[str]]],
                     grid: Grid | None = None, candidates: int = 30) -> Tuned:
-    """Apply the module's rule over `grid`; pair scores are computed once per (query, passage) and cached."""
+    """Step 1 of the module's rule over `grid`; pair scores are computed once per (query, passage) and cached."""
     grid = grid or Grid()
     scored: list[tuple[RankingSettings, float, dict[str, float]]] = []
-    for settings in tqdm(grid.settings(candidates), desc="tune", unit="setting"):
+    for settings in tqdm(grid.settings(candidates), desc="tune: quality", unit="setting"):
         ratios = ratios_to_bm25(evidence, bm25, settings)
         scored.append((settings, min(ratios.values()), ratios))
-    # max-min ratio; ties: shallower rerank first, then grid order (sorted is stable)
-    ranked = sorted(scored, key=lambda s: (-round(s[1], 6), s[0].rerank_depth))
+    ranked = sorted(scored, key=lambda s: -round(s[1], 6))  # stable: ties keep grid order
     best = ranked[0]
     return Tuned(best[0], best[1], best[2], len(scored), [(s, v) for s, v, _ in ranked[1:6]])
+
+
+def choose_cost(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, list[str]]],
+                reference: RankingSettings, answer_f1: dict[int, float], passage_tokens: int,
+                grid: CostGrid | None = None) -> CostChoice:
+    """Step 2 of the module's rule. `answer_f1` maps each of the grid's windows to its SQuAD F1 (0 = whole
+    passages, which must be there); `passage_tokens` is what a whole passage costs per pair. Raises ValueError
+    when a window's F1 is missing."""
+    grid = grid or CostGrid()
+    missing = sorted(set(grid.pair_window) - set(answer_f1))
+    if missing or 0 not in answer_f1:
+        raise ValueError(f"answer F1 missing for pair windows {missing or [0]}")
+    full = ratios_to_bm25(evidence, bm25, reference)
+    rows = []
+    options = sorted(itertools.product(grid.rerank_depth, grid.pair_window),
+                     key=lambda dw: (dw[0] * (dw[1] or passage_tokens), dw[0]))
+    for depth, window in tqdm(options, desc="tune: cost", unit="setting"):
+        settings = replace(reference, rerank_depth=depth, pair_window=window)
+        ratios = ratios_to_bm25(evidence, bm25, settings)
+        kept = {name: ratios[name] / full[name] if full[name] else 1.0 for name in ratios}
+        answers = answer_f1[window] / answer_f1[0] if answer_f1[0] else 1.0
+        passed = all(v >= 1 - grid.ranking_tolerance for v in kept.values()) and \
+            answers >= 1 - grid.answer_tolerance
+        rows.append({"rerank_depth": depth, "pair_window": window, "cost": depth * (window or passage_tokens),
+                     "ndcg@10 / reference": kept, "answer f1 / whole passages": answers, "passed": passed})
+    chosen = next((r for r in rows if r["passed"]), None)
+    settings = reference if chosen is None else replace(reference, rerank_depth=chosen["rerank_depth"],
+                                                        pair_window=chosen["pair_window"])
+    return CostChoice(settings, reference, rows)

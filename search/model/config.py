@@ -14,7 +14,9 @@ class RankingSettings:
     `news-search tune` with one rule across collections and stored in the checkpoint's newsearch.json.
 
     Stages (search/pipeline): each retriever's top `candidates` -> `fusion` (weight `alpha` on the dense list) ->
-    the first `rerank_depth` fused passages get relevance = `rerank_weight` * pair score + (1 - rerank_weight) *
+    the first `rerank_depth` fused passages go through the pair pass, each read through a window of at most
+    `pair_window` word pieces on its best-matching sentences (search/model/windows.py; 0 = the whole passage),
+    and get relevance = `rerank_weight` * pair score + (1 - rerank_weight) *
     fused score (both 0..1; the rest stay below them, passage by passage, in fused order) -> an article scores
     (best + `second_passage_weight` * second best) / (1 + `second_passage_weight`) of its passages.
     """
@@ -25,6 +27,7 @@ class RankingSettings:
     rerank_depth: int = 20  # fused passages that get the pair pass (rerank score and answer)
     rerank_weight: float = 0.5  # share of the pair score in a reranked passage's relevance
     second_passage_weight: float = 0.0  # share of an article's second-best passage in its score
+    pair_window: int = 0  # word pieces of each passage the pair pass reads (0 = all): its cost is about linear in it
 
     def check(self) -> None:
         """Raise ValueError naming the first setting out of range."""
@@ -35,6 +38,8 @@ class RankingSettings:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if self.candidates < 1 or not 0 <= self.rerank_depth:
             raise ValueError("candidates must be >= 1 and rerank_depth >= 0")
+        if self.pair_window < 0:
+            raise ValueError(f"pair_window must be >= 0 word pieces (0 = whole passages), got {self.pair_window}")
 
 
 @dataclass

@@ -22,6 +22,7 @@ from search.model.encoder import MultiTaskEncoder
 from search.model.entities import decode_entities
 from search.model.records import PairScore, PassageAnnotation
 from search.model.spans import align_to_words, best_spans
+from search.model.windows import pair_windows
 
 
 CPU_BATCH = 8  # rows per forward pass on a CPU (see __init__)
@@ -100,17 +101,21 @@ class NewsModel:
                 results[i] = PassageAnnotation(vector=vectors[row], topics=topics, entities=entities)
         return [r for r in results if r is not None]
 
-    def score_pairs(self, query: str, passages: Sequence[str]) -> list[PairScore]:
-        """Relevance and best answer span of each (query, passage) from one encoder pass per batch."""
+    def score_pairs(self, query: str, passages: Sequence[str], window: int = 0) -> list[PairScore]:
+        """Relevance and best answer span of each (query, passage) from one encoder pass per batch; with
+        `window` > 0 the pass reads only the passage's best `window` word pieces (search/model/windows.py), and
+        the answer's offsets are still into the whole passage."""
         passages = list(passages)
-        return self.score_pair_list([query] * len(passages), passages)
+        return self.score_pair_list([query] * len(passages), passages, window)
 
     @torch.inference_mode()
-    def score_pair_list(self, queries: Sequence[str], passages: Sequence[str]) -> list[PairScore]:
+    def score_pair_list(self, queries: Sequence[str], passages: Sequence[str], window: int = 0) -> list[PairScore]:
         """`score_pairs` for many queries at once (evaluation); the same single pass per pair."""
         passages = list(passages)
-        enc = self.tokenizer(list(queries), passages, truncation="only_second",
-                             max_length=self.config.max_pair_tokens, return_offsets_mapping=True)
+        spans = pair_windows(self.tokenizer, queries, passages, window)
+        enc = self.tokenizer(list(queries), [p[a:b] for p, (a, b) in zip(passages, spans)],
+                             truncation="only_second", max_length=self.config.max_pair_tokens,
+                             return_offsets_mapping=True)
         results: list[PairScore | None] = [None] * len(enc["input_ids"])
         for batch in self._batches(enc):
             out = self.net.pair(batch.ids, batch.mask, batch.types)
@@ -121,10 +126,10 @@ class NewsModel:
                 # the best span is returned even when [CLS] wins: the snippet is still the passage's most
                 # answer-like text, and `answer_score` / `answer_confidence` say how sure the head is
                 i, j = int(choice.best_start[row]), int(choice.best_end[row])
-                offsets = enc["offset_mapping"][k]
+                offsets, shift = enc["offset_mapping"][k], spans[k][0]  # window offsets -> passage offsets
                 start, end = None, None
                 if passage_mask[row, i]:
-                    start, end = align_to_words(passages[k], int(offsets[i][0]), int(offsets[j][1]))
+                    start, end = align_to_words(passages[k], shift + int(offsets[i][0]), shift + int(offsets[j][1]))
                 results[k] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
                                        answer_end=end, answer_score=float(choice.margin[row]))
         return [r for r in results if r is not None]

@@ -56,7 +56,7 @@ class SearchPipeline:
             hits = fetch_passages(self.store, candidates)
         with watch.stage("rerank_read"):
             plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight,
-                              self.model.config.min_answer_confidence)
+                              self.model.config.min_answer_confidence, settings.pair_window)
             scored = rerank_and_read(self.model, query, hits, plan)
         with watch.stage("group"):
             results = group_results(scored, request.recency, self.clock(), settings.second_passage_weight)

@@ -2,6 +2,7 @@
 
 The model runs `[CLS] query [SEP] passage [SEP]` once for each of the first `depth` fused candidates: the pair
 head's output is the rerank score and the span head's best span is the answer, so reading costs no extra pass.
+With a pair window, the pass reads only the passage's best-matching sentences (search/model/windows.py).
 
 A rerank that cannot make the order much worse: a reranked passage's relevance is
 `weight * pair score + (1 - weight) * fused score`, both on 0..1, so the fused evidence of both retrievers is
@@ -32,6 +33,7 @@ class RerankPlan:
     depth: int = 20  # fused candidates that get the pair pass
     weight: float = 0.5  # share of the pair score in a reranked passage's relevance
     min_confidence: float = 0.5  # answers the span head is less sure of are not returned
+    window: int = 0  # word pieces of each passage the pair pass reads (0 = the whole passage)
 
 
 def blend(pair: float, fused: float, weight: float) -> float:
@@ -59,7 +61,7 @@ def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate
         return []
     depth = min(plan.depth, len(hits)) if (plan.rerank or plan.answers) else 0
     texts = [row.text for _, row in hits[:depth]]
-    pairs: list[PairScore | None] = list(model.score_pairs(query, texts)) if depth else []
+    pairs: list[PairScore | None] = list(model.score_pairs(query, texts, plan.window)) if depth else []
     pairs += [None] * (len(hits) - depth)
     fused = [cand.fused for cand, _ in hits]
     if plan.rerank:

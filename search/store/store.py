@@ -7,7 +7,6 @@ Readers open SQLite read-only in WAL mode, so searching while `news-index` write
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import uuid
@@ -17,7 +16,6 @@ from typing import Iterable
 
 import numpy as np
 import sqlite_utils
-from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from search.store import schema
 from search.store.errors import StoreError
@@ -25,16 +23,13 @@ from search.store.filters import article_conditions
 from search.store.manifest import Manifest
 from search.store.records import ArticleRow, ArticleWrite, Filters, Mention, PassageRow
 from search.store.vectors import KINDS, VectorIndex, choose_kind, searches_on_gpu
+from search.terms import query_terms
 
 DB_FILE = "store.db"
 VECTOR_FILE = "vectors.faiss"
 MANIFEST_FILE = "manifest.json"
 KNOWN_KINDS = ("topics", "sources", "entities")
 _VALUE_COLUMNS = {"topics": ("articles", "topic"), "sources": ("articles", "source"), "entities": ("entities", "name")}
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Words left out of the lexical query: they match most passages, so FTS5 (which scores every match) slows
-# down tenfold on 100k passages, and their BM25 weight is near zero anyway. bm25s's English list.
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 
 
 class Store:
@@ -282,8 +277,7 @@ class Store:
         so FTS5 syntax in user input is never interpreted. Without filters the FTS5 table is read alone:
         joining every match to its article first costs twice the time of the search itself.
         """
-        terms = list(dict.fromkeys(t.lower() for t in _WORD.findall(query)))
-        terms = [t for t in terms if t not in _STOPWORDS] or terms
+        terms = query_terms(query)
         if not terms or k <= 0:
             return []
         join, where, params = "", "", []

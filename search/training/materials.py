@@ -96,13 +96,14 @@ def retrieval_pool(squad: list[Paragraph], topics: list[LabelledText]) -> Retrie
     return RetrievalPool(corpus, groups, examples, starts)
 
 
-def anchor_texts(pool: RetrievalPool, n: int, seed: int) -> list[str]:
-    """Up to `n` distinct unlabeled texts for the anchor task: half passages (SQuAD paragraphs, BBC and AG News
-    bodies), half queries (questions, headlines), drawn at random with a fixed seed."""
+def anchor_texts(pool: RetrievalPool, n: int, seed: int, passage_share: float = 0.5) -> list[str]:
+    """Up to `n` distinct unlabeled texts for the anchor task: a `passage_share` of them passages (SQuAD
+    paragraphs, BBC and AG News bodies), the rest queries (questions, headlines), drawn at random with a fixed
+    seed; when one kind runs short the other fills the gap."""
     rng = random.Random(seed)
     passages = list(dict.fromkeys(pool.corpus))
     queries = list(dict.fromkeys(ex.query for ex in pool.examples))
     rng.shuffle(passages)
     rng.shuffle(queries)
-    take_p = min(len(passages), max(n - len(queries), n // 2))
+    take_p = min(len(passages), max(n - len(queries), round(n * passage_share)))
     return passages[:take_p] + queries[:n - take_p]

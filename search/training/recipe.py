@@ -36,11 +36,15 @@ class Recipe:
         "retrieval": 32, "pair": 16, "sts": 32, "tagging": 32, "topic": 16, "anchor": 32})
     anchor_texts: int = 6000  # unlabeled texts the anchor task holds near the frozen base's vectors
     anchor_scale: float = 1.0  # multiplies the anchor loss (2 - 2 cos per text) on the steps that draw it
+    anchor_passage_share: float = 0.5  # share of the anchor texts that are passages (the rest are queries); long
+    # news is where the fine-tuned embedding drifted most from its base (TIME encoder / base 0.907)
     hard_negatives: int = 1  # mined negatives per retrieval query
     first_negatives: str = "bm25"  # or "dense": the starting encoder's own neighbours (seconds on a GPU)
     remine_at: list[float] = field(default_factory=lambda: [0.5])  # re-mine with the model at these fractions
     tagging_words: int = 0  # > 0: tag runs of consecutive CoNLL sentences of one document up to this many words,
     # like the multi-sentence passages tagged at index time (0 = one sentence per example)
+    tagging_single_sentences: bool = False  # with tagging_words: also every single sentence, so the tagger keeps
+    # short texts (titles, one-line items) while it learns passages
     qa_max_len: int = 256  # window length for (question, context) pairs while training
     qa_stride: int = 96
     passage_max_len: int = 256
@@ -73,5 +77,7 @@ class Recipe:
         missing = [t for t, w in self.task_weights.items() if w > 0 and t not in self.batch]
         if missing:
             raise ValueError(f"task_weights gives {missing} a weight but `batch` no batch size")
+        if not 0.0 <= self.anchor_passage_share <= 1.0:
+            raise ValueError(f"anchor_passage_share must be between 0 and 1, got {self.anchor_passage_share}")
         if self.max_steps < 0 or self.time_budget_s < 0:
             raise ValueError("max_steps and time_budget_s must be >= 0")

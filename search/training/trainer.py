@@ -124,11 +124,13 @@ class Trainer:
 
     def _tagging_task(self, rng: random.Random) -> TaggingTask:
         """Single CoNLL sentences (up to 128 tokens), or with `tagging_words` runs of one document's sentences
-        as long as a passage, like the multi-sentence passages tagged at index time."""
+        as long as a passage, like the multi-sentence passages tagged at index time (and with
+        `tagging_single_sentences` the single sentences as well)."""
         r = self.recipe
         sentences, max_len = self.material.conll, 128
         if r.tagging_words:
-            sentences, max_len = join_sentences(sentences, r.tagging_words), r.passage_max_len
+            runs = join_sentences(sentences, r.tagging_words)
+            sentences, max_len = runs + sentences if r.tagging_single_sentences else runs, r.passage_max_len
         return TaggingTask(sentences, self.model.config.entity_labels, self.model.tokenizer, r.batch["tagging"],
                            max_len, rng)
 
@@ -136,7 +138,7 @@ class Trainer:
         """Unlabeled passages and queries with the vectors the untouched base encoder (the one this model was
         trained from) gives them; computed once per run folder and reused on --resume."""
         r, tok = self.recipe, self.model.tokenizer
-        texts = anchor_texts(self.pool, r.anchor_texts, r.seed)
+        texts = anchor_texts(self.pool, r.anchor_texts, r.seed, r.anchor_passage_share)
         ids = tok(texts, truncation=True, max_length=r.passage_max_len)["input_ids"]
         cache = self.out / TEACHER_FILE
         saved = torch.load(cache, weights_only=True) if cache.exists() else None

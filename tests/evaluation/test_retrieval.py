@@ -15,14 +15,15 @@ def evidence(pair: dict[int, float], name: str = "c", qrels: dict[str, set[str]]
     """Passages 1-2 belong to doc a, 3 to b, 4 to c, 5 to d; dense and lexical lists disagree on the order."""
     query = QueryEvidence("q", "query", lexical=[(3, 9.0), (1, 5.0), (4, 1.0)],
                           dense={"newsearch": [(1, 0.9), (2, 0.8), (4, 0.2), (5, 0.1)]})
-    calls: list[int] = []
+    calls: list[tuple[int, int]] = []
 
-    def scorer(queries: list[str], passages: list[str]) -> list[float]:
-        calls.append(len(passages))
-        return [pair[int(p)] for p in passages]
+    def scorer(queries: list[str], passages: list[str], window: int) -> list[float]:
+        calls.append((len(passages), window))
+        return [pair[int(p)] - (0.01 if window else 0.0) for p in passages]
 
     ev = CollectionEvidence(name, qrels or {"q": {"b"}}, {1: "a", 2: "a", 3: "b", 4: "c", 5: "d"},
-                            {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}, [query], {}, pair_queries=1, scorer=scorer)
+                            {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}, {1: 50, 2: 50, 3: 200, 4: 200, 5: 50},
+                            [query], {}, pair_queries=1, scorer=scorer)
     ev.calls = calls
     return ev
 
@@ -69,7 +70,7 @@ def test_rerank_blends_pair_and_fused_scores_and_scores_each_pair_once() -> None
     assert rank_query(ev, ev.queries[0], pure)[0] == "b"  # the pair head alone puts b first
     none = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=4, rerank_weight=0.0)
     assert rank_query(ev, ev.queries[0], none) == rank_query(ev, ev.queries[0], none, rerank=False)
-    assert ev.calls == [4]  # four passages within the depth; the second ranking reused the cached scores
+    assert ev.calls == [(4, 0)]  # four passages within the depth; the second ranking reused the cached scores
 
 
 def test_candidates_past_the_rerank_depth_stay_below_in_fused_order() -> None:
@@ -78,7 +79,7 @@ def test_candidates_past_the_rerank_depth_stay_below_in_fused_order() -> None:
     settings = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=1, rerank_weight=1.0)
     # fused order: 1 (z), 3 (b), 2 (z), 4 (c); passage 1 is reranked to 0.1, the rest stay below it in fused order
     assert rank_query(ev, ev.queries[0], settings) == ["z", "b", "c", "d"]
-    assert ev.calls == [1]
+    assert ev.calls == [(1, 0)]
 
 
 def test_the_rule_maximises_the_worst_collection() -> None:
@@ -86,8 +87,8 @@ def test_the_rule_maximises_the_worst_collection() -> None:
     first = evidence({}, "one", {"q": {"b"}})  # b is lexical's favourite
     second = evidence({}, "two", {"q": {"a"}})  # a is dense's favourite
     bm25 = {"one": {"q": ["c", "a", "b"]}, "two": {"q": ["c", "b", "a"]}}
-    grid = Grid(fusion=("convex",), alpha=(0.0, 0.5, 1.0), rerank_depth=(0,), rerank_weight=(0.5,),
-                second_passage_weight=(0.0,))
+    grid = Grid(fusion=("convex",), alpha=(0.0, 0.5, 1.0), rerank_weight=(0.5,), second_passage_weight=(0.0,),
+                rerank_depth=0)
     tuned = choose_settings([first, second], bm25, grid, candidates=30)
     assert tuned.tried == 3
     worst = {alpha: min(ratios_to_bm25([first, second], bm25, RankingSettings("convex", alpha, 30, 0)).values())
@@ -136,3 +137,40 @@ def test_answer_threshold_is_the_strictest_that_keeps_the_recall_by_brute_force(
         assert chosen.threshold == max(t for t in THRESHOLDS if recall(t) >= wanted)
         assert chosen.recall == pytest.approx(recall(chosen.threshold)) and chosen.recall >= wanted
     assert best_threshold([0.01], [True], 0.95).threshold == 0.05  # none keeps it: the lowest candidate
+
+
+def test_pairs_are_scored_once_per_window_and_a_short_passage_once_in_all() -> None:
+    """Passages 3 and 4 (200 pieces) are longer than a 128-piece window; 1, 2 and 5 (50) are read whole anyway."""
+    ev = evidence({1: 0.5, 2: 0.4, 3: 0.9, 4: 0.1, 5: 0.2})
+    q = ev.queries[0]
+    assert ev.pair_scores(q, [1, 3, 4]) == [0.5, 0.9, 0.1]
+    assert ev.pair_scores(q, [1, 3, 4], window=128) == [0.5, pytest.approx(0.89), pytest.approx(0.09)]
+    assert ev.calls == [(3, 0), (2, 128)]  # passage 1 fits the window: its whole-passage score is reused
+    ev.pair_scores(q, [4, 3, 1], window=128)
+    ev.pair_scores(q, [3, 1], window=256)  # 3 fits a 256-piece window: nothing new
+    assert ev.calls == [(3, 0), (2, 128)]
+
+
+def test_the_cheapest_depth_and_window_within_tolerance_is_chosen_by_brute_force() -> None:
+    """Pair scores: whole passages rank b (3) first; a 128-piece window of the long passages 3 and 4 loses that
+    (the scorer takes 0.01 off, and 3 drops below 1), so only whole passages at depth >= 2 keep the reference."""
+    from search.evaluation.tuning import CostGrid, choose_cost
+
+    ev = evidence({1: 0.5, 2: 0.4, 3: 0.505, 4: 0.1, 5: 0.2})
+    bm25 = {"c": {"q": ["c", "a", "b"]}}
+    reference = RankingSettings("convex", 0.5, 30, 4, rerank_weight=1.0)
+    grid = CostGrid(rerank_depth=(1, 2, 4), pair_window=(0, 128))
+    choice = choose_cost([ev], bm25, reference, {0: 80.0, 128: 80.0}, 254, grid)
+    brute = {}
+    for depth in (1, 2, 4):
+        for window in (0, 128):
+            kept = ratios_to_bm25([ev], bm25, RankingSettings("convex", 0.5, 30, depth, 1.0, pair_window=window))
+            brute[(depth, window)] = kept["c"] / ratios_to_bm25([ev], bm25, reference)["c"] >= 0.995
+    cheapest = min((k for k, ok in brute.items() if ok), key=lambda k: (k[0] * (k[1] or 254), k[0]))
+    assert (choice.settings.rerank_depth, choice.settings.pair_window) == cheapest
+    assert [r["cost"] for r in choice.rows] == sorted(r["cost"] for r in choice.rows)
+    # answers that fall by more than 1% with a window rule the window out whatever the ranking says
+    strict = choose_cost([ev], bm25, reference, {0: 80.0, 128: 78.0}, 254, grid)
+    assert strict.settings.pair_window == 0
+    with pytest.raises(ValueError, match="answer F1 missing"):
+        choose_cost([ev], bm25, reference, {0: 80.0}, 254, grid)

@@ -88,6 +88,19 @@ def test_answer_offsets_point_inside_the_returned_passage(pipeline, article) -> 
     assert all(r.passage.answer is None for r in pipeline.search(request(article["title"], answers=False)).results)
 
 
+def test_a_pair_window_reads_part_of_each_passage_and_answers_point_into_the_whole(pipeline, model, article,
+                                                                                  monkeypatch) -> None:
+    from dataclasses import replace
+
+    monkeypatch.setattr(model.config, "ranking", replace(model.config.ranking, pair_window=64))
+    response = pipeline.search(request(f"What happened in {article['title']}?", size=20))
+    assert response.ranking["pair_window"] == 64
+    answers = [r.passage for r in response.results if r.passage.answer]
+    assert answers and any(len(model.tokenizer(p.text)["input_ids"]) > 66 for p in answers)
+    for passage in answers:
+        assert passage.text[passage.answer.start:passage.answer.end] == passage.answer.text
+
+
 def test_result_fields(pipeline, article) -> None:
     result = pipeline.search(request(article["title"], rerank=False)).results[0]
     assert (result.title, result.topic, result.source) == (article["title"], article["topic"], article["source"])

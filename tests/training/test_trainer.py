@@ -40,6 +40,19 @@ def test_a_weighted_task_without_a_batch_size_is_refused():
         Recipe(task_weights={"retrival": 1.0}).check()
 
 
-def test_unknown_first_negatives_is_refused_before_training():
+def test_unknown_first_negatives_and_a_bad_anchor_share_are_refused_before_training():
     with pytest.raises(ValueError, match="first_negatives"):
         Recipe(first_negatives="random").check()
+    with pytest.raises(ValueError, match="anchor_passage_share"):
+        Recipe(anchor_passage_share=1.5).check()
+
+
+@needs_shared_data
+def test_tagging_runs_keep_the_single_sentences_when_asked(tmp_path):
+    import random
+
+    plain = Trainer(Recipe(**TINY), tmp_path)
+    runs = plain._tagging_task(random.Random(0))
+    both = Trainer(Recipe(**TINY | {"tagging_single_sentences": True}), tmp_path)._tagging_task(random.Random(0))
+    assert len(runs.rows) < len(plain.material.conll)  # runs join sentences
+    assert len(both.rows) == len(runs.rows) + len(plain.material.conll)
