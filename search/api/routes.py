@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
+import json
+from typing import Iterator
+
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, StreamingResponse
 
 from search.api.params import filter_params, search_params
 from search.api.state import AppState
@@ -36,6 +40,29 @@ def index(state: State) -> FileResponse:
 def search(state: State, request: Annotated[SearchRequest, Depends(search_params)]) -> SearchResponse:
     """Hybrid retrieval, one-pass rerank and answer spans, grouped by article, with facets and timings."""
     return state.pipeline.search(request)
+
+
+STREAM_DOC = {200: {"description": "Newline-delimited JSON (application/x-ndjson): one SearchResponse per line. "
+                                  "When a pair pass follows, the first line has `stage: \"fused\"` — the results "
+                                  "in retrieval order, without rerank or answers, sent as soon as retrieval "
+                                  "returns — and the last has `stage: \"final\"`, the same response GET /search "
+                                  "gives. A search served from the cache, or without rerank and answers, is one "
+                                  "final line.",
+                   "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}}
+
+
+@router.get("/search/stream", summary="Search, first results at once", responses=STREAM_DOC,
+            response_class=StreamingResponse)
+def search_stream(state: State, request: Annotated[SearchRequest, Depends(search_params)]) -> StreamingResponse:
+    """The same search as GET /search, streamed: the fused results first, then the reranked ones with answers.
+    Bad parameters are refused (4xx JSON) before the stream starts."""
+    responses = state.pipeline.stream(request)  # validates and retrieves now; the pair pass runs while streaming
+
+    def lines() -> Iterator[str]:
+        for response in responses:
+            yield json.dumps(jsonable_encoder(response)) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 @router.get("/facets", summary="Facet counts")

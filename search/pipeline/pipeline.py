@@ -4,24 +4,36 @@ encode the query (1 short pass) → hybrid retrieval with filters (FAISS + FTS5,
 rerank + read (1 pair pass per candidate down to the rerank depth) → group into articles, recency blend,
 collapse → paginate, with facet counts over the candidate set. Fusion, depths and weights are the model's
 `RankingSettings` (its newsearch.json), with `fusion`, `alpha` and `k` overridable per request.
+
+`stream` gives the fused results as soon as retrieval returns (a response with stage "fused": retrieval order,
+no answers), then the complete one; `search` gives only the complete one. Both answer a repeated request from
+the response cache while the store is unchanged (search/pipeline/cache.py).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import time
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterator
+
+import numpy as np
 
 from search.model import NewsModel
+from search.model.config import RankingSettings
+from search.pipeline.cache import LockedLRU, normalise_query, request_key
 from search.pipeline.encode import encode_query
 from search.pipeline.facets import candidate_facets
 from search.pipeline.grouping import group_results
 from search.pipeline.paging import paginate
-from search.pipeline.records import SearchRequest, SearchResponse
+from search.pipeline.records import Candidate, FacetValue, ScoredPassage, SearchRequest, SearchResponse
 from search.pipeline.rerank import RerankPlan, rerank_and_read
 from search.pipeline.retrieve import fetch_passages, retrieve
 from search.pipeline.timing import Stopwatch
 from search.pipeline.validate import LIMITS, Limits, validate_request
-from search.store import Store
+from search.store import PassageRow, Store
+
+RESPONSES_CACHED = 256  # complete responses kept (a few kB each)
+VECTORS_CACHED = 4096  # query vectors kept (1.5 kB each)
 
 
 def utc_now() -> datetime:
@@ -31,38 +43,82 @@ def utc_now() -> datetime:
 
 @dataclass
 class SearchPipeline:
-    """A loaded model and an open store; `search` is safe to call from several threads."""
+    """A loaded model and an open store; `search` and `stream` are safe to call from several threads."""
 
     model: NewsModel
     store: Store
     limits: Limits = LIMITS
     clock: Callable[[], datetime] = utc_now  # "now" for the recency decay; tests pin it
+    responses_cached: int = RESPONSES_CACHED  # 0 turns the response cache off
+    responses: LockedLRU[SearchResponse] = field(init=False)
+    vectors: LockedLRU[np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.responses = LockedLRU(self.responses_cached)
+        self.vectors = LockedLRU(VECTORS_CACHED)
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """Run one search; raises search.pipeline.InvalidRequest on bad input."""
+        *_, final = self._stages(request, early=False)
+        return final
+
+    def stream(self, request: SearchRequest) -> Iterator[SearchResponse]:
+        """The fused first results (stage "fused") as soon as retrieval returns, when a pair pass follows; then
+        the complete response (stage "final"), the same as `search` gives. Validation errors raise at once."""
+        stages = self._stages(request, early=True)
+        first = next(stages)  # runs validation (and the cache lookup) before the caller starts a response
+        return _chain(first, stages)
+
+    def _stages(self, request: SearchRequest, early: bool) -> Iterator[SearchResponse]:
+        began = time.perf_counter()
         validate_request(request, self.store, self.limits)
+        settings = self._settings(request)
+        model = [self.model.model_id, asdict(settings), self.model.config.min_answer_confidence]
+        key = request_key(request, model, self.store.version())
+        hit = self.responses.get(key)
+        if hit is not None:
+            ms = round((time.perf_counter() - began) * 1000.0, 2)
+            yield replace(hit, timings_ms={"cache": ms, "total": ms}, cached=True)
+            return
         query = request.query.strip()
-        model_settings = self.model.config.ranking
-        settings = replace(model_settings, candidates=request.k or model_settings.candidates,
-                           fusion=request.fusion or model_settings.fusion,
-                           alpha=model_settings.alpha if request.alpha is None else request.alpha)
-        k = settings.candidates
         watch = Stopwatch()
         with watch.stage("encode"):
-            vector = encode_query(self.model, query)
+            vector = self.vectors.get_or_make(normalise_query(query), lambda: encode_query(self.model, query))
         with watch.stage("retrieve"):
-            candidates = retrieve(self.store, vector, query, request.filters, k, settings.fusion, settings.alpha)
+            candidates = retrieve(self.store, vector, query, request.filters, settings.candidates, settings.fusion,
+                                  settings.alpha)
         with watch.stage("fetch"):
             hits = fetch_passages(self.store, candidates)
+        with watch.stage("facets"):
+            facets = candidate_facets(self.store, [cand.passage_id for cand, _ in hits])
+        plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight,
+                          self.model.config.min_answer_confidence, settings.pair_window)
+        if early and (plan.rerank or plan.answers) and plan.depth and hits:
+            fused = rerank_and_read(self.model, query, hits, RerankPlan(rerank=False, answers=False))
+            yield self._respond(request, query, fused, hits, facets, settings, watch, "fused")
         with watch.stage("rerank_read"):
-            plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight,
-                              self.model.config.min_answer_confidence, settings.pair_window)
             scored = rerank_and_read(self.model, query, hits, plan)
+        final = self._respond(request, query, scored, hits, facets, settings, watch, "final")
+        self.responses.put(key, final)
+        yield final
+
+    def _settings(self, request: SearchRequest) -> RankingSettings:
+        """The model's ranking settings with the request's overrides."""
+        own = self.model.config.ranking
+        return replace(own, candidates=request.k or own.candidates, fusion=request.fusion or own.fusion,
+                       alpha=own.alpha if request.alpha is None else request.alpha)
+
+    def _respond(self, request: SearchRequest, query: str, scored: list[ScoredPassage],
+                 hits: list[tuple[Candidate, PassageRow]], facets: dict[str, list[FacetValue]],
+                 settings: RankingSettings, watch: Stopwatch, stage: str) -> SearchResponse:
         with watch.stage("group"):
             results = group_results(scored, request.recency, self.clock(), settings.second_passage_weight)
             page, pages = paginate(results, request.page, request.size)
-        with watch.stage("facets"):
-            facets = candidate_facets(self.store, [cand.passage_id for cand, _ in hits])
         return SearchResponse(query=query, total=len(results), page=request.page, size=request.size, pages=pages,
                               results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits),
-                              ranking=asdict(settings))
+                              ranking=asdict(settings), stage=stage)
+
+
+def _chain(first: SearchResponse, rest: Iterator[SearchResponse]) -> Iterator[SearchResponse]:
+    yield first
+    yield from rest

@@ -124,3 +124,6 @@ class SearchResponse:
     candidates: int  # passages that reached rerank+read
     ranking: dict[str, float | int | str] = field(default_factory=dict)  # the settings this search ran with
     # (the model's RankingSettings with the request's fusion / alpha / k applied; alpha is unused by rrf)
+    stage: Literal["fused", "final"] = "final"  # "fused": the first results of a stream, in retrieval order,
+    # without rerank or answers (GET /search/stream); "final": the complete response
+    cached: bool = False  # served from the response cache (timings_ms then holds the lookup only)

@@ -96,6 +96,14 @@ class Store:
         self._set_meta("model_id", model_id)
         self._set_meta("model_name", name)
 
+    def version(self) -> tuple[int, int, float | None]:
+        """Changes whenever what a search can return may have changed: SQLite's `data_version` (moves when another
+        connection, e.g. another process's `news-index add`, commits), this connection's own row changes, and the
+        vector file's modification time. For cache keys (search/pipeline/cache.py)."""
+        with self._lock:
+            data_version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+            return data_version, self.db.conn.total_changes, self._file_mtime(VECTOR_FILE)
+
     # ---- vectors ------------------------------------------------------------------------------------
     @property
     def vectors(self) -> VectorIndex:

@@ -1,6 +1,7 @@
 """The HTTP API on a real store (sample, built by the real indexer) with the real checkpoint, via TestClient."""
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -116,6 +117,9 @@ def test_facets_whole_store_and_filtered(client, article) -> None:
     ("/search", {"q": "a", "date_from": "yesterday"}, 400, "date_from"),
     ("/search", {"q": "a", "date_to": "2024-02-30"}, 400, "date_to"),
     ("/search", {"q": "a", "date_from": "2024-02-01", "date_to": "2024-01-01"}, 400, "date_from"),
+    ("/search/stream", {"q": "   "}, 400, "q"),
+    ("/search/stream", {"q": "a", "alpha": 1.5}, 400, "alpha"),
+    ("/search/stream", {"q": "a", "size": "ten"}, 422, "size"),
     ("/facets", {"topic": "no such topic"}, 400, "topic"),
     ("/facets", {"date_from": "2024-99-01"}, 400, "date_from"),
     ("/articles/no-such-article", {}, 404, None),
@@ -126,6 +130,24 @@ def test_bad_input_gets_a_4xx_that_says_what_to_fix(client, path, params, status
     body = response.json()
     assert isinstance(body["error"], str) and len(body["error"]) > 10
     assert body.get("field") == field
+
+
+def test_the_stream_sends_fused_results_first_and_ends_with_what_search_returns(client, article) -> None:
+    params = {"q": f"What happened in {article['title']}?", "k": 12, "size": 5}
+    response = client.get("/search/stream", params=params)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert [line["stage"] for line in lines] == ["fused", "final"]
+    first, final = lines
+    assert all(r["passage"]["answer"] is None for r in first["results"])
+    assert first["timings_ms"]["total"] < final["timings_ms"]["total"] and "rerank_read" not in first["timings_ms"]
+    whole = client.get("/search", params=params).json()  # now from the cache: the same response
+    assert whole["cached"] and whole["results"] == final["results"] and whole["facets"] == final["facets"]
+    assert first["facets"] == final["facets"] and first["total"] == final["total"]
+    again = [json.loads(line) for line in client.get("/search/stream", params=params).text.splitlines()]
+    assert [line["stage"] for line in again] == ["final"] and again[0]["cached"]
+    plain = client.get("/search/stream", params=params | {"rerank": "false", "answers": "false", "k": 11})
+    assert [json.loads(line)["stage"] for line in plain.text.splitlines()] == ["final"]
 
 
 def test_concurrent_searches(client) -> None:
@@ -144,6 +166,9 @@ def test_page_and_openapi_are_served(client) -> None:
     params = {p["name"]: p for p in schema["paths"]["/search"]["get"]["parameters"]}
     assert params["fusion"]["schema"]["enum"] == ["convex", "dbsf", "rrf"]
     assert (params["alpha"]["schema"]["minimum"], params["alpha"]["schema"]["maximum"]) == (0, 1)
+    stream = schema["paths"]["/search/stream"]["get"]
+    assert "application/x-ndjson" in stream["responses"]["200"]["content"]
+    assert {p["name"] for p in stream["parameters"]} == set(params)
 
     assert client.get("/docs").status_code == 200
 

@@ -120,3 +120,45 @@ def test_narrow_screen_error_state_and_reload(server, browser, query) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     page.screenshot(path=str(ARTIFACTS / "search-narrow.png"))
     page.close()
+
+
+MARKS = """() => {
+  window.__marks = { stages: [] };
+  const list = document.querySelector("#result-list");
+  new MutationObserver(() => {
+    const now = performance.now();
+    if (!list.children.length) return;
+    const stage = list.dataset.stage;
+    if (window.__marks.stages.at(-1) !== stage) window.__marks.stages.push(stage);
+    window.__marks.first ??= now;
+    if (stage === "final") window.__marks.final ??= now;
+  }).observe(list, { childList: true, attributes: true });
+  document.querySelector("#q").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") window.__marks.enter = performance.now();
+  }, { capture: true });
+}"""
+
+
+def test_first_results_show_before_the_answers_and_the_time_is_recorded(server, browser, query) -> None:
+    """Enter -> fused results (no answers yet) -> reranked results with answers; the times from Enter, read in
+    the page itself, go to test-artifacts/first-results.json (measured, not asserted: CI machines vary)."""
+    import json
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/")
+    wait_idle(page)
+    timings = []
+    for text in (query + " today", "Who won the election?", "earthquake damage"):  # the first one warms up
+        page.evaluate(MARKS)
+        page.locator("#q").fill(text)
+        page.locator("#q").press("Enter")
+        wait_idle(page)
+        marks = page.evaluate("window.__marks")
+        assert marks["stages"] == ["fused", "final"], marks
+        assert marks["enter"] < marks["first"] < marks["final"]
+        timings.append({"query": text, "first_results_ms": round(marks["first"] - marks["enter"], 1),
+                        "final_results_ms": round(marks["final"] - marks["enter"], 1)})
+    (ARTIFACTS / "first-results.json").write_text(json.dumps({"server": "news-search serve, sample store",
+                                                              "searches": timings}, indent=2) + "\n")
+    page.close()

@@ -39,13 +39,38 @@ function navigate(change) {
 }
 
 // ---- requests --------------------------------------------------------------------------------------
-async function getJSON(path, params) {
+async function request(path, params, accept) {
   if (inflight) inflight.abort();
   inflight = new AbortController();
-  const response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: { Accept: "application/json" } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
-  return body;
+  const response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: { Accept: accept } });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.error || `The server answered ${response.status}.`);
+  }
+  return response;
+}
+
+async function getJSON(path, params) {
+  return (await request(path, params, "application/json")).json();
+}
+
+// /search/stream sends one JSON response per line: the fused results as soon as retrieval returns, then the
+// reranked ones with answers. Each is drawn as it arrives.
+async function streamJSON(path, params, onResponse) {
+  const response = await request(path, params, "application/x-ndjson");
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 1);
+      if (line.trim()) onResponse(JSON.parse(line));
+    }
+  }
 }
 
 async function run() {
@@ -58,10 +83,12 @@ async function run() {
     if (state.q) {
       const params = toParams(state, true);
       params.set("size", String(PAGE_SIZE));
-      const data = await getJSON("/search", params);
-      renderResults(data, state);
-      renderFacets(data.facets, state);
-      renderPager(data);
+      await streamJSON("/search/stream", params, (data) => {
+        if (ticket !== runs) return;                       // a newer search has started
+        renderResults(data, state);
+        renderFacets(data.facets, state);
+        renderPager(data);
+      });
       document.title = `${state.q} – newsearch`;
     } else {
       const data = await getJSON("/facets", toParams(state, false));
@@ -120,6 +147,8 @@ function showRecency() {
 function renderResults(data, state) {
   const list = $("#result-list");
   list.replaceChildren();
+  list.dataset.stage = data.stage;                         // "fused" (first results), then "final"
+  $("#results").classList.toggle("loading", false);       // first results are readable at once
   list.start = (data.page - 1) * data.size + 1;
   if (!data.results.length) {
     const filtered = LIST_FILTERS.some((n) => state[n].length) || state.date_from || state.date_to;
@@ -131,7 +160,9 @@ function renderResults(data, state) {
     return;
   }
   const seconds = (data.timings_ms.total / 1000).toFixed(2);
-  setStatus(`${data.total} ${data.total === 1 ? "article" : "articles"} · ${seconds} s`);
+  const articles = `${data.total} ${data.total === 1 ? "article" : "articles"}`;
+  if (data.stage === "fused") setStatus(`${articles} · ${seconds} s · ranking and reading answers…`, "busy");
+  else setStatus(`${articles} · ${seconds} s${data.cached ? " (cached)" : ""}`);
   const template = $("#result-template");
   for (const result of data.results) {
     const item = template.content.firstElementChild.cloneNode(true);
