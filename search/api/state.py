@@ -22,9 +22,10 @@ class AppState:
     static_dir: Path = STATIC_DIR
 
     @classmethod
-    def load(cls, store_dir: str | Path, model_path: str | Path | None = None) -> "AppState":
+    def load(cls, store_dir: str | Path, model_path: str | Path | None = None, passes: int = 1) -> "AppState":
         """Open the store read-only, load the model, and refuse a model the index was not built with."""
         store = Store.open(store_dir, readonly=True)
         model = NewsModel.load(model_path)
         store.check_model(model.model_id)
-        return cls(model=model, store=store, store_dir=Path(store_dir), pipeline=SearchPipeline(model, store))
+        return cls(model=model, store=store, store_dir=Path(store_dir),
+                   pipeline=SearchPipeline(model, store, passes=passes))

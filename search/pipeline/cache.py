@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict
-from typing import Callable, Generic, Hashable, TypeVar
+from typing import Generic, Hashable, TypeVar
 
 from cachetools import LRUCache
 
@@ -53,14 +53,6 @@ class LockedLRU(Generic[V]):
         if self._cache is not None:
             with self._lock:
                 self._cache[key] = value
-
-    def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
-        """The cached value, or `make()` stored and returned (two threads may both make it; both results agree)."""
-        value = self.get(key)
-        if value is None:
-            value = make()
-            self.put(key, value)
-        return value
 
     def __len__(self) -> int:
         return 0 if self._cache is None else len(self._cache)

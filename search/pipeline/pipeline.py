@@ -8,10 +8,18 @@ collapse → paginate, with facet counts over the candidate set. Fusion, depths 
 `stream` gives the fused results as soon as retrieval returns (a response with stage "fused": retrieval order,
 no answers), then the complete one; `search` gives only the complete one. Both answer a repeated request from
 the response cache while the store is unchanged (search/pipeline/cache.py).
+
+Concurrency: the pair passes are compute-bound and each already uses every core torch is given, so at most
+`passes` of them run at once (default 1); other searches wait for a slot (stage "queue" in the timings) while
+their query pass, retrieval, fetch and facets run, so their first results do not wait behind another search's
+pair pass (the query pass is one short row, a few ms). Running every pair pass at once instead makes each
+slower by the number running (oversubscribed cores) and gives the first of them no head start.
 """
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterator
@@ -50,12 +58,27 @@ class SearchPipeline:
     limits: Limits = LIMITS
     clock: Callable[[], datetime] = utc_now  # "now" for the recency decay; tests pin it
     responses_cached: int = RESPONSES_CACHED  # 0 turns the response cache off
+    passes: int = 1  # pair passes allowed to run at once (see the module docstring)
     responses: LockedLRU[SearchResponse] = field(init=False)
     vectors: LockedLRU[np.ndarray] = field(init=False)
+    _slots: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.passes < 1:
+            raise ValueError(f"passes must be >= 1, got {self.passes}")
         self.responses = LockedLRU(self.responses_cached)
         self.vectors = LockedLRU(VECTORS_CACHED)
+        self._slots = threading.BoundedSemaphore(self.passes)
+
+    @contextmanager
+    def _model_slot(self, watch: Stopwatch) -> Iterator[None]:
+        """Hold one of the `passes` slots for a pair pass; the wait is timed as stage "queue"."""
+        with watch.stage("queue"):
+            self._slots.acquire()
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """Run one search; raises search.pipeline.InvalidRequest on bad input."""
@@ -82,8 +105,11 @@ class SearchPipeline:
             return
         query = request.query.strip()
         watch = Stopwatch()
-        with watch.stage("encode"):
-            vector = self.vectors.get_or_make(normalise_query(query), lambda: encode_query(self.model, query))
+        vector = self.vectors.get(normalise_query(query))
+        if vector is None:
+            with watch.stage("encode"):
+                vector = encode_query(self.model, query)
+            self.vectors.put(normalise_query(query), vector)
         with watch.stage("retrieve"):
             candidates = retrieve(self.store, vector, query, request.filters, settings.candidates, settings.fusion,
                                   settings.alpha)
@@ -93,10 +119,11 @@ class SearchPipeline:
             facets = candidate_facets(self.store, [cand.passage_id for cand, _ in hits])
         plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight,
                           self.model.config.min_answer_confidence, settings.pair_window)
-        if early and (plan.rerank or plan.answers) and plan.depth and hits:
+        if early and plan.pair_pass and hits:
             fused = rerank_and_read(self.model, query, hits, RerankPlan(rerank=False, answers=False))
             yield self._respond(request, query, fused, hits, facets, settings, watch, "fused")
-        with watch.stage("rerank_read"):
+        slot = self._model_slot(watch) if plan.pair_pass and hits else nullcontext()  # no pass: no slot
+        with slot, watch.stage("rerank_read"):
             scored = rerank_and_read(self.model, query, hits, plan)
         final = self._respond(request, query, scored, hits, facets, settings, watch, "final")
         self.responses.put(key, final)

@@ -35,6 +35,11 @@ class RerankPlan:
     min_confidence: float = 0.5  # answers the span head is less sure of are not returned
     window: int = 0  # word pieces of each passage the pair pass reads (0 = the whole passage)
 
+    @property
+    def pair_pass(self) -> bool:
+        """Whether the plan calls the model at all."""
+        return (self.rerank or self.answers) and self.depth > 0
+
 
 def blend(pair: float, fused: float, weight: float) -> float:
     """weight * pair + (1 - weight) * fused with the pair score clipped to 0..1 (the head's raw output can
@@ -59,7 +64,7 @@ def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate
     """Score the first `plan.depth` (candidate, passage) pairs in one `score_pairs` call; best first."""
     if not hits:
         return []
-    depth = min(plan.depth, len(hits)) if (plan.rerank or plan.answers) else 0
+    depth = min(plan.depth, len(hits)) if plan.pair_pass else 0
     texts = [row.text for _, row in hits[:depth]]
     pairs: list[PairScore | None] = list(model.score_pairs(query, texts, plan.window)) if depth else []
     pairs += [None] * (len(hits) - depth)

@@ -1,0 +1,131 @@
+"""Concurrent clients against a real server: latency to first results and to the final response, and throughput.
+
+`news-search serve` runs in a subprocess on the store, once with the default `--passes 1` (one encoder pass at a
+time, the rest queue) and once with as many passes as clients (every search's passes run at once, sharing the
+cores). For 1, 4 and 16 clients, each client sends its own questions (article titles, no two alike, so nothing
+comes from the cache) to `GET /search/stream` one after another; we time the first line (fused results) and the
+last (the final response). Prints a table and writes benchmarks/results/concurrency-<store>.json.
+
+    python benchmarks/bench_concurrency.py --store runs/sample-store
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+from results_io import write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(store: str, passes: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--store", store, "--port", str(port),
+                             "--passes", str(passes)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/health", timeout=5)
+            return proc, url
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"the server on {store} did not start")
+
+
+def one_search(client: httpx.Client, url: str, query: str) -> tuple[float, float]:
+    """Milliseconds to the first line of /search/stream and to its last."""
+    began = time.perf_counter()
+    first = None
+    with client.stream("GET", f"{url}/search/stream", params={"q": query}, timeout=600) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if line.strip() and first is None:
+                first = time.perf_counter()
+    end = time.perf_counter()
+    return (first - began) * 1000.0, (end - began) * 1000.0
+
+
+def run_clients(url: str, queries: list[str], clients: int, per_client: int) -> dict:
+    """`clients` threads, each sending `per_client` searches in turn; latency percentiles and searches/s."""
+    batches = [queries[i * per_client:(i + 1) * per_client] for i in range(clients)]
+
+    def client_loop(batch: list[str]) -> list[tuple[float, float]]:
+        with httpx.Client() as client:
+            return [one_search(client, url, q) for q in batch]
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        times = [t for batch in pool.map(client_loop, batches) for t in batch]
+    wall = time.perf_counter() - began
+    first, final = np.array([t[0] for t in times]), np.array([t[1] for t in times])
+    return {"clients": clients, "searches": len(times), "searches_per_s": len(times) / wall,
+            "first_results_ms": {"p50": float(np.percentile(first, 50)), "p95": float(np.percentile(first, 95))},
+            "final_ms": {"p50": float(np.percentile(final, 50)), "p95": float(np.percentile(final, 95))}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", default=str(ROOT / "store"), help="store folder (default: ./store)")
+    parser.add_argument("--clients", default="1,4,16", help="comma-separated client counts")
+    parser.add_argument("--per-client", type=int, default=2, help="searches each client sends")
+    args = parser.parse_args()
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from search.store import Store
+
+    counts = [int(c) for c in args.clients.split(",")]
+    store = Store.open(args.store, readonly=True)
+    titles = [r[0] for r in store.db.execute("SELECT title FROM articles ORDER BY id")]
+    stats = {k: store.stats()[k] for k in ("articles", "passages", "index_type")}
+    store.close()
+    rows = []
+    for passes_rule in ("1", "clients"):
+        for clients in counts:
+            passes = 1 if passes_rule == "1" else clients
+            proc, url = start_server(args.store, passes)
+            try:
+                offset = len(rows) * 100  # fresh questions for every run: nothing from the cache
+                queries = [f"What happened: {t}?" for t in titles[offset:offset + clients * args.per_client]]
+                with httpx.Client() as warm:  # load the weights' pages before timing
+                    one_search(warm, url, "warm-up question about the news")
+                rows.append({"passes": passes, **run_clients(url, queries, clients, args.per_client)})
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+    table = Table(title=f"concurrent searches on {Path(args.store).name} ({stats['passages']} passages), ms")
+    for column in ("passes", "clients", "first results p50 / p95", "final p50 / p95", "searches/s"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(str(r["passes"]), str(r["clients"]),
+                      f"{r['first_results_ms']['p50']:.0f} / {r['first_results_ms']['p95']:.0f}",
+                      f"{r['final_ms']['p50']:.0f} / {r['final_ms']['p95']:.0f}", f"{r['searches_per_s']:.2f}")
+    Console().print(table)
+    write_results(f"concurrency-{Path(args.store).resolve().name}",
+                  {"store": str(Path(args.store).resolve()), "stats": stats, "cpus": os.cpu_count(),
+                   "machine": platform.processor() or platform.machine(), "per_client": args.per_client,
+                   "runs": rows})
+
+
+if __name__ == "__main__":
+    main()
