@@ -162,6 +162,7 @@ def main() -> None:
     parser.add_argument("--baseline-batch", type=int, default=32,
                         help="hand-built batch size (default 32, the libraries' default; newsearch uses 8 on a CPU)")
     parser.add_argument("--skip-baseline", action="store_true", help="only the product pipeline")
+    parser.add_argument("--runtime", default="auto", help="pair pass runtime: auto, torch or onnxruntime")
     args = parser.parse_args()
 
     import torch
@@ -176,7 +177,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     store = Store.open(args.store, readonly=True)
-    model = NewsModel.load(args.model)
+    model = NewsModel.load(args.model, runtime=args.runtime)
     store.check_model(model.model_id)
     pipeline = SearchPipeline(model, store)
     plain = SearchPipeline(model, store, responses_cached=0)  # its own query-vector cache: retrieval encodes anew
@@ -200,7 +201,7 @@ def main() -> None:
     print_table(summaries)
     report = {"store": str(Path(args.store).resolve()), "stats": {k: store.stats()[k] for k in ("articles", "passages",
               "index_type")}, "queries": len(queries), "top": args.top,
-              "ranking": model.config.ranking.__dict__,
+              "ranking": model.config.ranking.__dict__, "runtime": model.runtime,
               "baseline_batch": args.baseline_batch, "threads": torch.get_num_threads(),
               "machine": platform.processor() or platform.machine(), "model": model.name, "latency_ms": summaries}
     p50 = {name: s["total"]["p50"] for name, s in summaries.items()}

@@ -22,10 +22,12 @@ class AppState:
     static_dir: Path = STATIC_DIR
 
     @classmethod
-    def load(cls, store_dir: str | Path, model_path: str | Path | None = None, passes: int = 1) -> "AppState":
-        """Open the store read-only, load the model, and refuse a model the index was not built with."""
+    def load(cls, store_dir: str | Path, model_path: str | Path | None = None, passes: int = 1,
+             runtime: str = "auto") -> "AppState":
+        """Open the store read-only, load the model (its pair pass on `runtime`), and refuse a model the index was
+        not built with."""
         store = Store.open(store_dir, readonly=True)
-        model = NewsModel.load(model_path)
+        model = NewsModel.load(model_path, runtime=runtime)
         store.check_model(model.model_id)
         return cls(model=model, store=store, store_dir=Path(store_dir),
                    pipeline=SearchPipeline(model, store, passes=passes))

@@ -10,3 +10,12 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
+
+
+def add_runtime_option(parser: argparse.ArgumentParser) -> None:
+    """`--runtime` of the pair pass (search/model/onnx_pairs.py)."""
+    from search.model.config import RUNTIMES
+
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                        help="runtime of the pair pass: onnxruntime (faster on a CPU, same results), torch, or auto "
+                             "(onnxruntime on a CPU when installed; default)")

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from search.commands import DefaultsHelpFormatter
+from search.commands import DefaultsHelpFormatter, add_runtime_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--into-model", action="store_true",
                    help="also store the results in the checkpoint's eval.json (what a release ships with): the "
                         "sections measured replace the stored ones, the others stay")
+    add_runtime_option(p)
     p.set_defaults(func=run)
 
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.into_model and (args.limit or overrides):
         raise ValueError("--into-model stores a release's figures, measured on the full validation splits: "
                          f"drop {' and '.join((['--limit'] if args.limit else []) + overrides)}, or drop --into-model")
-    model = NewsModel.load(args.model)
+    model = NewsModel.load(args.model, runtime=args.runtime)
     recipe = Recipe(**{k: v for k, v in load_recipe(model.name).items() if k in Recipe.__dataclass_fields__})
     plan = EvalPlan(data_dir=args.data, tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
                     limit=args.limit, squad=args.squad, conll=args.conll, stsb=args.stsb, time=args.time,

@@ -5,6 +5,7 @@ import argparse
 import json
 from dataclasses import asdict
 
+from search.commands import add_runtime_option
 from search.pipeline import Result, SearchRequest, SearchResponse
 
 SNIPPET = 160  # characters of context around the answer
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fusion of the dense and lexical lists (default: the model's setting)")
     p.add_argument("--alpha", type=float,
                    help="weight of the dense list in convex / dbsf fusion, 0..1 (default: the model's setting)")
+    add_runtime_option(p)
     p.set_defaults(func=run)
 
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from search.api.state import AppState
     from search.store import Filters
 
-    state = AppState.load(args.store, args.model)
+    state = AppState.load(args.store, args.model, runtime=args.runtime)
     request = SearchRequest(query=args.query, k=args.k, page=args.page, size=args.size, rerank=args.rerank,
                             answers=args.answers, recency=args.recency, fusion=args.fusion, alpha=args.alpha,
                             filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from search.commands import add_runtime_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `serve` subcommand to the `news-search` parser."""
@@ -14,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--passes", type=int, default=1,
                    help="encoder passes run at once; more searches wait for a slot (default: 1, which keeps a "
                         "CPU's cores from being shared by several passes; see benchmarks/bench_concurrency.py)")
+    add_runtime_option(p)
     p.set_defaults(func=run)
 
 
@@ -25,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.passes < 1:
         raise ValueError(f"--passes must be at least 1, got {args.passes}")
-    app = create_app(args.store, args.model, passes=args.passes)  # fails here, before binding the port, on a bad store or model
+    app = create_app(args.store, args.model, passes=args.passes, runtime=args.runtime)  # fails here, before binding the port, on a bad store or model
     print(f"newsearch: serving {args.store} on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -7,7 +7,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from search.commands import DefaultsHelpFormatter
+from search.commands import DefaultsHelpFormatter, add_runtime_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="tune.json", help="where to write the choice and its ratios as JSON")
     p.add_argument("--into-model", action="store_true",
                    help="store the chosen settings in the checkpoint's newsearch.json (what search then uses)")
+    add_runtime_option(p)
     p.set_defaults(func=run)
 
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.into_model and (args.limit or args.time):
         raise ValueError("--into-model stores a release's settings, chosen on the full validation collections: "
                          "drop --limit / --time, or drop --into-model")
-    model = NewsModel.load(args.model)
+    model = NewsModel.load(args.model, runtime=args.runtime)
     base = NewsModel.from_base(model.config.base, device=str(model.device))
     plan = CollectionPlan(data_dir=args.data, time=args.time, squad_limit=args.limit,
                           shift_paragraphs=args.limit or args.paragraphs, pair_queries=args.queries,

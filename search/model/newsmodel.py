@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -18,7 +18,8 @@ from search.model.batches import TokenBatch, pad, token_batches
 from search.model.bio import token_labels
 from search.model.checkpoint import fingerprint, load_checkpoint
 from search.model.config import ModelConfig
-from search.model.encoder import MultiTaskEncoder
+from search.model.encoder import MultiTaskEncoder, PairOutput
+from search.model.onnx_pairs import OnnxPairPass, choose_runtime, export_pair_graph
 from search.model.entities import decode_entities
 from search.model.records import PairScore, PassageAnnotation
 from search.model.spans import align_to_words, best_spans
@@ -33,7 +34,8 @@ class NewsModel:
     """A loaded model ready for inference (eval mode, no gradients)."""
 
     def __init__(self, net: MultiTaskEncoder, tokenizer: PreTrainedTokenizerBase, name: str = "",
-                 model_id: str = "", device: str | None = None, batch_size: int | None = None) -> None:
+                 model_id: str = "", device: str | None = None, batch_size: int | None = None,
+                 runtime: str = "torch") -> None:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if batch_size is None:
             # small batches on a CPU: measured on sample passages (2 threads), batch 8 annotates 19-22 passages/s
@@ -45,13 +47,19 @@ class NewsModel:
         self.name = name  # where it was loaded from, for /health and stats
         self.model_id = model_id  # fingerprint of the weights; the index manifest stores it
         self.batch_size = batch_size
+        # the pair pass's runtime (search/model/onnx_pairs.py): the same weights, torch or ONNX Runtime
+        self.runtime = choose_runtime(runtime, self.device)
+        self.pair_pass: Callable[..., PairOutput] = \
+            OnnxPairPass(export_pair_graph(self.net), torch.get_num_threads()) if self.runtime == "onnxruntime" \
+            else self.net.pair
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str | None = None) -> "NewsModel":
-        """Load a checkpoint folder (default: the released one under data/models/)."""
+    def load(cls, path: str | Path | None = None, device: str | None = None, runtime: str = "torch") -> "NewsModel":
+        """Load a checkpoint folder (default: the released one under data/models/); `runtime` of the pair pass:
+        torch, onnxruntime, or auto (onnxruntime on a CPU when installed)."""
         folder = Path(path) if path else default_checkpoint()
         net, tokenizer, _ = load_checkpoint(folder)
-        return cls(net, tokenizer, name=str(folder), model_id=fingerprint(folder), device=device)
+        return cls(net, tokenizer, name=str(folder), model_id=fingerprint(folder), device=device, runtime=runtime)
 
     @classmethod
     def from_base(cls, base: str = "", config: ModelConfig | None = None, device: str | None = None) -> "NewsModel":
@@ -118,7 +126,7 @@ class NewsModel:
                              return_offsets_mapping=True)
         results: list[PairScore | None] = [None] * len(enc["input_ids"])
         for batch in self._batches(enc):
-            out = self.net.pair(batch.ids, batch.mask, batch.types)
+            out = self.pair_pass(batch.ids, batch.mask, batch.types)
             passage_mask = pad([[s == 1 for s in enc.sequence_ids(k)] for k in batch.rows], 0).bool()  # (B, T)
             passage_mask = passage_mask.to(self.device)
             choice = best_spans(out.start_logits, out.end_logits, passage_mask, self.config.max_answer_tokens)
