@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from tqdm import tqdm
@@ -17,8 +18,11 @@ from tqdm import tqdm
 from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
 from indexer.readers import InputError, read_inputs
 from indexer.summary import print_report, print_stats
-from search.model import ModelLoadError, NewsModel
+from search.model import ModelLoadError
 from search.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from search.model import NewsModel
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_STORE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 INDEX_KINDS = ["auto", "flat", "hnsw", "ivf"]
@@ -112,6 +116,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def _model(args: argparse.Namespace) -> tuple[NewsModel, IndexerConfig]:
     """The model of `--model` and the indexer settings of the command line, checked against that model."""
+    from search.model import NewsModel  # torch and transformers: only for the commands that encode
+
     model = NewsModel.load(args.model)
     limit = model.config.max_passage_tokens
     tokens = args.passage_tokens or limit

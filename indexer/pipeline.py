@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from indexer.clusters import StoryClusters
 from indexer.derive import article_mentions, article_topics, article_vector, passage_writes
 from search.passages import Span, split_passages
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
-from search.model import NewsModel
 from search.store import ArticleRow, ArticleWrite, Store, article_text
+
+if TYPE_CHECKING:  # the model (torch) loads only when a command needs it: --help and input errors answer at once
+    from search.model import NewsModel
 
 OnCommit = Callable[[int, int], None]  # (articles, passages) just committed: drives the progress bar
 

@@ -1,4 +1,8 @@
-"""`news-search`: train and evaluate the model, serve the search page and API, query from the terminal."""
+"""`news-search`: train and evaluate the model, serve the search page and API, query from the terminal.
+
+Exit codes: 0 done; 2 bad arguments or input; 3 a store or model problem (no store, a store built by another
+model, a checkpoint that cannot be loaded) — the same codes as `news-index`.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +10,10 @@ import importlib
 import sys
 
 from search.errors import NewsearchError
+from search.model.errors import ModelLoadError
+from search.store.errors import StoreError
+
+EXIT_USAGE, EXIT_STORE = 2, 3  # as news-index: 2 bad arguments or input, 3 a store or model problem
 
 COMMANDS = ["train", "soup", "eval", "tune", "serve", "query"]  # modules under search/commands/, in help order
 
@@ -26,9 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return args.func(args)
+    except (StoreError, ModelLoadError) as exc:  # the same code as news-index gives for these
+        print(f"news-search: error: {exc}", file=sys.stderr)
+        return EXIT_STORE
     except (NewsearchError, FileNotFoundError, ValueError) as exc:
         print(f"news-search: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from transformers import PreTrainedTokenizerBase
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 # a sentence ends after . ! ? (and closing quotes/brackets) followed by space, or at a line break
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|\n+")

@@ -77,3 +77,30 @@ def test_tune_chooses_settings_on_the_choosing_collections_and_reports_the_held_
     refused = subprocess.run([sys.executable, "-m", "search.cli", "tune", "--limit", "3", "--into-model"],
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "--into-model" in refused.stderr
+
+
+def test_the_clis_start_without_torch_and_answer_argument_errors_at_once(tmp_path):
+    """--help, argument and file errors need no model: importing and parsing must not load torch."""
+    probe = ("import sys, search.cli, indexer.cli; search.cli.build_parser(); indexer.cli.build_parser(); "
+             "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", probe], check=True, capture_output=True,
+                         text=True)
+    assert out.stdout.strip() == "[]", out.stdout
+    assert " torch" not in out.stderr.split("| indexer.cli")[0]  # -X importtime lists every module imported
+
+
+def test_messages_use_the_terminals_words_and_exit_codes_match_news_index(tmp_path, sample_store):
+    """The CLI names its flags (--from), the API its parameters (date_from); a missing store is 3 for both CLIs."""
+    bad_date = subprocess.run([sys.executable, "-m", "search.cli", "query", "x", "--store", str(sample_store),
+                               "--from", "2024-13-01"], capture_output=True, text=True)
+    assert bad_date.returncode == 2 and "--from '2024-13-01' is not a date" in bad_date.stderr
+    assert "date_from" not in bad_date.stderr
+    topic = subprocess.run([sys.executable, "-m", "search.cli", "query", "x", "--store", str(sample_store),
+                            "--topic", "nope"], capture_output=True, text=True)
+    assert topic.returncode == 2 and "unknown --topic 'nope'" in topic.stderr and "news-index stats" in topic.stderr
+    assert "GET /facets" not in topic.stderr
+    for command in (["search.cli", "query", "x"], ["indexer.cli", "stats"], ["indexer.cli", "delete", "a"]):
+        missing = subprocess.run([sys.executable, "-m", *command, "--store", str(tmp_path / "nothing")],
+                                 capture_output=True, text=True)
+        assert missing.returncode == 3 and "no store at" in missing.stderr, command
+        assert not (tmp_path / "nothing").exists()

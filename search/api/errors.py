@@ -24,7 +24,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidRequest)
     async def invalid_request(_: Request, exc: InvalidRequest) -> JSONResponse:
-        return error_response(400, exc.message, exc.field)
+        return error_response(exc.status, exc.message, exc.field)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_params(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -36,5 +36,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, message, field)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail))
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # Starlette's own 404 / 405 (no such endpoint, wrong method): the path is what to fix
+        message = f"{exc.detail} ({request.method} {request.url.path}): the endpoints are listed at /docs"
+        return error_response(exc.status_code, message, "path")

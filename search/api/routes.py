@@ -8,13 +8,13 @@ from typing import Annotated, Any
 import json
 from typing import Iterator
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
 from search.api.params import filter_params, search_params
 from search.api.state import AppState
-from search.pipeline import SearchRequest, SearchResponse
+from search.pipeline import InvalidRequest, SearchRequest, SearchResponse
 from search.pipeline.facets import filtered_facets
 from search.pipeline.validate import validate_filters
 from search.store import Filters
@@ -78,7 +78,8 @@ def article(state: State, article_id: str) -> dict[str, Any]:
     """The full text (title + blank line + body) with entity spans as character offsets into `text`."""
     row = state.store.article(article_id)
     if row is None:
-        raise HTTPException(404, f"no article with id {article_id!r}: use an article_id from a /search result")
+        raise InvalidRequest("article_id", f"no article with id {article_id!r}: use an article_id from a /search "
+                                           "result", status=404)
     return {**asdict(row), "text": row.text}
 
 

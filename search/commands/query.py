@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from search.commands import add_runtime_option
-from search.pipeline import Result, SearchRequest, SearchResponse
+from search.pipeline import Naming, Result, SearchRequest, SearchResponse
+
+# the terminal's words for the request's fields, in validation messages
+CLI_NAMES = Naming({"q": "the query", "date_from": "--from", "date_to": "--to", "topic": "--topic",
+                    "entity": "--entity", "source": "--source", "k": "--k", "page": "--page", "size": "--size",
+                    "recency": "--recency", "fusion": "--fusion", "alpha": "--alpha"},
+                   "`news-index stats` (topics, top entities, sources)")
 
 SNIPPET = 160  # characters of context around the answer
 
@@ -41,15 +47,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one search and print it; InvalidRequest and StoreError propagate to the CLI, which prints them (exit 2)."""
-    from search.api.state import AppState
-    from search.store import Filters
+    from search.pipeline.validate import validate_request
+    from search.store import Filters, Store
 
-    state = AppState.load(args.store, args.model, runtime=args.runtime)
     request = SearchRequest(query=args.query, k=args.k, page=args.page, size=args.size, rerank=args.rerank,
                             answers=args.answers, recency=args.recency, fusion=args.fusion, alpha=args.alpha,
                             filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,
                                             date_from=args.date_from, date_to=args.date_to))
-    response = state.pipeline.search(request)  # InvalidRequest is a ValueError: the CLI prints it, exit 2
+    store = Store.open(args.store, readonly=True)
+    names = replace(CLI_NAMES, values_listed_by=f"`news-index stats --store {args.store}` (topics, top entities, "
+                                                "sources)")
+    validate_request(request, store, names=names)  # before the model loads: a bad flag answers at once
+    store.close()
+    from search.api.state import AppState  # the model: torch and transformers, seconds to import
+
+    state = AppState.load(args.store, args.model, runtime=args.runtime)
+    response = state.pipeline.search(request)
     print(json.dumps(asdict(response), ensure_ascii=False, indent=2) if args.json else format_response(response))
     return 0
 

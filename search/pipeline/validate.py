@@ -27,59 +27,80 @@ class Limits:
 LIMITS = Limits()
 
 
-class InvalidRequest(ValueError):
-    """A request the pipeline refuses; `field` names the parameter, the message says what to change."""
+@dataclass(frozen=True)
+class Naming:
+    """How an interface calls the request's fields in its messages (the API: by parameter name; the terminal: by
+    flag), and where its user finds the values a filter accepts. `InvalidRequest.field` stays the API name."""
 
-    def __init__(self, field: str, message: str) -> None:
+    fields: dict[str, str]
+    values_listed_by: str
+
+    def __call__(self, field: str) -> str:
+        return self.fields.get(field, field)
+
+
+API_NAMES = Naming({"q": "the query (q)"}, "GET /facets")
+
+
+class InvalidRequest(ValueError):
+    """A request refused; `field` names the parameter, the message says what to change, `status` is the HTTP
+    status the API answers with (400 bad value, 404 nothing with that id)."""
+
+    def __init__(self, field: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.status = status
 
 
-def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMITS) -> None:
-    """Raise InvalidRequest on the first problem found."""
+def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMITS, names: Naming = API_NAMES
+                     ) -> None:
+    """Raise InvalidRequest on the first problem found, in the words of `names`' interface."""
     query = request.query.strip()
     if not query:
-        raise InvalidRequest("q", "the query is empty: type a few words or a question")
+        raise InvalidRequest("q", f"{names('q')} is empty: type a few words or a question")
     if len(query) > limits.max_query_chars:
-        raise InvalidRequest("q", f"the query has {len(query)} characters; shorten it to at most "
+        raise InvalidRequest("q", f"{names('q')} has {len(query)} characters; shorten it to at most "
                                   f"{limits.max_query_chars}")
-    _check_range("size", request.size, 1, limits.max_size)
-    _check_range("page", request.page, 1, limits.max_page)
+    _check_range("size", request.size, 1, limits.max_size, names)
+    _check_range("page", request.page, 1, limits.max_page, names)
     if request.k is not None:
-        _check_range("k", request.k, 1, limits.max_k)
+        _check_range("k", request.k, 1, limits.max_k, names)
     if request.fusion is not None and request.fusion not in FUSION_METHODS:
-        raise InvalidRequest("fusion", f"fusion must be one of {', '.join(FUSION_METHODS)}, got {request.fusion!r}")
+        raise InvalidRequest("fusion", f"{names('fusion')} must be one of {', '.join(FUSION_METHODS)}, "
+                                       f"got {request.fusion!r}")
     if request.alpha is not None and not 0.0 <= request.alpha <= 1.0:
-        raise InvalidRequest("alpha", f"alpha must be between 0 (lexical only) and 1 (dense only), "
+        raise InvalidRequest("alpha", f"{names('alpha')} must be between 0 (lexical only) and 1 (dense only), "
                                       f"got {request.alpha}")
     if not 0.0 <= request.recency <= 1.0:
-        raise InvalidRequest("recency", f"recency must be between 0 (relevance only) and 1 (newest first), "
-                                        f"got {request.recency}")
-    validate_filters(request.filters, store)
+        raise InvalidRequest("recency", f"{names('recency')} must be between 0 (relevance only) and 1 (newest "
+                                        f"first), got {request.recency}")
+    validate_filters(request.filters, store, names)
 
 
-def validate_filters(filters: Filters, store: Store) -> None:
+def validate_filters(filters: Filters, store: Store, names: Naming = API_NAMES) -> None:
     """Known topic/entity/source values only, ISO dates, and date_from ≤ date_to."""
-    for name, values, param in (("topics", filters.topics, "topic"), ("sources", filters.sources, "source"),
+    for kind, values, param in (("topics", filters.topics, "topic"), ("sources", filters.sources, "source"),
                                 ("entities", filters.entities, "entity")):
-        unknown = store.missing_values(name, values)  # entity names match case-insensitively, as in the filter
+        unknown = store.missing_values(kind, values)  # entity names match case-insensitively, as in the filter
         if unknown:
-            raise InvalidRequest(param, f"unknown {param} {unknown[0]!r}: pick a value listed by GET /facets")
-    dates = {param: _check_date(param, value) for param, value in (("date_from", filters.date_from),
-                                                                   ("date_to", filters.date_to)) if value}
+            raise InvalidRequest(param, f"unknown {names(param)} {unknown[0]!r}: pick a value listed by "
+                                        f"{names.values_listed_by}")
+    dates = {param: _check_date(param, value, names) for param, value in (("date_from", filters.date_from),
+                                                                          ("date_to", filters.date_to)) if value}
     if len(dates) == 2 and dates["date_from"] > dates["date_to"]:
-        raise InvalidRequest("date_from", f"date_from ({filters.date_from}) is after date_to ({filters.date_to}): "
-                                          "swap them or widen the range")
+        raise InvalidRequest("date_from", f"{names('date_from')} ({filters.date_from}) is after {names('date_to')} "
+                                          f"({filters.date_to}): swap them or widen the range")
 
 
-def _check_range(field: str, value: int, low: int, high: int) -> None:
+def _check_range(field: str, value: int, low: int, high: int, names: Naming) -> None:
     if not low <= value <= high:
-        raise InvalidRequest(field, f"{field} must be between {low} and {high}, got {value}")
+        raise InvalidRequest(field, f"{names(field)} must be between {low} and {high}, got {value}")
 
 
-def _check_date(field: str, value: str) -> datetime:
+def _check_date(field: str, value: str, names: Naming) -> datetime:
     try:
         return parse_date(value)
     except ValueError:
-        raise InvalidRequest(field, f"{field} {value!r} is not a date: use YYYY-MM-DD, e.g. 2024-05-31") from None
+        raise InvalidRequest(field, f"{names(field)} {value!r} is not a date: use YYYY-MM-DD, e.g. 2024-05-31") \
+            from None

@@ -122,7 +122,8 @@ def test_facets_whole_store_and_filtered(client, article) -> None:
     ("/search/stream", {"q": "a", "size": "ten"}, 422, "size"),
     ("/facets", {"topic": "no such topic"}, 400, "topic"),
     ("/facets", {"date_from": "2024-99-01"}, 400, "date_from"),
-    ("/articles/no-such-article", {}, 404, None),
+    ("/articles/no-such-article", {}, 404, "article_id"),
+    ("/no-such-endpoint", {}, 404, "path"),
 ])
 def test_bad_input_gets_a_4xx_that_says_what_to_fix(client, path, params, status, field) -> None:
     response = client.get(path, params=params)
