@@ -16,7 +16,7 @@ from rich.console import Console
 from tqdm import tqdm
 
 from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
-from indexer.readers import InputError, read_inputs
+from indexer.readers import InputError, count_records, read_inputs
 from indexer.summary import print_report, print_stats
 from search.model import ModelLoadError
 from search.store import Store, StoreError
@@ -79,12 +79,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """`news-index add`: index new and changed articles."""
+    total = count_records(args.paths)  # a first, cheap pass (no model), so the bar has a total and an ETA
     items = read_inputs(args.paths)
     model, config = _model(args)  # a bad --passage-tokens must not leave an empty store behind
     indexer = Indexer(Store.open(args.store, create=True), model, config)
     store = indexer.store
     store.check_model(indexer.model.model_id)  # before the progress bar, so a refusal is one clean line
-    with _progress(indexer, "indexing"):
+    with _progress(indexer, "indexing", total):
         report = indexer.add(items, strict=args.strict, index_kind=args.index)
     return _finish(store, "news-index add", report)
 
@@ -93,7 +94,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     """`news-index rebuild`: annotate every article again with the current model."""
     indexer = Indexer(Store.open(args.store), *_model(args))
     store = indexer.store
-    with _progress(indexer, "re-annotating"):
+    with _progress(indexer, "re-annotating", len(indexer.rebuild_ids())):
         report = indexer.rebuild(args.index)
     return _finish(store, "news-index rebuild", report)
 
@@ -101,7 +102,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     """`news-index delete`: remove articles by id."""
     store = Store.open(args.store)
-    return _finish(store, "news-index delete", delete(store, args.ids, args.index))
+    return _finish(store, "news-index delete", delete(store, args.ids, args.index), always=("deleted", "time"))
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -127,23 +128,25 @@ def _model(args: argparse.Namespace) -> tuple[NewsModel, IndexerConfig]:
     return model, IndexerConfig(batch_passages=args.batch_passages, passage_tokens=tokens)
 
 
-def _progress(indexer: Indexer, what: str) -> tqdm:
-    """A bar of passages annotated (and their rate), moved at every commit of `indexer`."""
-    bar = tqdm(desc=what, unit=" passages", file=sys.stderr, dynamic_ncols=True)
-    done = 0
+def _progress(indexer: Indexer, what: str, total: int | None) -> tqdm:
+    """A bar of articles done out of `total` (with its ETA), and the passages annotated so far, moved as
+    `indexer` commits a batch or passes over an unchanged or bad record."""
+    bar = tqdm(desc=what, total=total, unit=" articles", file=sys.stderr, dynamic_ncols=True)
+    passages_done = 0
 
-    def on_commit(articles: int, passages: int) -> None:
-        nonlocal done
-        done += articles
-        bar.set_postfix(articles=done, refresh=False)
-        bar.update(passages)
+    def on_progress(articles: int, passages: int) -> None:
+        nonlocal passages_done
+        passages_done += passages
+        bar.set_postfix(passages=passages_done, refresh=False)
+        bar.update(articles)
 
-    indexer.on_commit = on_commit
+    indexer.on_progress = on_progress
     return bar
 
 
-def _finish(store: Store, title: str, report: RunReport) -> int:
-    print_report(Console(), title, report, store.stats())
+def _finish(store: Store, title: str, report: RunReport,
+            always: tuple[str, ...] = ("added", "passages/s", "time")) -> int:
+    print_report(Console(), title, report, store.stats(), always)
     return EXIT_PARTIAL if report.skipped or report.not_found else EXIT_OK
 
 

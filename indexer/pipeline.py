@@ -20,7 +20,8 @@ from search.store import ArticleRow, ArticleWrite, Store, article_text
 if TYPE_CHECKING:  # the model (torch) loads only when a command needs it: --help and input errors answer at once
     from search.model import NewsModel
 
-OnCommit = Callable[[int, int], None]  # (articles, passages) just committed: drives the progress bar
+OnProgress = Callable[[int, int], None]  # (articles, passages) just done — committed, or unchanged or bad
+# (then 0 passages): drives the progress bar
 
 
 @dataclass
@@ -64,11 +65,11 @@ class Indexer:
     """Turns articles into store rows and vectors with one `annotate` call per batch of passages."""
 
     def __init__(self, store: Store, model: NewsModel, config: IndexerConfig | None = None,
-                 on_commit: OnCommit | None = None) -> None:
+                 on_progress: OnProgress | None = None) -> None:
         self.store = store
         self.model = model
         self.config = config or IndexerConfig()
-        self.on_commit = on_commit
+        self.on_progress = on_progress
 
     def add(self, items: Iterable[Item], strict: bool = False, index_kind: str | None = None) -> RunReport:
         """Index new and changed articles; unchanged ones are skipped. Refuses a store built by another model."""
@@ -77,12 +78,16 @@ class Indexer:
             self.store.set_model(self.model.model_id, self.model.name)
         return self._index(items, strict, index_kind)
 
-    def rebuild(self, index_kind: str | None = None) -> RunReport:
-        """Annotate every article again with this model; an interrupted rebuild continues where it stopped."""
+    def rebuild_ids(self) -> list[str]:
+        """The articles `rebuild` annotates: those not yet annotated by this model (an interrupted rebuild
+        continues), or, when there are none, every article (marked stale for that)."""
         if not self.store.article_ids(stale_for_model=self.model.model_id):
             self.store.mark_stale()  # same model and nothing left over: re-annotate everything
-        stale = self.store.article_ids(stale_for_model=self.model.model_id)
-        report = self._index(_stored(self.store, stale), False, index_kind)
+        return self.store.article_ids(stale_for_model=self.model.model_id)
+
+    def rebuild(self, index_kind: str | None = None) -> RunReport:
+        """Annotate every article again with this model; an interrupted rebuild continues where it stopped."""
+        report = self._index(_stored(self.store, self.rebuild_ids()), False, index_kind)
         self.store.set_model(self.model.model_id, self.model.name)
         self.store.sync_vectors(index_kind)  # nothing left to patch: writes the manifest with the new model
         return report
@@ -100,10 +105,12 @@ class Indexer:
                     if strict:
                         raise InputError(f"{item} (--strict)")
                     report.skipped.append(item)
+                    self._progress(1, 0)
                     continue
                 state = self.store.article_states([item.id]).get(item.id)
                 if state == (item.content_hash, self.model.model_id):
                     report.unchanged += 1
+                    self._progress(1, 0)
                     continue
                 spans = split_passages(article_text(item.title, item.body), self.model.tokenizer,
                                        self.config.passage_tokens or self.model.config.max_passage_tokens,
@@ -136,8 +143,11 @@ class Indexer:
         report.passages += len(annotations)
         report.updated += sum(p.replaces for p in batch)
         report.added += sum(not p.replaces for p in batch)
-        if self.on_commit:
-            self.on_commit(len(batch), len(annotations))
+        self._progress(len(batch), len(annotations))
+
+    def _progress(self, articles: int, passages: int) -> None:
+        if self.on_progress:
+            self.on_progress(articles, passages)
 
     def _article_write(self, p: _Pending, text: str, anns: list, clusters: StoryClusters) -> ArticleWrite:
         a = p.article

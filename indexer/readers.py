@@ -31,6 +31,15 @@ def read_inputs(paths: list[str]) -> Iterator[Item]:
     return _records(expand(paths))
 
 
+def count_records(paths: list[str]) -> int | None:
+    """How many records `read_inputs(paths)` will give (a full read, no model), or None when one of the
+    inputs is standard input, which cannot be read twice."""
+    files = expand(paths)
+    if "-" in files:
+        return None
+    return sum(1 for _ in _records(files))
+
+
 def _records(files: list[Path | str]) -> Iterator[Item]:
     for path in files:
         if path == "-":

@@ -9,8 +9,10 @@ from indexer.pipeline import RunReport
 MAX_LISTED = 10  # skipped records / missing ids shown one per line; the rest are counted
 
 
-def print_report(console: Console, title: str, report: RunReport, stats: dict) -> None:
-    """What a command did (counts, rate, time, bad records, missing ids) and the store's size after it."""
+def print_report(console: Console, title: str, report: RunReport, stats: dict,
+                 always: tuple[str, ...] = ("added", "passages/s", "time")) -> None:
+    """What a command did (counts, rate, time, bad records, missing ids) and the store's size after it; rows
+    that are zero are left out unless named in `always` (what the command is about)."""
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -21,7 +23,7 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict) -
             ("store: articles / passages", f"{stats['articles']} / {stats['passages']}"),
             ("index", f"{stats['index_type']} ({stats['vectors']} vectors)")]
     for name, value in rows:
-        if value or name in ("added", "passages/s", "time") or name.startswith(("store", "index")):
+        if (value and value != "0.0") or name in always or name.startswith(("store", "index")):
             table.add_row(name, str(value))
     console.print(table)
     for bad in report.skipped[:MAX_LISTED]:

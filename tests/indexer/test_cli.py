@@ -20,9 +20,11 @@ def test_add_stats_delete_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["add", str(path), "--strict", "--store", store]) == EXIT_USAGE
     assert f"news-index: error: {path}:4: invalid JSON" in capsys.readouterr().err
     assert main(["add", str(path), "--store", store]) == EXIT_PARTIAL
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "added" in out and "bad records (skipped)" in out and f"{path}:4: invalid JSON" in out
     assert "passages/s" in out
+    assert "4/4" in captured.err and "articles" in captured.err  # the bar knew its total: 3 articles, 1 bad
 
     assert main(["stats", "--store", store, "--json"]) == EXIT_OK
     stats = json.loads(capsys.readouterr().out)
@@ -35,6 +37,8 @@ def test_add_stats_delete_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureF
 
     ids = [r["id"] for r in short_articles(2)]
     assert main(["delete", *ids, "--store", store]) == EXIT_OK
+    deleted = capsys.readouterr().out
+    assert "deleted" in deleted and "added" not in deleted and "passages/s" not in deleted
     assert main(["delete", "unknown-id", "--store", store]) == EXIT_PARTIAL
     assert "not found unknown-id" in capsys.readouterr().out
     assert len(assert_consistent(Path(store))) >= 1
