@@ -9,9 +9,7 @@ import argparse
 import importlib
 import sys
 
-from search.errors import NewsearchError
-from search.model.errors import ModelLoadError
-from search.store.errors import StoreError
+from search.errors import NewsearchError, ResourceError
 
 EXIT_USAGE, EXIT_STORE = 2, 3  # as news-index: 2 bad arguments or input, 3 a store or model problem
 
@@ -34,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return args.func(args)
-    except (StoreError, ModelLoadError) as exc:  # the same code as news-index gives for these
+    except ResourceError as exc:  # a store or model problem: the same code as news-index gives
         print(f"news-search: error: {exc}", file=sys.stderr)
         return EXIT_STORE
     except (NewsearchError, FileNotFoundError, ValueError) as exc:

@@ -88,5 +88,6 @@ def health(state: State) -> dict[str, Any]:
     """What is loaded: the checkpoint and its fingerprint, the index type and the store's counts."""
     return {"status": "ok", "model": {"name": state.model.name, "id": state.model.model_id,
                                       "ranking": asdict(state.model.config.ranking),
-                                      "min_answer_confidence": state.model.config.min_answer_confidence},
+                                      "min_answer_confidence": state.model.config.min_answer_confidence,
+                                      "min_relevance": state.model.config.min_relevance},
             "store": str(state.store_dir), "index": state.store.stats()}

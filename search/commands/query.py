@@ -68,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_response(response: SearchResponse) -> str:
-    """A readable listing: one block per article, the answer in »…«, then the timings."""
+    """A readable listing: one block per article, the answer in »…«, weaker matches after them, then the timings."""
+    if not response.total and response.weak:
+        lines = [f"No good match for {response.query!r}. Weaker matches:", ""]
+        for number, result in enumerate(response.weak, start=1):
+            lines += format_result(number, result) + [""]
+        return "\n".join(lines)
     if not response.total:
         return f"No articles match {response.query!r}."
     if not response.results:
@@ -78,6 +83,8 @@ def format_response(response: SearchResponse) -> str:
     first = (response.page - 1) * response.size + 1
     for number, result in enumerate(response.results, start=first):
         lines += format_result(number, result) + [""]
+    if response.weak:
+        lines += [f"{len(response.weak)} weaker matches: " + "; ".join(r.title for r in response.weak), ""]
     lines.append("time: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in response.timings_ms.items()))
     return "\n".join(lines)
 

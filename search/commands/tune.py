@@ -11,7 +11,8 @@ from search.commands import DefaultsHelpFormatter, add_runtime_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("tune", help="choose the ranking settings on validation collections (max-min ratio to BM25)",
+    p = sub.add_parser("tune", help="choose the ranking settings, answer threshold and relevance floor on validation "
+                                    "collections",
                        description="Choose the ranking settings (fusion, alpha, rerank weight, second-passage "
                                    "share) at a depth-30 whole-passage rerank, then the cheapest rerank depth and "
                                    "pair window within 0.5%% of it on every collection (answers within 1%%), and the "
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from search.evaluation.answers import choose_answer_threshold
     from search.evaluation.collections import CHOOSING, REPORTING, CollectionPlan, evidence_for, read_collection, \
         save_evidence
+    from search.evaluation.floor import choose_relevance_floor
     from search.evaluation.qa import evaluate_qa, passage_sized, sample_questions
     from search.evaluation.retrieval import bm25_run
     from search.evaluation.tuning import CostGrid, choose_cost, choose_settings, ratios_to_bm25
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         chosen = cost.settings
         held_out = ratios_to_bm25([evidence[n] for n in REPORTING], bm25, chosen)
         answers = choose_answer_threshold(evidence["SQuAD"], model, chosen)
+        floor = choose_relevance_floor(choosing, chosen)
     finally:
         for ev in evidence.values():
             save_evidence(ev)
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                            f"the reference on every choosing collection and SQuAD F1 >= "
                            f"{1 - grid.answer_tolerance:g} x whole passages",
               "answer_f1_by_window": {"questions": sum(len(p.qas) for p in contexts), **answer_f1},
-              "cost": cost.rows, "min_answer_confidence": asdict(answers)}
+              "cost": cost.rows, "min_answer_confidence": asdict(answers), "min_relevance": asdict(floor)}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(f"quality: chosen from {tuned.tried} settings at rerank depth {tuned.settings.rerank_depth}, whole passages")
     by_window = ", ".join(f"{w or 'whole'} {f:.1f}" for w, f in answer_f1.items())
@@ -102,9 +105,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"answers shown from confidence {answers.threshold:g} (SQuAD validation, {answers.pairs} pairs: F1 "
           f"{answers.f1:.3f} of showing an answer where the paragraph holds one; P {answers.precision:.3f}, "
           f"R {answers.recall:.3f})")
+    print(f"weak matches below pair score {floor.floor:g} (keeps "
+          f"{', '.join(f'{n} {v:.0%}' for n, v in floor.kept.items())} of the relevant results shown in a top 10)")
     print(f"written to {args.out}")
     if args.into_model:
-        path = save_model_settings(model.name, {"ranking": asdict(chosen),
-                                                "min_answer_confidence": answers.threshold})
+        path = save_model_settings(model.name, {"ranking": asdict(chosen), "min_answer_confidence": answers.threshold,
+                                                "min_relevance": floor.floor})
         print(f"stored in the checkpoint: {path}")
     return 0

@@ -12,33 +12,50 @@ from search.evaluation.retrieval_metrics import ranking_metrics
 from search.model.config import RankingSettings
 from search.pipeline.fusion import fuse
 from search.pipeline.grouping import article_relevance
+from search.pipeline.records import Candidate
 from search.pipeline.rerank import order_relevance
 
 # what txtai's `hybrid=True` does with the base model: a 0.5 / 0.5 convex sum of min-max normalised scores
 TXTAI_HYBRID = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=0, second_passage_weight=0.0)
 
 
-def rank_query(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings, encoder: str = "newsearch",
-               rerank: bool = True) -> list[str]:
-    """Document ids for one query, best first, as /search would order its articles."""
+def _scored(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings, encoder: str,
+            rerank: bool) -> list[tuple[Candidate, float | None, float]]:
+    """The fused candidates of one query with their pair scores (None past the rerank depth) and relevance."""
     k = settings.candidates
     if k > ev.candidates:
         raise ValueError(f"{ev.name}: the evidence holds each retriever's top {ev.candidates}, the settings ask "
                          f"for {k} candidates: gather it again with a larger depth")
     cands = fuse(query.dense[encoder][:k], query.lexical[:k], k, settings.fusion, settings.alpha)
-    fused = [c.fused for c in cands]
     depth = min(settings.rerank_depth, len(cands)) if rerank else 0
-    if depth:
-        pair: list[float | None] = list(ev.pair_scores(query, [c.passage_id for c in cands[:depth]],
-                                                       settings.pair_window))
-        relevance = order_relevance(fused, pair + [None] * (len(cands) - depth), settings.rerank_weight)
-    else:
-        relevance = fused
+    pair: list[float | None] = list(ev.pair_scores(query, [c.passage_id for c in cands[:depth]],
+                                                   settings.pair_window)) if depth else []
+    pair += [None] * (len(cands) - depth)
+    fused = [c.fused for c in cands]
+    relevance = order_relevance(fused, pair, settings.rerank_weight) if depth else fused
+    return list(zip(cands, pair, relevance))
+
+
+def rank_query(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings, encoder: str = "newsearch",
+               rerank: bool = True) -> list[str]:
+    """Document ids for one query, best first, as /search would order its articles."""
     per_doc: dict[str, list[float]] = {}
-    for cand, rel in zip(cands, relevance):
+    for cand, _, rel in _scored(ev, query, settings, encoder, rerank):
         per_doc.setdefault(ev.passage_doc[cand.passage_id], []).append(rel)
     scores = {doc: article_relevance(rels, settings.second_passage_weight) for doc, rels in per_doc.items()}
     return sorted(scores, key=lambda doc: (-scores[doc], doc))
+
+
+def document_pair_scores(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings
+                         ) -> dict[str, float]:
+    """For one query, each document's pair score (clipped to 0..1) of its best passage — the one with the highest
+    relevance, as a result reports it — when that passage was reranked."""
+    best: dict[str, tuple[float, float | None]] = {}
+    for cand, pair, rel in _scored(ev, query, settings, "newsearch", True):
+        doc = ev.passage_doc[cand.passage_id]
+        if doc not in best or rel > best[doc][0]:
+            best[doc] = (rel, pair)
+    return {doc: min(max(pair, 0.0), 1.0) for doc, (_, pair) in best.items() if pair is not None}
 
 
 def product_run(ev: CollectionEvidence, settings: RankingSettings, encoder: str = "newsearch", rerank: bool = True,

@@ -1,6 +1,6 @@
 """Errors the model layer raises with a message that says what to do."""
-from search.errors import NewsearchError
+from search.errors import ResourceError
 
 
-class ModelLoadError(NewsearchError):
+class ModelLoadError(ResourceError):
     """A checkpoint folder is missing, incomplete or corrupt."""

@@ -48,7 +48,7 @@ def to_result(sp: ScoredPassage, recency: float, reference: datetime) -> Result:
     return Result(
         article_id=row.article_id, title=row.title, source=row.source, published_at=row.published_at,
         url=row.url, topic=row.topic, entities=top_entities(row.entities), score=blend(sp.relevance, fresh, recency),
-        relevance=sp.relevance, freshness=fresh, matched=sp.candidate.matched,
+        relevance=sp.relevance, freshness=fresh, matched=sp.candidate.matched, pair_score=sp.pair,
         passage=PassageHit(row.id, row.position, row.text, row.start, row.end, sp.answer), cluster_id=row.cluster_id,
     )
 

@@ -38,6 +38,7 @@ from search.pipeline.rerank import RerankPlan, rerank_and_read
 from search.pipeline.retrieve import fetch_passages, retrieve
 from search.pipeline.timing import Stopwatch
 from search.pipeline.validate import LIMITS, Limits, validate_request
+from search.pipeline.weak import split_weak
 from search.store import PassageRow, Store
 
 RESPONSES_CACHED = 256  # complete responses kept (a few kB each)
@@ -96,7 +97,8 @@ class SearchPipeline:
         began = time.perf_counter()
         validate_request(request, self.store, self.limits)
         settings = self._settings(request)
-        model = [self.model.model_id, asdict(settings), self.model.config.min_answer_confidence]
+        model = [self.model.model_id, asdict(settings), self.model.config.min_answer_confidence,
+                 self.model.config.min_relevance]
         key = request_key(request, model, self.store.version())
         hit = self.responses.get(key)
         if hit is not None:
@@ -140,10 +142,12 @@ class SearchPipeline:
                  settings: RankingSettings, watch: Stopwatch, stage: str) -> SearchResponse:
         with watch.stage("group"):
             results = group_results(scored, request.recency, self.clock(), settings.second_passage_weight)
-            page, pages = paginate(results, request.page, request.size)
-        return SearchResponse(query=query, total=len(results), page=request.page, size=request.size, pages=pages,
+            good, weak = split_weak(results, self.model.config.min_relevance)
+            page, pages = paginate(good, request.page, request.size)
+        return SearchResponse(query=query, total=len(good), page=request.page, size=request.size, pages=pages,
                               results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits),
-                              ranking=asdict(settings), stage=stage)
+                              ranking=asdict(settings), weak=weak[:request.size] if request.page == 1 else [],
+                              stage=stage)
 
 
 def _chain(first: SearchResponse, rest: Iterator[SearchResponse]) -> Iterator[SearchResponse]:

@@ -66,6 +66,7 @@ class ScoredPassage:
     row: PassageRow  # text, article metadata, cluster id, entity mentions
     relevance: float
     answer: Answer | None
+    pair: float | None = None  # the pair head's score (clipped to 0..1); None: no pair pass for this passage
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Result:
     relevance: float
     freshness: float
     matched: Matched  # which retriever found the best passage: dense, lexical or both
+    pair_score: float | None  # the pair head's 0..1 score of the best passage (None: it had no pair pass)
     passage: PassageHit
     cluster_id: str | None = None
     similar: int = 0  # near-duplicate articles of the same story folded into this result
@@ -124,6 +126,8 @@ class SearchResponse:
     candidates: int  # passages that reached rerank+read
     ranking: dict[str, float | int | str] = field(default_factory=dict)  # the settings this search ran with
     # (the model's RankingSettings with the request's fusion / alpha / k applied; alpha is unused by rrf)
+    weak: list[Result] = field(default_factory=list)  # weaker matches (pair score below the model's
+    # min_relevance), at most `size`, on page 1; not counted in `total`. total 0 with weak results: no good match
     stage: Literal["fused", "final"] = "final"  # "fused": the first results of a stream, in retrieval order,
     # without rerank or answers (GET /search/stream); "final": the complete response
     cached: bool = False  # served from the response cache (timings_ms then holds the lookup only)

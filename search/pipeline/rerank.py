@@ -80,5 +80,6 @@ def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate
                 and pair.answer_confidence >= plan.min_confidence:
             answer = Answer(pair.answer_start, pair.answer_end, row.text[pair.answer_start:pair.answer_end],
                             pair.answer_confidence)
-        scored.append(ScoredPassage(cand, row, rel, answer))
+        scored.append(ScoredPassage(cand, row, rel, answer,
+                                    None if pair is None else min(max(pair.relevance, 0.0), 1.0)))
     return sorted(scored, key=lambda s: -s.relevance) if plan.rerank else scored

@@ -174,3 +174,17 @@ def test_the_cheapest_depth_and_window_within_tolerance_is_chosen_by_brute_force
     assert strict.settings.pair_window == 0
     with pytest.raises(ValueError, match="answer F1 missing"):
         choose_cost([ev], bm25, reference, {0: 80.0}, 254, grid)
+
+
+def test_the_relevance_floor_keeps_95_percent_of_shown_relevant_documents_everywhere() -> None:
+    """Two collections whose relevant document scores 0.5 and 0.9: the floor is the lower one's strictest."""
+    from search.evaluation.floor import choose_relevance_floor
+
+    low = evidence({1: 0.2, 2: 0.1, 3: 0.5, 4: 0.3, 5: 0.0}, "low", {"q": {"b"}})
+    high = evidence({1: 0.2, 2: 0.1, 3: 0.9, 4: 0.3, 5: 0.0}, "high", {"q": {"b"}})
+    settings = RankingSettings("convex", 0.5, 30, 4, rerank_weight=0.5)
+    chosen = choose_relevance_floor([low, high], settings)
+    assert chosen.per_collection == {"low": 0.5, "high": 0.9}  # one relevant document each: recall 1 up to it
+    assert chosen.floor == 0.5 and chosen.kept == {"low": 1.0, "high": 1.0} and chosen.judged == {"low": 1, "high": 1}
+    with pytest.raises(ValueError, match="nothing to choose"):
+        choose_relevance_floor([evidence({}, "none", {"q": {"zzz"}})], RankingSettings("convex", 0.5, 30, 0))

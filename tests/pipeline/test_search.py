@@ -199,12 +199,14 @@ def test_alpha_override_picks_the_retriever(pipeline) -> None:
 
 def test_reranked_scores_stay_on_0_to_1(pipeline) -> None:
     response = pipeline.search(request("Who won the Nobel Peace Prize?", size=50))
-    assert all(0.0 <= r.relevance <= 1.0 and 0.0 <= r.score <= 1.0 for r in response.results)
+    shown = response.results + response.weak
+    assert shown and all(0.0 <= r.relevance <= 1.0 and 0.0 <= r.score <= 1.0 for r in shown)
+    assert all(0.0 <= r.pair_score <= 1.0 for r in shown if r.pair_score is not None)
 
 
 def test_timings_cover_every_stage(pipeline) -> None:
     timings = pipeline.search(request("flood")).timings_ms
-    assert set(timings) == {"encode", "retrieve", "fetch", "rerank_read", "group", "facets", "total"}
+    assert set(timings) == {"encode", "retrieve", "fetch", "facets", "queue", "rerank_read", "group", "total"}
     assert timings["total"] >= sum(v for k, v in timings.items() if k != "total") * 0.99
 
 

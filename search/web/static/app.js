@@ -128,7 +128,27 @@ function setStatus(message, kind = "") {
 
 function clearResults() {
   $("#result-list").replaceChildren();
+  $("#weak-list").replaceChildren();
+  $("#weak").hidden = true;
   $("#pager").replaceChildren();
+}
+
+// Weaker matches: results the pair head scored below the model's floor, folded away below the good ones.
+function renderWeak(data) {
+  const box = $("#weak");
+  const list = $("#weak-list");
+  list.replaceChildren();
+  const weak = data.weak || [];
+  box.hidden = !weak.length;
+  if (!weak.length) return;
+  box.querySelector("summary").textContent = `${weak.length} weaker ${weak.length === 1 ? "match" : "matches"}`;
+  box.open = false;
+  const template = $("#result-template");
+  for (const result of weak) {
+    const item = template.content.firstElementChild.cloneNode(true);
+    fillResult(item, result);
+    list.append(item);
+  }
 }
 
 function syncForm(state) {
@@ -150,9 +170,15 @@ function renderResults(data, state) {
   list.dataset.stage = data.stage;                         // "fused" (first results), then "final"
   $("#results").classList.toggle("loading", false);       // first results are readable at once
   list.start = (data.page - 1) * data.size + 1;
+  renderWeak(data);
   if (!data.results.length) {
     const filtered = LIST_FILTERS.some((n) => state[n].length) || state.date_from || state.date_to;
     const status = $("#status");
+    if (!data.total && data.weak && data.weak.length) {
+      setStatus(`No good match for “${data.query}”: what was found is listed under weaker matches. `, "empty");
+      status.append("Try other words or a shorter question.");
+      return;
+    }
     setStatus(data.total ? `No results on page ${data.page}. ` : `No articles match “${data.query}”. `, "empty");
     if (filtered) status.append(el("button", { type: "button", className: "link", textContent: "Clear all filters",
                                                 onclick: () => navigate(clearedFilters()) }));
