@@ -7,16 +7,19 @@ import numpy as np
 
 from search.passages import Span
 from search.model import PassageAnnotation
+from search.model.records import topic_label
 from search.store import Mention, PassageWrite
 
 _SPACES = re.compile(r"\s+")
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 
 
-def passage_writes(text: str, spans: list[Span], annotations: list[PassageAnnotation]) -> list[PassageWrite]:
-    """The store records of an article's passages, with their annotations."""
-    return [PassageWrite(position=i, start=s.start, end=s.end, text=text[s.start:s.end], topic=a.topic,
-                         vector=a.vector) for i, (s, a) in enumerate(zip(spans, annotations))]
+def passage_writes(text: str, spans: list[Span], annotations: list[PassageAnnotation],
+                   min_topic_confidence: float = 0.0) -> list[PassageWrite]:
+    """The store records of an article's passages, with their annotations (topic "other" below the confidence)."""
+    return [PassageWrite(position=i, start=s.start, end=s.end, text=text[s.start:s.end],
+                         topic=topic_label(a.topics, min_topic_confidence), vector=a.vector)
+            for i, (s, a) in enumerate(zip(spans, annotations))]
 
 
 def article_topics(spans: list[Span], annotations: list[PassageAnnotation]) -> dict[str, float]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from indexer.clusters import StoryClusters
 from indexer.derive import article_mentions, article_topics, article_vector, passage_writes
+from search.model.records import topic_label
 from search.passages import Span, split_passages
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
@@ -152,12 +153,13 @@ class Indexer:
     def _article_write(self, p: _Pending, text: str, anns: list, clusters: StoryClusters) -> ArticleWrite:
         a = p.article
         topics = article_topics(p.spans, anns)
+        floor = self.model.config.min_topic_confidence
         vector = article_vector(anns)
         return ArticleWrite(
             id=a.id, title=a.title, body=a.body, published_at=a.published_at, source=a.source, url=a.url,
             categories=a.categories, extra=a.extra, content_hash=a.content_hash, model_id=self.model.model_id,
-            topic=max(topics, key=topics.get), topics=topics, cluster_id=clusters.assign(a.id, vector),
-            vector=vector, passages=passage_writes(text, p.spans, anns),
+            topic=topic_label(topics, floor), topics=topics, cluster_id=clusters.assign(a.id, vector),
+            vector=vector, passages=passage_writes(text, p.spans, anns, floor),
             mentions=article_mentions(text, p.spans, anns, self.config.min_entity_score))
 
 

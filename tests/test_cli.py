@@ -71,6 +71,7 @@ def test_tune_chooses_settings_on_the_choosing_collections_and_reports_the_held_
         (passed[0]["rerank_depth"], passed[0]["pair_window"])
     assert report["answer_f1_by_window"]["questions"] == 4
     assert 0.0 <= report["min_relevance"]["floor"] <= 1.0
+    assert 0.0 < report["min_topic_confidence"]["threshold"] < 1.0
     assert set(report["choosing"]) == {"TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews"}
     assert set(report["reporting_only"]) == {"SQuADShifts reddit"}
     assert report["worst_ratio"] == min(report["choosing"].values())

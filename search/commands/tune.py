@@ -42,13 +42,15 @@ def run(args: argparse.Namespace) -> int:
     from search.evaluation.collections import CHOOSING, REPORTING, CollectionPlan, evidence_for, read_collection, \
         save_evidence
     from search.evaluation.floor import choose_relevance_floor
+    from search.evaluation.topic_floor import choose_topic_confidence
     from search.evaluation.qa import evaluate_qa, passage_sized, sample_questions
     from search.evaluation.retrieval import bm25_run
     from search.evaluation.tuning import CostGrid, choose_cost, choose_settings, ratios_to_bm25
     from search.model.checkpoint import save_model_settings
     from search.model.newsmodel import NewsModel
     from search.training.data import read_squad
-    from search.training.materials import SQUAD_VALID, data_path
+    from search.training.materials import SQUAD_VALID, data_path, load_topics
+    from search.training.recipe import Recipe
 
     if args.queries < 1 or args.answer_questions < 1:
         raise ValueError(f"--queries and --answer-questions must be at least 1 (got {args.queries}, "
@@ -77,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         held_out = ratios_to_bm25([evidence[n] for n in REPORTING], bm25, chosen)
         answers = choose_answer_threshold(evidence["SQuAD"], model, chosen)
         floor = choose_relevance_floor(choosing, chosen)
+        recipe = Recipe()  # its held-out fractions of BBC and AG News, as eval's topics task
+        topics = choose_topic_confidence(model, load_topics(args.data, recipe.val_fraction_bbc,
+                                                            recipe.val_fraction_ag, True)[:args.limit or None])
     finally:
         for ev in evidence.values():
             save_evidence(ev)
@@ -91,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
                            f"the reference on every choosing collection and SQuAD F1 >= "
                            f"{1 - grid.answer_tolerance:g} x whole passages",
               "answer_f1_by_window": {"questions": sum(len(p.qas) for p in contexts), **answer_f1},
-              "cost": cost.rows, "min_answer_confidence": asdict(answers), "min_relevance": asdict(floor)}
+              "cost": cost.rows, "min_answer_confidence": asdict(answers), "min_relevance": asdict(floor),
+              "min_topic_confidence": asdict(topics)}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(f"quality: chosen from {tuned.tried} settings at rerank depth {tuned.settings.rerank_depth}, whole passages")
     by_window = ", ".join(f"{w or 'whole'} {f:.1f}" for w, f in answer_f1.items())
@@ -107,9 +113,12 @@ def run(args: argparse.Namespace) -> int:
           f"R {answers.recall:.3f})")
     print(f"weak matches below pair score {floor.floor:g} (keeps "
           f"{', '.join(f'{n} {v:.0%}' for n, v in floor.kept.items())} of the relevant results shown in a top 10)")
+    print(f"topic \"other\" below confidence {topics.threshold:g} (held-out BBC / AG News: {topics.recall:.0%} of "
+          f"the right labels kept, precision of a kept label {topics.precision:.3f})")
     print(f"written to {args.out}")
     if args.into_model:
         path = save_model_settings(model.name, {"ranking": asdict(chosen), "min_answer_confidence": answers.threshold,
-                                                "min_relevance": floor.floor})
+                                                "min_relevance": floor.floor,
+                                                "min_topic_confidence": topics.threshold})
         print(f"stored in the checkpoint: {path}")
     return 0

@@ -62,6 +62,8 @@ class ModelConfig:
     min_entity_score: float = 0.5  # entities whose words the tagger is less sure of stay out of the facets
     min_answer_confidence: float = 0.5  # answers below this are not shown (0.5: the span beats "no answer");
     # `news-search tune` chooses it on SQuAD validation (search/evaluation/answers.py)
+    min_topic_confidence: float = 0.0  # below this an article's (or passage's) topic is "other"; chosen by
+    # `news-search tune` on held-out BBC / AG News (search/evaluation/topic_floor.py)
     min_relevance: float = 0.0  # a result whose best passage's pair score is below this is a weak match; a query
     # whose judged results all are has "no good match" (search/pipeline/weak.py); chosen by `news-search tune`
     ranking: RankingSettings = field(default_factory=RankingSettings)  # a checkpoint without them gets these
@@ -76,7 +78,7 @@ class ModelConfig:
                                      if k in RankingSettings.__dataclass_fields__})
         ranking.check()
         config = cls(**known, ranking=ranking)
-        for name in ("min_answer_confidence", "min_relevance"):
+        for name in ("min_answer_confidence", "min_relevance", "min_topic_confidence"):
             if not 0.0 <= getattr(config, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(config, name)}")
         return config

@@ -27,7 +27,21 @@ class PassageAnnotation:
 
     @property
     def topic(self) -> str:
-        return max(self.topics, key=self.topics.get) if self.topics else ""
+        """The most probable topic (no abstention: see `topic_label`)."""
+        return topic_label(self.topics, 0.0)
+
+
+OTHER_TOPIC = "other"  # the label of a text none of the model's topics fits well enough
+
+
+def topic_label(topics: dict[str, float], min_confidence: float) -> str:
+    """The most probable topic, or OTHER_TOPIC when its probability is below `min_confidence` (the topic head
+    knows only the labels of its training sets — business, entertainment, politics, sport, tech, world — so an
+    earthquake or a court case is better called "other" than forced into one); "" without topics."""
+    if not topics:
+        return ""
+    best = max(topics, key=topics.get)
+    return best if topics[best] >= min_confidence else OTHER_TOPIC
 
 
 @dataclass

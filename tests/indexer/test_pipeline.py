@@ -124,3 +124,19 @@ def test_an_open_reader_sees_a_writers_commits(tmp_path: Path, model: NewsModel)
     assert before < after and sorted(after) == assert_consistent(folder)
     new = sorted(after - before)
     assert {row.article_id for row in reader.passages(new)} == {records[2]["id"], records[3]["id"]}
+
+
+def test_a_topic_below_the_models_confidence_is_other(tmp_path: Path, model: NewsModel, monkeypatch) -> None:
+    """With the floor above every probability, articles and passages are "other"; with 0, the argmax."""
+    from search.model.records import OTHER_TOPIC, topic_label
+
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(2))
+    monkeypatch.setattr(model.config, "min_topic_confidence", 1.0)
+    store = Store.open(tmp_path / "store", create=True)
+    Indexer(store, model).add(read_inputs([str(path)]))
+    topics = {r[0] for r in store.db.execute("SELECT topic FROM articles UNION SELECT topic FROM passages")}
+    assert topics == {OTHER_TOPIC}
+    assert store.facets(None)["topics"][0][0] == OTHER_TOPIC  # "other" is a facet value and a filter like any
+    assert topic_label({"sport": 0.6, "world": 0.4}, 0.5) == "sport"
+    assert topic_label({"sport": 0.45, "world": 0.4, "tech": 0.15}, 0.5) == OTHER_TOPIC
+    assert topic_label({}, 0.5) == ""
