@@ -5,6 +5,7 @@ unless --strict asks for that. Problems with a whole input (missing path, unknow
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -88,7 +89,7 @@ def _reader(path: Path) -> Callable[[Path], Iterator[Item]]:
 
 def read_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
     """JSONL or CSV from a byte stream, told apart by the first non-blank byte."""
-    data = stream.read()
+    data = stream.read().removeprefix(codecs.BOM_UTF8)
     kind = _jsonl_lines if data.lstrip()[:1] == b"{" else _csv_rows
     yield from kind(io.BytesIO(data), name)
 
@@ -111,7 +112,7 @@ def _jsonl_lines(f: BinaryIO, name: str) -> Iterator[Item]:
             continue
         origin = f"{name}:{lineno}"
         try:
-            fields = json.loads(raw.decode("utf-8"))
+            fields = json.loads(raw.decode("utf-8-sig"))  # -sig: a byte-order mark (Windows tools) is not text
         except UnicodeDecodeError:
             yield BadRecord(origin, "not UTF-8 text")
             continue
@@ -127,7 +128,8 @@ def _jsonl_lines(f: BinaryIO, name: str) -> Iterator[Item]:
 def _csv_rows(f: BinaryIO, name: str) -> Iterator[Item]:
     # surrogateescape keeps bytes that are not UTF-8 as lone surrogates, so one bad row can be found and skipped
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))  # the default 128 KiB is one long article
-    text = io.TextIOWrapper(f, encoding="utf-8", errors="surrogateescape", newline="")
+    # utf-8-sig: a byte-order mark (Excel, Windows tools) would otherwise become part of the first column's name
+    text = io.TextIOWrapper(f, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.DictReader(text)
     header = reader.fieldnames or []
     if "body" not in header:
@@ -157,7 +159,7 @@ def read_text_file(path: Path) -> Iterator[Item]:
     """One article: the first non-blank line is the title (a Markdown `#` is dropped), the rest the body."""
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         yield BadRecord(f"{path}:{line}", "not UTF-8 text")

@@ -118,8 +118,11 @@ class NewsModel:
 
     @torch.inference_mode()
     def score_pair_list(self, queries: Sequence[str], passages: Sequence[str], window: int = 0) -> list[PairScore]:
-        """`score_pairs` for many queries at once (evaluation); the same single pass per pair."""
+        """`score_pairs` for many queries at once (evaluation); the same single pass per pair. A query longer than
+        `max_query_tokens` word pieces is cut to them, as its embedding pass cuts it (the pair must keep room for
+        the passage)."""
         passages = list(passages)
+        queries = self._cut(queries, self.config.max_query_tokens)
         spans = pair_windows(self.tokenizer, queries, passages, window)
         enc = self.tokenizer(list(queries), [p[a:b] for p, (a, b) in zip(passages, spans)],
                              truncation="only_second", max_length=self.config.max_pair_tokens,
@@ -141,6 +144,14 @@ class NewsModel:
                 results[k] = PairScore(relevance=float(out.relevance[row]), answer_start=start,
                                        answer_end=end, answer_score=float(choice.margin[row]))
         return [r for r in results if r is not None]
+
+    def _cut(self, texts: Sequence[str], max_tokens: int) -> list[str]:
+        """Each text cut after its first `max_tokens` word pieces (at a piece's end, so no word is split)."""
+        distinct = list(dict.fromkeys(texts))
+        offsets = self.tokenizer(distinct, add_special_tokens=False, return_offsets_mapping=True,
+                                 verbose=False)["offset_mapping"]
+        cut = {t: t if len(o) <= max_tokens else t[:o[max_tokens - 1][1]] for t, o in zip(distinct, offsets)}
+        return [cut[t] for t in texts]
 
     def _batches(self, enc) -> Iterator[TokenBatch]:
         return token_batches(enc, self.batch_size, self.tokenizer.pad_token_id, self.device)

@@ -151,6 +151,17 @@ def test_the_stream_sends_fused_results_first_and_ends_with_what_search_returns(
     assert [json.loads(line)["stage"] for line in plain.text.splitlines()] == ["final"]
 
 
+def test_a_query_as_long_as_allowed_is_cut_to_what_the_model_takes(client) -> None:
+    """shared/cases/long-query: 400 CJK characters (one word piece each) or 499 characters of digits and commas
+    fill the pair pass alone; the query is cut for the model and the search answers."""
+    cjk = ("強い地震が沿岸の町を揺らす" * 40)[:400]
+    digits = ",".join(str(i) for i in range(200))[:499]
+    for q in (cjk, digits):
+        response = client.get("/search", params={"q": q, "k": 6})
+        assert response.status_code == 200, response.text
+        assert response.json()["query"] == q
+
+
 def test_concurrent_searches(client) -> None:
     queries = ["election", "earthquake", "football", "president"]
     with ThreadPoolExecutor(max_workers=4) as pool:

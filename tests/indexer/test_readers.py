@@ -115,3 +115,22 @@ def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> N
     path.write_text(f"id,body\nlong,{body}\nshort,Short body\n")
     good, bad = items([path])
     assert [a.id for a in good] == ["long", "short"] and good[0].body == body and not bad
+
+
+@pytest.mark.parametrize("header", ["id,title,body,source", "body,title,id,source"])
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path, header: str) -> None:
+    """shared/cases/csv-bom: Excel and Windows tools start CSV (and JSONL) files with a UTF-8 byte-order mark."""
+    values = {"id": "glen-001", "title": "Glen mill reopens", "body": "The old mill in Glen reopened.",
+              "source": "Example"}
+    row = ",".join(values[c] for c in header.split(","))
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + f"{header}\r\n{row}\r\n".encode())
+    (article,) = read_inputs([str(path)])
+    assert isinstance(article, Article) and article.id == "glen-001" and article.body == values["body"]
+    assert "\ufeffid" not in article.extra and not any(k.startswith("\ufeff") for k in article.extra)
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + json.dumps(values).encode() + b"\n")
+    (record,) = read_inputs([str(jsonl)])
+    assert isinstance(record, Article) and record.id == "glen-001"
+    (streamed,) = read_stream(io.BytesIO(b"\xef\xbb\xbf" + json.dumps(values).encode()), "<stdin>")
+    assert isinstance(streamed, Article) and streamed.id == "glen-001"

@@ -162,3 +162,18 @@ def test_first_results_show_before_the_answers_and_the_time_is_recorded(server, 
     (ARTIFACTS / "first-results.json").write_text(json.dumps({"server": "news-search serve, sample store",
                                                               "searches": timings}, indent=2) + "\n")
     page.close()
+
+
+def test_the_answer_is_highlighted_by_code_points_after_emoji(server, browser) -> None:
+    """shared/cases/emoji-offsets: the API's offsets count code points; the page must not slice UTF-16 units."""
+    text = "🎉🎉🎉 Big news 🥧🏆! The Riverside bakery won the national pie contest, 𝐁𝐫𝐞𝐚𝐤𝐢𝐧𝐠 said."
+    start = text.index("Riverside bakery")  # a Python index: code points
+    page = browser.new_page()
+    page.goto(server + "/")
+    wait_idle(page)
+    passage = {"text": text, "answer": {"start": start, "end": start + len("Riverside bakery"),
+                                        "text": "Riverside bakery", "confidence": 0.9}}
+    node = page.evaluate("(p) => { const n = passageNode(p); return [n.querySelector('mark').textContent, "
+                         "n.textContent]; }", passage)
+    assert node == ["Riverside bakery", text]
+    page.close()

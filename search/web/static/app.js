@@ -229,25 +229,24 @@ function safeURL(url) {
 }
 
 // The passage with its answer in <mark>; long passages are cut to a window around the answer.
+// The API's offsets count Unicode code points (Python's str indices); JavaScript strings index UTF-16 units,
+// which differ after any character outside the Basic Multilingual Plane (an emoji, 𝐛𝐨𝐥𝐝 letters): slice code points.
 function passageNode(passage) {
-  const text = passage.text;
+  const chars = Array.from(passage.text);
   const answer = passage.answer;
   const node = el("p", { className: "passage" });
+  const part = (a, b) => chars.slice(a, b).join("");
   if (!answer) {
-    node.append(clip(text, 2 * SNIPPET_CONTEXT));
+    node.append(chars.length > 2 * SNIPPET_CONTEXT ? `${part(0, 2 * SNIPPET_CONTEXT).trimEnd()}…` : passage.text);
     return node;
   }
   const from = Math.max(0, answer.start - SNIPPET_CONTEXT);
-  const to = Math.min(text.length, answer.end + SNIPPET_CONTEXT);
+  const to = Math.min(chars.length, answer.end + SNIPPET_CONTEXT);
   const mark = el("mark", { title: `answer confidence ${(answer.confidence * 100).toFixed(0)}%` },
-                  text.slice(answer.start, answer.end));
-  node.append(from > 0 ? "…" : "", text.slice(from, answer.start), mark, text.slice(answer.end, to),
-              to < text.length ? "…" : "");
+                  part(answer.start, answer.end));
+  node.append(from > 0 ? "…" : "", part(from, answer.start), mark, part(answer.end, to),
+              to < chars.length ? "…" : "");
   return node;
-}
-
-function clip(text, length) {
-  return text.length > length ? `${text.slice(0, length).trimEnd()}…` : text;
 }
 
 function filterButton(name, value, className) {
