@@ -15,9 +15,14 @@ def article_conditions(filters: Filters) -> tuple[str, list]:
             parts.append(f"{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     if filters.entities:
+        # ASCII names through the NOCASE index; others casefolded (NOCASE folds ASCII only: "Örebro" ≠ "örebro")
+        plain = [v for v in filters.entities if v.isascii()]
+        other = [v.casefold() for v in filters.entities if not v.isascii()]
+        match = " OR ".join(([f"e.name IN ({', '.join('?' * len(plain))})"] if plain else []) +
+                            ([f"casefold(e.name) IN ({', '.join('?' * len(other))})"] if other else []))
         parts.append(f"""a.id IN (SELECT ae.article_id FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
-                         WHERE e.name IN ({', '.join('?' * len(filters.entities))}))""")
-        params.extend(filters.entities)
+                         WHERE {match})""")
+        params.extend(plain + other)
     if filters.date_from:
         parts.append("a.published_date >= ?")
         params.append(iso_date(filters.date_from))

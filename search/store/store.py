@@ -59,6 +59,9 @@ class Store:
             conn = sqlite3.connect(path, check_same_thread=False)
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
+        # SQLite's NOCASE folds ASCII letters only; entity names ("Örebro", "Émile Durand") are matched through
+        # Python's casefold when a value is not plain ASCII (search/store/filters.py)
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
         db = sqlite_utils.Database(conn)
         try:
             if not readonly:
@@ -404,9 +407,14 @@ class Store:
         values = list(values)
         if not values:
             return []
-        with self._lock:  # the column is on the left, so its collation (NOCASE for entity names) decides
+        # the column is on the left, so its collation (NOCASE for entity names) decides; a non-ASCII entity name
+        # is compared casefolded, which NOCASE cannot do (a scan of the entity names, not an index lookup)
+        folded = [v for v in values if kind == "entities" and not v.isascii()]
+        with self._lock:
             found = {r[0] for r in self.db.execute(f"""SELECT v.value FROM json_each(?) v WHERE EXISTS
                     (SELECT 1 FROM {table} t WHERE t.{column} = v.value)""", [json.dumps(values)])}
+            found |= {v for v in folded if self.db.execute(
+                "SELECT 1 FROM entities WHERE casefold(name) = ? LIMIT 1", [v.casefold()]).fetchone()}
         return [v for v in values if v not in found]
 
     def stats(self) -> dict:
@@ -450,6 +458,10 @@ class Store:
             return (self.folder / name).stat().st_mtime
         except OSError:
             return None
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def _blob(vector: np.ndarray) -> bytes:

@@ -133,3 +133,24 @@ def test_date_filters_take_every_form_request_validation_accepts(store: Store) -
     plain = store.allowed_passage_ids(Filters(date_from="2019-01-01", date_to="2019-06-30"))
     for low, high in ((" 2019-01-01 ", "2019-06-30 "), ("2019-01-01T00:00:00Z", "20190630T2359")):
         assert np.array_equal(store.allowed_passage_ids(Filters(date_from=low, date_to=high)), plain)
+
+
+def test_entity_names_beyond_ascii_match_case_insensitively_too(tmp_path: Path, model: NewsModel) -> None:
+    """shared/cases/unicode-case: SQLite's NOCASE folds ASCII only, so "örebro" missed "Örebro"."""
+    from indexer.pipeline import Indexer
+    from indexer.records import parse_record
+
+    articles = [{"id": "u-hockey", "title": "Ice hockey final tonight",
+                 "body": "Émile Durand will captain the team in tonight's ice hockey final in Örebro. Durand scored "
+                         "twice in the semi-final."},
+                {"id": "u-port", "title": "Port strike ends after talks",
+                 "body": "Dock workers in Antwerp ended a three-day strike after talks with the port authority."}]
+    store = Store.open(tmp_path / "store", create=True)
+    Indexer(store, model).add(parse_record(a) for a in articles)
+    names = {r[0] for r in store.db.execute("SELECT name FROM entities")}
+    assert {"Örebro", "Émile Durand", "Antwerp"} <= names
+    for asked, article in (("örebro", "u-hockey"), ("ÉMILE DURAND", "u-hockey"), ("antwerp", "u-port")):
+        assert store.missing_values("entities", [asked]) == []
+        ids = store.allowed_passage_ids(Filters(entities=[asked]))
+        assert {row.article_id for row in store.passages(ids.tolist())} == {article}, asked
+    assert store.missing_values("entities", ["örebrö", "Nobody"]) == ["örebrö", "Nobody"]
