@@ -1,7 +1,7 @@
 """Concurrent clients against a real server: latency to first results and to the final response, and throughput.
 
-`news-search serve` runs in a subprocess on the store, once with the default `--passes 1` (one encoder pass at a
-time, the rest queue) and once with as many passes as clients (every search's passes run at once, sharing the
+`news-search serve` runs in a subprocess on the store with each `--passes` setting asked for: 1 (one pair pass at a
+time, the rest queue), 2, ... and "clients" (as many as clients: every search's pass runs at once, sharing the
 cores). For 1, 4 and 16 clients, each client sends its own questions (article titles, no two alike, so nothing
 comes from the cache) to `GET /search/stream` one after another; we time the first line (fused results) and the
 last (the final response). Prints a table and writes benchmarks/results/concurrency-<store>.json.
@@ -86,7 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", default=str(ROOT / "store"), help="store folder (default: ./store)")
     parser.add_argument("--clients", default="1,4,16", help="comma-separated client counts")
-    parser.add_argument("--per-client", type=int, default=2, help="searches each client sends")
+    parser.add_argument("--per-client", type=int, default=1, help="searches each client sends")
+    parser.add_argument("--passes", default="1,2,clients", help="comma-separated --passes settings of the server")
     args = parser.parse_args()
 
     from rich.console import Console
@@ -99,14 +100,18 @@ def main() -> None:
     titles = [r[0] for r in store.db.execute("SELECT title FROM articles ORDER BY id")]
     stats = {k: store.stats()[k] for k in ("articles", "passages", "index_type")}
     store.close()
-    rows = []
-    for passes_rule in ("1", "clients"):
+    rows, used = [], 0
+    for passes_rule in args.passes.split(","):
         for clients in counts:
-            passes = 1 if passes_rule == "1" else clients
+            passes = clients if passes_rule == "clients" else int(passes_rule)
             proc, url = start_server(args.store, passes)
             try:
-                offset = len(rows) * 100  # fresh questions for every run: nothing from the cache
-                queries = [f"What happened: {t}?" for t in titles[offset:offset + clients * args.per_client]]
+                need = clients * args.per_client  # fresh questions for every run: nothing from the cache
+                if used + need > len(titles):
+                    raise SystemExit(f"the store has {len(titles)} titles, the runs need {used + need}: use a "
+                                     "bigger store or fewer --per-client")
+                queries = [f"What happened: {t}?" for t in titles[used:used + need]]
+                used += need
                 with httpx.Client() as warm:  # load the weights' pages before timing
                     one_search(warm, url, "warm-up question about the news")
                 rows.append({"passes": passes, **run_clients(url, queries, clients, args.per_client)})

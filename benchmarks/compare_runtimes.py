@@ -34,7 +34,7 @@ def int8_graph(net, folder: Path) -> bytes:
     without VNNI (ONNX Runtime's advice)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from search.model.onnx_pairs import export_pair_graph
+    from search.model.runtime import export_pair_graph
 
     folder.mkdir(parents=True, exist_ok=True)
     source, target = folder / "pair-fp32.onnx", folder / "pair-int8.onnx"
@@ -70,7 +70,7 @@ def main() -> None:
 
     from search.evaluation.qa import evaluate_qa, passage_sized, sample_questions
     from search.model import NewsModel
-    from search.model.onnx_pairs import OnnxPairPass, export_pair_graph
+    from search.model.runtime import OnnxPairPass, export_pair_graph
     from search.pipeline.retrieve import fetch_passages, retrieve
     from search.store import Filters, Store
     from search.training.data import read_squad

@@ -15,7 +15,7 @@ from search.api.state import AppState
 def create_app(store_dir: str | Path, model_path: str | Path | None = None, passes: int = 1,
                runtime: str = "auto") -> FastAPI:
     """Raises ModelLoadError / StoreError before serving if the model or the store cannot be used; `passes`:
-    pair passes run at once (search/pipeline/pipeline.py); `runtime`: the pair pass's (search/model/onnx_pairs.py)."""
+    pair passes run at once (search/pipeline/pipeline.py); `runtime`: the pair pass's (search/model/runtime.py)."""
     state = AppState.load(store_dir, model_path, passes, runtime)
     app = FastAPI(title="newsearch", version="0.1.0",
                   description="News search: hybrid retrieval, one-pass rerank and answers, topic/entity facets.")

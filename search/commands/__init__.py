@@ -13,9 +13,10 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def add_runtime_option(parser: argparse.ArgumentParser) -> None:
-    """`--runtime` of the pair pass (search/model/onnx_pairs.py)."""
+    """`--runtime` of the pair pass (search/model/runtime.py)."""
     from search.model.config import RUNTIMES
 
     parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
-                        help="runtime of the pair pass: onnxruntime (faster on a CPU, same results), torch, or auto "
-                             "(onnxruntime on a CPU when installed; default)")
+                        help="runtime of the pair pass: torch (float32), torch-bf16 (bf16 autocast, faster on CPUs "
+                             "with native bf16, same results to three decimals), onnxruntime, or auto (torch-bf16 "
+                             "where the CPU has native bf16, else torch; default)")

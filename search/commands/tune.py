@@ -92,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
               "choosing": tuned.ratios, "chosen_choosing": ratios_to_bm25(choosing, bm25, chosen),
               "reporting_only": held_out, "settings_tried": tuned.tried,
               "runners_up": [{"settings": asdict(s), "worst_ratio": v} for s, v in tuned.runners_up],
-              "cost_rule": f"cheapest rerank_depth x pair window with nDCG@10 >= {1 - grid.ranking_tolerance:g} x "
-                           f"the reference on every choosing collection and SQuAD F1 >= "
-                           f"{1 - grid.answer_tolerance:g} x whole passages",
+              "cost_rule": f"cheapest rerank_depth x pair window whose nDCG@10 averaged over the choosing collections "
+                           f"(each / the reference's) and worst ratio to BM25 are >= {1 - grid.ranking_tolerance:g} "
+                           f"x the reference's, and SQuAD F1 >= {1 - grid.answer_tolerance:g} x whole passages",
               "answer_f1_by_window": {"questions": sum(len(p.qas) for p in contexts), **answer_f1},
               "cost": cost.rows, "min_answer_confidence": asdict(answers), "min_relevance": asdict(floor),
               "min_topic_confidence": asdict(topics)}

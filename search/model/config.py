@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# the pair pass's runtimes (search/model/onnx_pairs.py); auto: onnxruntime on a CPU when installed, else torch
-RUNTIMES = ("auto", "torch", "onnxruntime")
+# the pair pass's runtimes (search/model/runtime.py); auto: torch-bf16 on a CPU with native bf16, else torch
+RUNTIMES = ("auto", "torch", "torch-bf16", "onnxruntime")
 
 # CoNLL-2003 entity types in BIO form; the order fixes the tagging head's output index.
 CONLL_LABELS: list[str] = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]

@@ -19,7 +19,7 @@ from search.model.bio import token_labels
 from search.model.checkpoint import fingerprint, load_checkpoint
 from search.model.config import ModelConfig
 from search.model.encoder import MultiTaskEncoder, PairOutput
-from search.model.onnx_pairs import OnnxPairPass, choose_runtime, export_pair_graph
+from search.model.runtime import choose_runtime, pair_pass
 from search.model.entities import decode_entities
 from search.model.records import PairScore, PassageAnnotation
 from search.model.spans import align_to_words, best_spans
@@ -47,16 +47,14 @@ class NewsModel:
         self.name = name  # where it was loaded from, for /health and stats
         self.model_id = model_id  # fingerprint of the weights; the index manifest stores it
         self.batch_size = batch_size
-        # the pair pass's runtime (search/model/onnx_pairs.py): the same weights, torch or ONNX Runtime
+        # the pair pass's runtime (search/model/runtime.py): the same weights, torch or ONNX Runtime
         self.runtime = choose_runtime(runtime, self.device)
-        self.pair_pass: Callable[..., PairOutput] = \
-            OnnxPairPass(export_pair_graph(self.net), torch.get_num_threads()) if self.runtime == "onnxruntime" \
-            else self.net.pair
+        self.pair_pass: Callable[..., PairOutput] = pair_pass(self.runtime, self.net)
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str | None = None, runtime: str = "torch") -> "NewsModel":
         """Load a checkpoint folder (default: the released one under data/models/); `runtime` of the pair pass:
-        torch, onnxruntime, or auto (onnxruntime on a CPU when installed)."""
+        torch, torch-bf16, onnxruntime, or auto (search/model/runtime.py)."""
         folder = Path(path) if path else default_checkpoint()
         net, tokenizer, _ = load_checkpoint(folder)
         return cls(net, tokenizer, name=str(folder), model_id=fingerprint(folder), device=device, runtime=runtime)

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from search.model.checkpoint import save_checkpoint
 from search.model.config import ModelConfig
 from search.model.newsmodel import NewsModel
+from search.model.runtime import bf16_supported
 from search.training.data import join_sentences
 from search.model.base import resolve_base
 from search.model.encoder import MultiTaskEncoder
@@ -41,17 +42,6 @@ class TrainReport:
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / max(self.seconds, 1e-9)
-
-
-def bf16_supported(device: torch.device) -> bool:
-    """bf16 autocast pays off on CUDA and on CPUs with native bf16 instructions only."""
-    if device.type == "cuda":
-        return True
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def seed_everything(seed: int) -> None:

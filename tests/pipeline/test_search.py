@@ -244,3 +244,13 @@ def test_answers_below_the_models_confidence_threshold_are_hidden(pipeline, arti
         assert len(kept) == sum(c >= threshold for c in confidences) < len(confidences)
     finally:
         pipeline.model.config = config
+
+
+def test_nonsense_gets_no_good_match_and_a_real_question_does(pipeline, model, article) -> None:
+    """The released floor (min_relevance, chosen by tune on validation data) tells them apart on the sample."""
+    assert model.config.min_relevance > 0.0
+    nonsense = pipeline.search(request("qwzxv plorbt"))
+    assert nonsense.total == 0 and nonsense.results == [] and nonsense.weak
+    assert all(r.pair_score < model.config.min_relevance for r in nonsense.weak)
+    real = pipeline.search(request(f"What happened in {article['title']}?"))
+    assert real.total >= 1 and real.results[0].pair_score >= model.config.min_relevance
