@@ -144,7 +144,7 @@ def test_the_stream_sends_fused_results_first_and_ends_with_what_search_returns(
     assert first["timings_ms"]["total"] < final["timings_ms"]["total"] and "rerank_read" not in first["timings_ms"]
     whole = client.get("/search", params=params).json()  # now from the cache: the same response
     assert whole["cached"] and whole["results"] == final["results"] and whole["facets"] == final["facets"]
-    assert first["facets"] == final["facets"] and first["total"] == final["total"]
+    assert first["facets"] == final["facets"]  # totals may differ: the final response moves weak matches out
     again = [json.loads(line) for line in client.get("/search/stream", params=params).text.splitlines()]
     assert [line["stage"] for line in again] == ["final"] and again[0]["cached"]
     plain = client.get("/search/stream", params=params | {"rerank": "false", "answers": "false", "k": 11})

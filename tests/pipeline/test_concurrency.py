@@ -52,7 +52,7 @@ def test_one_pass_at_a_time_while_eight_searches_run_together(model, sample_stor
             responses.extend(pool.map(lambda q: pipeline.search(SearchRequest(q, k=6)), queries))
 
     assert most_pair_passes_at_once(model, run) == 1
-    assert all(r.results for r in responses)
+    assert all(r.results or r.weak for r in responses)
     assert max(r.timings_ms.get("queue", 0.0) for r in responses) > 0.0  # someone waited for the pair pass
     with pytest.raises(ValueError, match="passes"):
         SearchPipeline(model, store, passes=0)
