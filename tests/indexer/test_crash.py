@@ -28,9 +28,12 @@ def committed(db: Path) -> int:
 
 def start_add(path: Path, folder: Path) -> subprocess.Popen:
     """`news-index add` with two passages per commit, so a signal lands between many small commits."""
+    # Ctrl-C acts as in a terminal even when the suite itself runs in the background (`cmd &` in a script starts
+    # it with SIGINT ignored, which a child inherits and Python then leaves alone)
     return subprocess.Popen([sys.executable, "-m", "indexer.cli", "add", str(path), "--store", str(folder),
                              "--batch-passages", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=Path(__file__).resolve().parents[2])
+                            cwd=Path(__file__).resolve().parents[2],
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for_commits(proc: subprocess.Popen, db: Path, count: int) -> None:
