@@ -89,5 +89,7 @@ def health(state: State) -> dict[str, Any]:
     return {"status": "ok", "model": {"name": state.model.name, "id": state.model.model_id,
                                       "ranking": asdict(state.model.config.ranking),
                                       "min_answer_confidence": state.model.config.min_answer_confidence,
-                                      "min_relevance": state.model.config.min_relevance},
+                                      "min_relevance": state.model.config.min_relevance,
+                                      "min_topic_confidence": state.model.config.min_topic_confidence,
+                                      "runtime": state.model.runtime},
             "store": str(state.store_dir), "index": state.store.stats()}

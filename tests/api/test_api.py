@@ -35,6 +35,9 @@ def test_health_reports_model_index_and_counts(client) -> None:
     assert body["index"]["articles"] > 0 and body["index"]["passages"] >= body["index"]["articles"]
     assert body["index"]["model_id"] == body["model"]["id"]
     assert body["model"]["ranking"]["fusion"] in ("convex", "dbsf", "rrf")  # the checkpoint's own settings
+    assert all(0.0 <= body["model"][k] <= 1.0 for k in ("min_answer_confidence", "min_relevance",
+                                                          "min_topic_confidence"))
+    assert body["model"]["runtime"] in ("torch", "torch-bf16")  # auto on this machine's CPU
 
 
 def test_search_returns_results_facets_and_timings(client, article) -> None:
