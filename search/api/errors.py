@@ -1,7 +1,8 @@
 """Every client mistake becomes a 4xx with `{"error": "<what to fix>", "field": "<parameter>"}`.
 
 FastAPI's own validation errors (a non-number for `size`, a missing parameter) are rewritten into the
-same shape, so a client handles one error format and a person reads one sentence, not a pydantic dump.
+same shape and status (400), so a client handles one error format and a person reads one sentence, not a
+pydantic dump.
 """
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from search.pipeline import InvalidRequest
+
+
+# pydantic's error types -> what to fix, in the pipeline's words
+TYPE_WORDS = {"int_parsing": "must be a whole number", "float_parsing": "must be a number",
+              "bool_parsing": "must be true or false", "string_too_long": "is too long"}
 
 
 def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -28,12 +34,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_params(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # a value of the wrong type is bad input like any other: 400, in the same words as the pipeline's checks
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")]
         field = loc[0] if loc else None
-        given = f" (got {first['input']!r})" if "input" in first and first["input"] is not None else ""
-        message = f"{field or 'request'}: {first.get('msg', 'invalid value')}{given}"
-        return error_response(422, message, field)
+        given = f", got {first['input']!r}" if "input" in first and first["input"] is not None else ""
+        what = TYPE_WORDS.get(first.get("type", ""), first.get("msg", "is not valid").lower())
+        return error_response(400, f"{field or 'the request'} {what}{given}", field)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -12,6 +12,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
 from search.model.base import default_checkpoint, resolve_base
 from search.model.batches import TokenBatch, pad, token_batches
@@ -25,6 +26,10 @@ from search.model.records import PairScore, PassageAnnotation
 from search.model.spans import align_to_words, best_spans
 from search.model.windows import pair_windows
 
+
+# no "Loading weights" bar from transformers on every command that loads the model: it says nothing a user
+# needs, and newsearch's own bars show the work that takes time
+hf_logging.disable_progress_bar()
 
 CPU_BATCH = 8  # rows per forward pass on a CPU (see __init__)
 CUDA_BATCH = 64
