@@ -16,7 +16,6 @@ Prints a table and writes benchmarks/results/runtimes.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import time
 from pathlib import Path
@@ -39,14 +38,10 @@ def int8_graph(net, folder: Path) -> bytes:
     folder.mkdir(parents=True, exist_ok=True)
     source, target = folder / "pair-fp32.onnx", folder / "pair-int8.onnx"
     source.write_bytes(export_pair_graph(net))
-    quantize_dynamic(str(source), str(target), per_channel=True, reduce_range=not cpu_has("avx512_vnni"),
-                     weight_type=QuantType.QInt8)
-    return target.read_bytes()
-
-
-def cpu_has(flag: str) -> bool:
     cpuinfo = Path("/proc/cpuinfo")
-    return cpuinfo.exists() and flag in cpuinfo.read_text()
+    vnni = cpuinfo.exists() and "avx512_vnni" in cpuinfo.read_text()
+    quantize_dynamic(str(source), str(target), per_channel=True, reduce_range=not vnni, weight_type=QuantType.QInt8)
+    return target.read_bytes()
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -70,7 +65,7 @@ def main() -> None:
 
     from search.evaluation.qa import evaluate_qa, passage_sized, sample_questions
     from search.model import NewsModel
-    from search.model.runtime import OnnxPairPass, export_pair_graph
+    from search.model.runtime import Bf16PairPass, OnnxPairPass, bf16_supported, export_pair_graph
     from search.pipeline.retrieve import fetch_passages, retrieve
     from search.store import Filters, Store
     from search.training.data import read_squad
@@ -92,28 +87,26 @@ def main() -> None:
                                               model.config.max_passage_tokens - 2), args.questions)
     torch_int8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model.net), {torch.nn.Linear},
                                                         dtype=torch.qint8)
-    bf16 = cpu_has("avx512_bf16")
-    # each runtime swaps in its own pair pass; the decoding around it is the product's
-    runtimes = {"torch fp32": (model.net.pair, contextlib.nullcontext),
-                "torch bf16 autocast": (model.net.pair, lambda: torch.autocast("cpu", dtype=torch.bfloat16)),
-                "onnxruntime fp32": (OnnxPairPass(export_pair_graph(model.net), threads), contextlib.nullcontext),
-                "onnxruntime int8 per-channel": (OnnxPairPass(int8_graph(model.net, Path(args.onnx)), threads),
-                                                 contextlib.nullcontext),
-                "torch int8 per-tensor": (torch_int8.pair, contextlib.nullcontext)}
+    bf16 = bf16_supported(torch.device("cpu"))
+    # each runtime swaps in its own pair pass (the product's own where it offers one); the decoding around it is
+    # the product's
+    runtimes = {"torch fp32": model.net.pair, "torch bf16 autocast": Bf16PairPass(model.net),
+                "onnxruntime fp32": OnnxPairPass(export_pair_graph(model.net), threads),
+                "onnxruntime int8 per-channel": OnnxPairPass(int8_graph(model.net, Path(args.onnx)), threads),
+                "torch int8 per-tensor": torch_int8.pair}
     if not bf16:
         runtimes.pop("torch bf16 autocast")
     outputs, rows = {}, {}
-    for name, (pair_pass, context) in runtimes.items():
+    for name, pair_pass in runtimes.items():
         model.pair_pass = pair_pass
-        with context():
-            for query, texts in searches[:2]:  # warm-up
-                model.score_pairs(query, texts, settings.pair_window)
-            times, scores = [], []
-            for query, texts in searches:
-                began = time.perf_counter()
-                scores.append(model.score_pairs(query, texts, settings.pair_window))
-                times.append((time.perf_counter() - began) * 1000.0)
-            qa = evaluate_qa(model, contexts, settings.pair_window)
+        for query, texts in searches[:2]:  # warm-up
+            model.score_pairs(query, texts, settings.pair_window)
+        times, scores = [], []
+        for query, texts in searches:
+            began = time.perf_counter()
+            scores.append(model.score_pairs(query, texts, settings.pair_window))
+            times.append((time.perf_counter() - began) * 1000.0)
+        qa = evaluate_qa(model, contexts, settings.pair_window)
         outputs[name] = scores
         rows[name] = {"pair_pass_ms": {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))},
                       "squad_em": qa["exact_match"], "squad_f1": qa["f1"]}

@@ -68,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     choosing = [evidence[n] for n in CHOOSING]
     grid = CostGrid()
     squad = read_squad(data_path(args.data, SQUAD_VALID))
+    passage_tokens = model.config.max_passage_tokens - 2  # word pieces of a whole passage ([CLS], [SEP] out)
     contexts = sample_questions(passage_sized(squad[:args.limit] if args.limit else squad, model.tokenizer,
-                                              model.config.max_passage_tokens - 2), args.answer_questions)
-    passage_tokens = model.config.max_passage_tokens - 2
+                                              passage_tokens), args.answer_questions)
     try:
         tuned = choose_settings(choosing, bm25, candidates=plan.candidates)
         answer_f1 = {w: evaluate_qa(model, contexts, w)["f1"] for w in grid.pair_window}

@@ -52,7 +52,7 @@ class NewsModel:
         self.name = name  # where it was loaded from, for /health and stats
         self.model_id = model_id  # fingerprint of the weights; the index manifest stores it
         self.batch_size = batch_size
-        # the pair pass's runtime (search/model/runtime.py): the same weights, torch or ONNX Runtime
+        # the pair pass's runtime (search/model/runtime.py): the same weights in float32, bf16 autocast or ONNX Runtime
         self.runtime = choose_runtime(runtime, self.device)
         self.pair_pass: Callable[..., PairOutput] = pair_pass(self.runtime, self.net)
 
