@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from indexer.clusters import StoryClusters
+from indexer.clusters import StoryClusters, recheck
 from indexer.derive import article_mentions, article_topics, article_vector, passage_writes
 from search.model.records import topic_label
 from search.passages import Span, split_passages
@@ -32,7 +32,8 @@ class IndexerConfig:
     batch_passages: int = 256  # passages annotated and committed together (memory vs. work lost on a crash)
     passage_tokens: int = 0  # passage length in word pieces, [CLS]/[SEP] included (0 = the model's limit)
     overlap_tokens: int = 48  # tokens a passage repeats from the previous one
-    duplicate_threshold: float = 0.92  # article-vector cosine from which two articles are one story
+    duplicate_threshold: float = 0.92  # article-vector cosine from which two articles may be one story
+    copy_jaccard: float = 0.5  # word 3-shingle overlap from which they are copies (indexer/clusters.py)
     min_entity_score: float = 0.0  # drop entity mentions the tagger is less sure of
 
 
@@ -97,7 +98,7 @@ class Indexer:
         report = RunReport()
         start = time.perf_counter()
         clusters = StoryClusters.from_store(self.store, self.model.model_id, self.model.dim,
-                                            self.config.duplicate_threshold)
+                                            self.config.duplicate_threshold, self.config.copy_jaccard)
         pending: dict[str, _Pending] = {}
         pending_passages = 0
         try:
@@ -124,6 +125,7 @@ class Indexer:
                     pending.clear()
                     pending_passages = 0
             self._commit(list(pending.values()), clusters, report)
+            recheck(self.store, self.config.duplicate_threshold, self.config.copy_jaccard)
         finally:
             self.store.sync_vectors(index_kind)
             report.seconds = time.perf_counter() - start
@@ -158,16 +160,20 @@ class Indexer:
         return ArticleWrite(
             id=a.id, title=a.title, body=a.body, published_at=a.published_at, source=a.source, url=a.url,
             categories=a.categories, extra=a.extra, content_hash=a.content_hash, model_id=self.model.model_id,
-            topic=topic_label(topics, floor), topics=topics, cluster_id=clusters.assign(a.id, vector),
+            topic=topic_label(topics, floor), topics=topics, cluster_id=clusters.assign(a.id, vector, text),
             vector=vector, passages=passage_writes(text, p.spans, anns, floor),
             mentions=article_mentions(text, p.spans, anns, self.config.min_entity_score))
 
 
-def delete(store: Store, ids: list[str], index_kind: str | None = None) -> RunReport:
-    """Remove articles by id with their passages, vectors and entity links (no model needed)."""
+def delete(store: Store, ids: list[str], index_kind: str | None = None,
+           config: IndexerConfig | None = None) -> RunReport:
+    """Remove articles by id with their passages, vectors and entity links, and re-check the story clusters
+    they were in (no model needed)."""
+    config = config or IndexerConfig()
     start = time.perf_counter()
     try:
         found = set(store.delete_articles(ids))
+        recheck(store, config.duplicate_threshold, config.copy_jaccard)
     finally:
         store.sync_vectors(index_kind)
     return RunReport(deleted=len(found), not_found=[i for i in ids if i not in found],

@@ -3,11 +3,18 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+from search.terms import lexical_text
+
+SCHEMA_VERSION = 2  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py)
+READABLE_VERSIONS = (1, 2)  # a version-1 store is searched as it is and brought to 2 when opened for writing
 
 
 def create(db: sqlite_utils.Database) -> None:
-    """Create the tables on an empty database (idempotent)."""
+    """Create the tables on an empty database, or bring an older readable one up to date (idempotent).
+    A store of a version this code does not know is left untouched (`Store.open` refuses it)."""
+    stored = _stored_version(db)
+    if stored is not None and stored not in READABLE_VERSIONS:
+        return
     db.execute("PRAGMA journal_mode=WAL")
     if "meta" not in db.table_names():
         db["meta"].create({"key": str, "value": str}, pk="key")
@@ -37,4 +44,22 @@ def create(db: sqlite_utils.Database) -> None:
         db["article_entities"].create_index(["entity_id", "article_id"])
     if "passages_fts" not in db.table_names():
         db.execute("CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, tokenize='porter unicode61')")
+    if stored == 1:
+        _refill_lexical(db)
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+
+
+def _stored_version(db: sqlite_utils.Database) -> int | None:
+    if "meta" not in db.table_names():
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else None
+
+
+def _refill_lexical(db: sqlite_utils.Database) -> None:
+    """Version 1 → 2: index every passage in FTS5 again as `lexical_text` (no model needed), in one commit."""
+    with db.conn:
+        db.execute("DELETE FROM passages_fts")
+        rows = db.execute("SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id")
+        db.conn.executemany("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
+                            ((i, lexical_text(t), lexical_text(x)) for i, t, x in rows))

@@ -21,9 +21,9 @@ from search.store import schema
 from search.store.errors import StoreError
 from search.store.filters import article_conditions
 from search.store.manifest import Manifest
-from search.store.records import ArticleRow, ArticleWrite, Filters, Mention, PassageRow
+from search.store.records import ArticleRow, ArticleWrite, Filters, Mention, PassageRow, article_text
 from search.store.vectors import KINDS, VectorIndex, choose_kind, searches_on_gpu
-from search.terms import query_terms
+from search.terms import lexical_text, query_terms
 
 DB_FILE = "store.db"
 VECTOR_FILE = "vectors.faiss"
@@ -69,7 +69,7 @@ class Store:
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} is not a newsearch store ({exc})") from exc
-        if version is None or int(version[0]) != schema.SCHEMA_VERSION:
+        if version is None or int(version[0]) not in schema.READABLE_VERSIONS:
             raise StoreError(f"{path} has schema version {version and version[0]}, this newsearch needs "
                              f"{schema.SCHEMA_VERSION}; index the articles again into a new --store folder")
         store = cls(folder, db, readonly)
@@ -223,7 +223,8 @@ class Store:
         return [(r[0], r[1]) for r in rows], vectors
 
     def replace_articles(self, articles: list[ArticleWrite]) -> None:
-        """Insert the articles, replacing any stored version (its passages, FTS rows and mentions), in one commit."""
+        """Insert the articles, replacing any stored version (its passages, FTS rows and mentions), in one commit.
+        A replaced article's story cluster is noted for a re-check (`clusters_to_recheck`) in the same commit."""
         if not articles:
             return
         with self._lock, self.db.conn:
@@ -236,7 +237,8 @@ class Store:
             self._drop_unused_entities(touched)
 
     def delete_articles(self, ids: Iterable[str]) -> list[str]:
-        """Delete the articles with these ids; returns those that existed. Call `sync_vectors` afterwards."""
+        """Delete the articles with these ids; returns those that existed. Call `sync_vectors` afterwards.
+        Their story clusters are noted for a re-check (`clusters_to_recheck`) in the same commit."""
         found = list(self.article_states(ids))
         with self._lock, self.db.conn:
             touched: set[int] = set()
@@ -244,6 +246,35 @@ class Store:
                 touched |= self._delete_article(article_id)
             self._drop_unused_entities(touched)
         return found
+
+    # ---- story clusters -----------------------------------------------------------------------------
+    def clusters_to_recheck(self) -> list[str]:
+        """Story clusters that lost or changed a member since they were last checked (journaled with the write,
+        so a crash between the write and the re-check leaves the re-check to the next run)."""
+        return json.loads(self._meta("clusters_to_recheck") or "[]")
+
+    def cluster_articles(self, cluster_id: str) -> list[tuple[str, np.ndarray, str]]:
+        """[(article id, article vector (dim,) float32, title + body)] of one story cluster, in indexing order."""
+        with self._lock:
+            rows = self.db.execute("SELECT id, vector, title, body FROM articles WHERE cluster_id = ? ORDER BY rowid",
+                                   [cluster_id]).fetchall()
+        return [(r[0], np.frombuffer(r[1], np.float32), article_text(r[2], r[3])) for r in rows]
+
+    def article_texts(self, ids: Iterable[str]) -> dict[str, str]:
+        """article id -> title + body (the text passages and mentions point into)."""
+        with self._lock:
+            rows = self.db.execute("SELECT id, title, body FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                                   [json.dumps(list(ids))])
+            return {r[0]: article_text(r[1], r[2]) for r in rows}
+
+    def set_clusters(self, checked: str, assignment: dict[str, str]) -> None:
+        """Write re-checked cluster ids (article id -> cluster id) and strike `checked` off the re-check list,
+        in one commit."""
+        with self._lock, self.db.conn:
+            self.db.conn.executemany("UPDATE articles SET cluster_id = ? WHERE id = ?",
+                                     [(c, a) for a, c in assignment.items()])
+            left = [c for c in self.clusters_to_recheck() if c != checked]
+            self._set_meta("clusters_to_recheck", json.dumps(left), commit=False)
 
     def _insert_article(self, a: ArticleWrite) -> None:
         ex = self.db.execute
@@ -257,7 +288,8 @@ class Store:
             cursor = ex('INSERT INTO passages (article_id, position, start, "end", text, topic, vector) '
                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [a.id, p.position, p.start, p.end, p.text, p.topic,
                                                           _blob(p.vector)])
-            ex("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)", [cursor.lastrowid, a.title, p.text])
+            ex("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
+               [cursor.lastrowid, lexical_text(a.title), lexical_text(p.text)])
         many = self.db.conn.executemany
         many("INSERT OR IGNORE INTO entities (name, label) VALUES (?, ?)", [(m.name, m.label) for m in a.mentions])
         many('INSERT INTO article_entities (article_id, entity_id, start, "end", score) '
@@ -269,11 +301,22 @@ class Store:
         ex = self.db.execute
         touched = {r[0] for r in ex("SELECT DISTINCT entity_id FROM article_entities WHERE article_id = ?",
                                     [article_id])}
+        self._note_cluster_change(article_id)
         ex("DELETE FROM passages_fts WHERE rowid IN (SELECT id FROM passages WHERE article_id = ?)", [article_id])
         ex("DELETE FROM passages WHERE article_id = ?", [article_id])
         ex("DELETE FROM article_entities WHERE article_id = ?", [article_id])
         ex("DELETE FROM articles WHERE id = ?", [article_id])
         return touched
+
+    def _note_cluster_change(self, article_id: str) -> None:
+        """Inside the caller's transaction: when the article shares a story cluster, put it on the re-check list
+        (its other members may have joined through it)."""
+        row = self.db.execute("""SELECT cluster_id FROM articles WHERE id = ? AND
+                (SELECT COUNT(*) FROM articles o WHERE o.cluster_id = articles.cluster_id) > 1""",
+                              [article_id]).fetchone()
+        pending = self.clusters_to_recheck()
+        if row is not None and row[0] not in pending:
+            self._set_meta("clusters_to_recheck", json.dumps(pending + [row[0]]), commit=False)
 
     def _drop_unused_entities(self, entity_ids: set[int]) -> None:
         self.db.execute("""DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?))

@@ -199,3 +199,33 @@ def test_dates_in_any_form_validation_accepts_are_served(client) -> None:
         response = client.get("/search", params={"q": "news", "date_from": value, "k": 5, "rerank": "false",
                                                  "answers": "false"})
         assert response.status_code == 200, response.text
+
+
+CJK_ARTICLES = [  # shared/cases/cjk-words: made-up articles, no real event meant
+    {"id": "zh-quake", "title": "沿海城市发生地震", "body": "星期二清晨，沿海城市发生六点一级地震。官员说，十四栋建筑受损，两人受伤。"},
+    {"id": "zh-typhoon", "title": "台风逼近南部港口", "body": "强台风预计星期五登陆南部港口，渔船已全部返港避风，学校停课一天。"},
+    {"id": "zh-election", "title": "市议会选举结果公布", "body": "市议会选举结果于周日公布，投票率为百分之五十八，新议会将于下月就职。"},
+    {"id": "ja-train", "title": "新しい路面電車が運行開始", "body": "市内で新しい路面電車の運行が月曜日に始まった。運賃は二百円で、十分ごとに運行する。"},
+    {"id": "ko-library", "title": "시립 도서관 새 단장", "body": "시립 도서관이 2년간의 보수 공사를 마치고 월요일에 다시 문을 열었다."},
+]
+
+
+def test_chinese_and_japanese_words_are_found_lexically(tmp_path, sample_jsonl, model) -> None:
+    """shared/cases/cjk-words: a word inside a run of CJK characters matched nothing lexically (one FTS5 token
+    per run), so 台风 was not in the top 3 of 25 articles; Korean, written with spaces, always worked."""
+    from indexer.pipeline import Indexer
+    from indexer.readers import read_inputs
+    from indexer.records import parse_record
+
+    store = Store.open(tmp_path / "store", create=True)
+    indexer = Indexer(store, model)
+    indexer.add(parse_record({**a, "published_at": "2024-04-02", "source": "示例通讯社"}) for a in CJK_ARTICLES)
+    lines = sample_jsonl.read_text(encoding="utf-8").splitlines(keepends=True)[:20]
+    (tmp_path / "distractors.jsonl").write_text("".join(lines), encoding="utf-8")
+    indexer.add(read_inputs([str(tmp_path / "distractors.jsonl")]))
+    store.close()
+    with TestClient(create_app(tmp_path / "store")) as cjk:
+        for word, expected in (("地震", "zh-quake"), ("台风", "zh-typhoon"), ("选举", "zh-election"),
+                               ("路面電車", "ja-train"), ("運賃", "ja-train"), ("도서관", "ko-library")):
+            first = cjk.get("/search", params={"q": word}).json()["results"][0]
+            assert (first["article_id"], first["matched"] in ("lexical", "both")) == (expected, True), word

@@ -83,18 +83,6 @@ def test_delete_leaves_no_orphan_rows_or_vectors(tmp_path: Path, model: NewsMode
     assert {r[0] for r in store.db.execute("SELECT id FROM articles")} == {records[1]["id"], records[3]["id"]}
 
 
-def test_near_duplicates_share_a_story_cluster(tmp_path: Path, model: NewsModel) -> None:
-    folder = tmp_path / "store"
-    original, other = short_articles(2, 20)
-    copy = {**original, "id": "copy-of-" + original["id"], "title": original["title"] + " (update)",
-            "body": original["body"].replace(" the ", " a ", 2) + " More details are expected."}
-    add(folder, model, [original, other, copy])
-    store = Store.open(folder, readonly=True)
-    first, second, dup = (store.article(r["id"]) for r in (original, other, copy))
-    assert dup.cluster_id == first.cluster_id == original["id"] and first.cluster_size == 2
-    assert second.cluster_id == other["id"] and second.cluster_size == 1
-
-
 def test_another_model_is_refused_until_rebuild(tmp_path: Path, model: NewsModel) -> None:
     folder = tmp_path / "store"
     records = short_articles(3)

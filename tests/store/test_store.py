@@ -154,3 +154,29 @@ def test_entity_names_beyond_ascii_match_case_insensitively_too(tmp_path: Path, 
         ids = store.allowed_passage_ids(Filters(entities=[asked]))
         assert {row.article_id for row in store.passages(ids.tolist())} == {article}, asked
     assert store.missing_values("entities", ["örebrö", "Nobody"]) == ["örebrö", "Nobody"]
+
+
+def test_a_version_1_store_is_searched_as_it_is_and_migrated_when_opened_for_writing(tmp_path: Path,
+                                                                                      model: NewsModel) -> None:
+    """Version 2 indexes CJK runs as character pairs; a version-1 store (whole runs as FTS5 tokens) stays
+    readable and gets its FTS5 rows written again, without the model, on its first writable open."""
+    from indexer.pipeline import Indexer
+    from indexer.records import parse_record
+
+    folder = tmp_path / "store"
+    store = Store.open(folder, create=True)
+    Indexer(store, model).add([parse_record({"id": "zh", "title": "台风逼近南部港口",
+                                             "body": "强台风预计星期五登陆南部港口。"})])
+    store.close()
+    with sqlite3.connect(folder / "store.db") as conn:  # as version 1 wrote it
+        conn.execute("DELETE FROM passages_fts")
+        conn.execute("INSERT INTO passages_fts (rowid, title, text) SELECT p.id, a.title, p.text FROM passages p "
+                     "JOIN articles a ON a.id = p.article_id")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    assert Store.open(folder, readonly=True).lexical_search("台风", 5) == []
+    writable = Store.open(folder)
+    assert writable._meta("schema_version") == "2" and len(writable.lexical_search("台风", 5)) == 1
+    with sqlite3.connect(folder / "store.db") as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 99"):
+        Store.open(folder)
