@@ -18,6 +18,7 @@ from tqdm import tqdm
 from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
 from indexer.readers import InputError, count_records, read_inputs
 from indexer.summary import print_report, print_stats
+from search.commands import ArgumentParser
 from search.model import ModelLoadError
 from search.store import Store, StoreError
 
@@ -31,7 +32,7 @@ MIN_PASSAGE_TOKENS = 16  # below this a passage is a few words: no room for a se
 
 def build_parser() -> argparse.ArgumentParser:
     """The `news-index` argument parser (add, delete, rebuild, stats)."""
-    parser = argparse.ArgumentParser(prog="news-index", description=__doc__,
+    parser = ArgumentParser(prog="news-index", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     store = argparse.ArgumentParser(add_help=False)

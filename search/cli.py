@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 
+from search.commands import ArgumentParser
 from search.errors import NewsearchError, ResourceError
 
 EXIT_USAGE, EXIT_STORE = 2, 3  # as news-index: 2 bad arguments or input, 3 a store or model problem
@@ -19,7 +20,7 @@ COMMANDS = ["train", "soup", "eval", "tune", "serve", "query"]  # modules under 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """All subcommands, or just `only`: each command module imports what it needs, so `train` runs where the
     search stack (SQLite, FAISS, FastAPI) is not installed, such as a bare GPU machine."""
-    parser = argparse.ArgumentParser(prog="news-search", description=__doc__)
+    parser = ArgumentParser(prog="news-search", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         if only in (None, name):

@@ -106,3 +106,14 @@ def test_messages_use_the_terminals_words_and_exit_codes_match_news_index(tmp_pa
                                  capture_output=True, text=True)
         assert missing.returncode == 3 and "no store at" in missing.stderr, command
         assert not (tmp_path / "nothing").exists()
+
+
+def test_a_mistyped_flag_is_refused_with_the_closest_one_in_both_clis():
+    """The CLI side of "a typo in a parameter is an error": argparse's refusal, plus what was meant."""
+    for command, typo, meant in ((["search.cli", "query", "x"], "--form", "--from"),
+                                 (["indexer.cli", "stats"], "--jsn", "--json"),
+                                 (["indexer.cli", "add", "x.jsonl"], "--strikt", "--strict")):
+        out = subprocess.run([sys.executable, "-m", *command, typo], capture_output=True, text=True)
+        assert out.returncode == 2 and f"{typo}: did you mean {meant}?" in out.stderr, out.stderr
+        prog = {"search.cli": "news-search", "indexer.cli": "news-index"}[command[0]]
+        assert f"{prog} {command[1]}: error: unrecognized arguments" in out.stderr  # the subcommand's usage

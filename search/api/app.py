@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from search.api.errors import install_error_handlers
-from search.api.routes import router
+from search.api.routes import page_router, router
 from search.api.state import AppState
 
 
@@ -22,5 +22,6 @@ def create_app(store_dir: str | Path, model_path: str | Path | None = None, pass
     app.state.search = state
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=state.static_dir), name="static")
     return app

@@ -2,11 +2,13 @@
 the limits themselves live in `search.pipeline.validate`, shared with the terminal command."""
 from __future__ import annotations
 
+import difflib
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 
-from search.pipeline import SearchRequest
+from search.pipeline import InvalidRequest, SearchRequest
 from search.store import Filters
 
 TEXT_LIMIT = 2048  # generous cap on any one string parameter before validation reads it
@@ -53,3 +55,27 @@ def search_params(
 
 def _present(values: list[str] | None) -> list[str]:
     return [v for v in values or [] if v.strip()]
+
+
+def refuse_unknown_params(request: Request) -> None:
+    """A router dependency: a query parameter the endpoint does not take is a 400 naming it and the closest
+    one it does take (`from` → "did you mean date_from?"), not a silent default. Raises InvalidRequest."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    known = _query_names(route.dependant)
+    for name in request.query_params:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+            hint = (f"did you mean {close[0]}?" if close else
+                    f"it takes {', '.join(sorted(known))}" if known else "it takes none")
+            path = getattr(route, "path_format", route.path)
+            raise InvalidRequest(name, f"unknown parameter {name!r} for {path}: {hint}")
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameter names of an endpoint, its dependencies' included."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return frozenset(names)

@@ -12,14 +12,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
-from search.api.params import filter_params, search_params
+from search.api.params import filter_params, refuse_unknown_params, search_params
 from search.api.state import AppState
 from search.pipeline import InvalidRequest, SearchRequest, SearchResponse
 from search.pipeline.facets import filtered_facets
 from search.pipeline.validate import validate_filters
 from search.store import Filters
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(refuse_unknown_params)])  # the API: strict about its parameters
+page_router = APIRouter()  # the page reads its own URL (q, filters) in the browser
 
 
 def app_state(request: Request) -> AppState:
@@ -30,7 +31,7 @@ def app_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(app_state)]
 
 
-@router.get("/", include_in_schema=False)
+@page_router.get("/", include_in_schema=False)
 def index(state: State) -> FileResponse:
     """The search page; it reads the query from its own URL, so /?q=... links are shareable."""
     return FileResponse(state.static_dir / "index.html")

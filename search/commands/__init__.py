@@ -1,6 +1,33 @@
-"""One module per `news-search` subcommand; each exposes `register(subparsers)`."""
+"""One module per `news-search` subcommand; each exposes `register(subparsers)`. Also what both CLIs share."""
 
 import argparse
+import difflib
+from typing import Sequence
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, saying which option a mistyped one was meant to be (`unrecognized arguments: --form;
+    did you mean --from?`), for the subcommand the user called. Exit code 2, as argparse."""
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = self._command_parser(parsed)
+            options = sorted(o for o in parser._option_string_actions if o.startswith("--"))
+            hints = [f"{x}: did you mean {close[0]}?" for x in extras if x.startswith("-")
+                     for close in [difflib.get_close_matches(x.split("=")[0], options, n=1, cutoff=0.5)] if close]
+            parser.error(f"unrecognized arguments: {' '.join(extras)}" + ("; " + "; ".join(hints) if hints else ""))
+        return parsed
+
+    def _command_parser(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """The subcommand's parser when the parser has subcommands and one was given, else this one."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = getattr(parsed, action.dest or "", None)
+                if chosen in action.choices:
+                    return action.choices[chosen]
+        return self
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -136,6 +136,25 @@ def test_bad_input_gets_a_4xx_that_says_what_to_fix(client, path, params, status
     assert body.get("field") == field
 
 
+@pytest.mark.parametrize("path, params, suggestion", [
+    ("/search", {"q": "x", "from": "2024-01-01"}, "did you mean date_from?"),  # the issue's example
+    ("/search/stream", {"q": "x", "sise": 3}, "did you mean size?"),
+    ("/facets", {"topics": "sport"}, "did you mean topic?"),
+    ("/articles/some-id", {"full": "1"}, "it takes none"),
+    ("/health", {"verbose": "1"}, "it takes none"),
+])
+def test_an_unknown_parameter_is_a_400_naming_the_closest_one(client, path, params, suggestion) -> None:
+    """A typo in a parameter name used to be ignored: unfiltered results with 200."""
+    response = client.get(path, params=params)
+    assert response.status_code == 400, response.text
+    unknown = [name for name in params if name != "q"][0]
+    assert response.json()["field"] == unknown and response.json()["error"].endswith(suggestion)
+
+
+def test_the_page_takes_any_parameter_it_reads_itself(client) -> None:
+    assert client.get("/", params={"q": "x", "topic": "sport", "page": 2, "utm_source": "mail"}).status_code == 200
+
+
 def test_the_stream_sends_fused_results_first_and_ends_with_what_search_returns(client, article) -> None:
     params = {"q": f"What happened in {article['title']}?", "k": 12, "size": 5}
     response = client.get("/search/stream", params=params)

@@ -91,7 +91,9 @@ async function run() {
       });
       document.title = `${state.q} – newsearch`;
     } else {
-      const data = await getJSON("/facets", toParams(state, false));
+      const filters = toParams(state, false);
+      filters.delete("recency");                           // a ranking option: /facets takes filters only
+      const data = await getJSON("/facets", filters);
       clearResults();
       setStatus("Type a question or a few words. Use the filters on the left to narrow the news.");
       renderFacets(data, state);
