@@ -16,7 +16,7 @@ from rich.console import Console
 from tqdm import tqdm
 
 from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
-from indexer.readers import InputError, count_records, read_inputs
+from indexer.readers import InputError, count_records, read_aliases, read_inputs
 from indexer.summary import print_report, print_stats
 from search.commands import ArgumentParser
 from search.model import ModelLoadError
@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     add = sub.add_parser("add", parents=[store, index, model], help="index new and changed articles")
     add.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .csv, .txt, .md files, folders, or - (stdin)")
     add.add_argument("--strict", action="store_true", help="stop at the first bad record instead of skipping it")
+    add.add_argument("--aliases", metavar="FILE", default=None,
+                     help='JSON object of entity aliases, {"alias": "canonical name", ...}, added to the store\'s '
+                          "table (kept for later runs; applies to the articles indexed from now on and to filters)")
     add.set_defaults(func=cmd_add)
     rm = sub.add_parser("delete", parents=[store, index], help="remove articles by id")
     rm.add_argument("ids", nargs="+", metavar="ID")
@@ -80,11 +83,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """`news-index add`: index new and changed articles."""
+    aliases = read_aliases(args.aliases) if args.aliases else {}
     total = count_records(args.paths)  # a first, cheap pass (no model), so the bar has a total and an ETA
     items = read_inputs(args.paths)
     model, config = _model(args)  # a bad --passage-tokens must not leave an empty store behind
     indexer = Indexer(Store.open(args.store, create=True), model, config)
     store = indexer.store
+    if aliases:
+        store.add_aliases(aliases)
     store.check_model(indexer.model.model_id)  # before the progress bar, so a refusal is one clean line
     with _progress(indexer, "indexing", total):
         report = indexer.add(items, strict=args.strict, index_kind=args.index)

@@ -162,7 +162,8 @@ class Indexer:
             categories=a.categories, extra=a.extra, content_hash=a.content_hash, model_id=self.model.model_id,
             topic=topic_label(topics, floor), topics=topics, cluster_id=clusters.assign(a.id, vector, text),
             vector=vector, passages=passage_writes(text, p.spans, anns, floor),
-            mentions=article_mentions(text, p.spans, anns, self.config.min_entity_score))
+            mentions=self.store.names.article_mentions(
+                text, article_mentions(text, p.spans, anns, self.config.min_entity_score)))
 
 
 def delete(store: Store, ids: list[str], index_kind: str | None = None,

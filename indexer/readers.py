@@ -179,3 +179,18 @@ def _parsed(fields: dict, origin: str) -> Item:
 
 def _has_surrogates(value: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def read_aliases(path: str) -> dict[str, str]:
+    """An alias table file: a JSON object {"alias": "canonical name"} (search/store/names.py). Raises InputError
+    naming the file and what to fix."""
+    try:
+        table = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise InputError(f"--aliases {path}: cannot read it ({exc.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"--aliases {path}: not a UTF-8 JSON file ({exc})") from None
+    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip()
+                                              for k, v in table.items()):
+        raise InputError(f'--aliases {path}: expected a JSON object of names, {{"U.S.": "United States", ...}}')
+    return table

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from typing import TYPE_CHECKING
+
 from search.store.records import Filters
 
+if TYPE_CHECKING:
+    from search.store.names import Names
 
-def article_conditions(filters: Filters) -> tuple[str, list]:
-    """A WHERE fragment ("1" when empty) and its parameters; values inside a field match any."""
+
+def article_conditions(filters: Filters, names: Names | None = None) -> tuple[str, list]:
+    """A WHERE fragment ("1" when empty) and its parameters; values inside a field match any. Entity values are
+    matched by their canonical name under `names` (`entity=U.S.` finds "United States")."""
     parts: list[str] = []
     params: list = []
     for column, values in (("a.topic", filters.topics), ("a.source", filters.sources)):
@@ -15,9 +21,10 @@ def article_conditions(filters: Filters) -> tuple[str, list]:
             parts.append(f"{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     if filters.entities:
+        entities = [names.canonical(v) for v in filters.entities] if names else filters.entities
         # ASCII names through the NOCASE index; others casefolded (NOCASE folds ASCII only: "Örebro" ≠ "örebro")
-        plain = [v for v in filters.entities if v.isascii()]
-        other = [v.casefold() for v in filters.entities if not v.isascii()]
+        plain = [v for v in entities if v.isascii()]
+        other = [v.casefold() for v in entities if not v.isascii()]
         match = " OR ".join(([f"e.name IN ({', '.join('?' * len(plain))})"] if plain else []) +
                             ([f"casefold(e.name) IN ({', '.join('?' * len(other))})"] if other else []))
         parts.append(f"""a.id IN (SELECT ae.article_id FROM article_entities ae JOIN entities e ON e.id = ae.entity_id

@@ -23,6 +23,7 @@ from search.store.filters import article_conditions
 from search.store.manifest import Manifest
 from search.store.records import ArticleRow, ArticleWrite, Filters, Mention, PassageRow, article_text
 from search.store.vectors import KINDS, VectorIndex, choose_kind, searches_on_gpu
+from search.store.names import Names
 from search.terms import lexical_text, query_terms
 
 DB_FILE = "store.db"
@@ -42,6 +43,7 @@ class Store:
         self._lock = threading.RLock()  # one Store per API process, shared by its worker threads
         self._vectors: VectorIndex | None = None
         self._vectors_mtime: float | None = None
+        self._names: Names | None = None
 
     # ---- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -93,6 +95,20 @@ class Store:
         if built is not None and built != model_id:
             raise StoreError(f"the store in {self.folder} was built with model {built}, not {model_id}; "
                              f"run `news-index rebuild --store {self.folder}` to re-index it with this model")
+
+    @property
+    def names(self) -> Names:
+        """The canonical-name rules with this store's alias table (search/store/names.py)."""
+        extra = self._meta("aliases")
+        if self._names is None or self._names.extra != json.loads(extra or "{}"):
+            self._names = Names(json.loads(extra or "{}"))
+        return self._names
+
+    def add_aliases(self, aliases: dict[str, str]) -> None:
+        """Add to (or change) the store's alias table: alias -> canonical entity name, for the articles indexed
+        from now on and for filter values."""
+        with self._lock:
+            self._set_meta("aliases", json.dumps({**self.names.extra, **aliases}, ensure_ascii=False))
 
     def set_model(self, model_id: str, name: str) -> None:
         """Record the checkpoint (fingerprint and name) the store's vectors come from."""
@@ -336,7 +352,7 @@ class Store:
             return []
         join, where, params = "", "", []
         if filters is not None and not filters.is_empty():
-            conditions, params = article_conditions(filters)
+            conditions, params = article_conditions(filters, self.names)
             join = "JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id"
             where = f"AND {conditions}"
         sql = f"""SELECT passages_fts.rowid, bm25(passages_fts, 2.0, 1.0) AS rank FROM passages_fts {join}
@@ -349,7 +365,7 @@ class Store:
         """Passage ids of articles matching `filters` (for VectorIndex.search), or None when there are no filters."""
         if filters is None or filters.is_empty():
             return None
-        where, params = article_conditions(filters)
+        where, params = article_conditions(filters, self.names)
         with self._lock:
             rows = self.db.execute(f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
                                    f"WHERE {where}", params)
@@ -404,7 +420,7 @@ class Store:
         `passage_ids`, or else over the articles `filters` allow (both None: the whole store). Entity labels:
         `entity_labels`."""
         if passage_ids is None:
-            scope, params = article_conditions(filters or Filters())  # in SQL: no list of passage ids to ship
+            scope, params = article_conditions(filters or Filters(), self.names)  # in SQL: no passage id list
         else:
             scope = "a.id IN (SELECT article_id FROM passages WHERE id IN (SELECT value FROM json_each(?)))"
             params = [json.dumps([int(i) for i in passage_ids])]
@@ -447,9 +463,10 @@ class Store:
         table, column = _VALUE_COLUMNS.get(kind, (None, None))
         if table is None:
             raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KNOWN_KINDS)}")
-        values = list(values)
-        if not values:
+        given = list(values)
+        if not given:
             return []
+        values = [self.names.canonical(v) for v in given] if kind == "entities" else given
         # the column is on the left, so its collation (NOCASE for entity names) decides; a non-ASCII entity name
         # is compared casefolded, which NOCASE cannot do (a scan of the entity names, not an index lookup)
         folded = [v for v in values if kind == "entities" and not v.isascii()]
@@ -458,7 +475,7 @@ class Store:
                     (SELECT 1 FROM {table} t WHERE t.{column} = v.value)""", [json.dumps(values)])}
             found |= {v for v in folded if self.db.execute(
                 "SELECT 1 FROM entities WHERE casefold(name) = ? LIMIT 1", [v.casefold()]).fetchone()}
-        return [v for v in values if v not in found]
+        return [g for g, v in zip(given, values) if v not in found]
 
     def stats(self) -> dict:
         """What `news-index stats` and /health show."""
