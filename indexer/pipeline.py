@@ -48,6 +48,9 @@ class RunReport:
     passages: int = 0
     skipped: list[BadRecord] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)  # "id: file:3 and file:9" — an id given twice, later kept
+    generated: list[str] = field(default_factory=list)  # "file:4: doc-…" — ids made for records without one
+    notes: list[str] = field(default_factory=list)  # "file:5: body is a number (42), stored as text"
     seconds: float = 0.0
 
     @property
@@ -101,6 +104,7 @@ class Indexer:
                                             self.config.duplicate_threshold, self.config.copy_jaccard)
         pending: dict[str, _Pending] = {}
         pending_passages = 0
+        seen: dict[str, str] = {}  # id -> where this run read it
         try:
             for item in items:
                 if isinstance(item, BadRecord):
@@ -109,6 +113,7 @@ class Indexer:
                     report.skipped.append(item)
                     self._progress(1, 0)
                     continue
+                _note(report, item, seen)
                 state = self.store.article_states([item.id]).get(item.id)
                 if state == (item.content_hash, self.model.model_id):
                     report.unchanged += 1
@@ -118,6 +123,8 @@ class Indexer:
                                        self.config.passage_tokens or self.model.config.max_passage_tokens,
                                        self.config.overlap_tokens)
                 previous = pending.get(item.id)  # the same id twice in one batch: the later record wins
+                if previous:
+                    self._progress(1, 0)  # the earlier record is done with: it will not be committed
                 pending_passages += len(spans) - (len(previous.spans) if previous else 0)
                 pending[item.id] = _Pending(item, spans, replaces=state is not None)
                 if pending_passages >= self.config.batch_passages:
@@ -164,6 +171,16 @@ class Indexer:
             vector=vector, passages=passage_writes(text, p.spans, anns, floor),
             mentions=self.store.names.article_mentions(
                 text, article_mentions(text, p.spans, anns, self.config.min_entity_score)))
+
+
+def _note(report: RunReport, item: Article, seen: dict[str, str]) -> None:
+    """What the summary says about one input record besides counting it."""
+    if item.id in seen:
+        report.repeated.append(f"{item.id}: {seen[item.id]} and {item.origin or 'a later record'}")
+    seen[item.id] = item.origin
+    if item.generated_id:
+        report.generated.append(f"{item.origin}: {item.id}" if item.origin else item.id)
+    report.notes += [f"{item.origin}: {note}" if item.origin else note for note in item.notes]
 
 
 def delete(store: Store, ids: list[str], index_kind: str | None = None,

@@ -172,7 +172,7 @@ def read_text_file(path: Path) -> Iterator[Item]:
 
 def _parsed(fields: dict, origin: str) -> Item:
     try:
-        return parse_record(fields)
+        return parse_record(fields, origin)
     except RecordError as exc:
         return BadRecord(origin, str(exc))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 KNOWN_FIELDS = ("id", "title", "body", "published_at", "source", "url", "categories")
@@ -26,6 +26,9 @@ class Article:
     categories: list[str]
     extra: dict  # every other input field (e.g. licence), stored as given
     content_hash: str  # unchanged hash = nothing to do on `add`
+    origin: str = ""  # file:line it came from, for the summary
+    generated_id: bool = False  # the input had no id: `id` is `content_id`
+    notes: list[str] = field(default_factory=list)  # what was read differently from how it was written
 
 
 @dataclass
@@ -39,8 +42,10 @@ class BadRecord:
         return f"{self.origin}: {self.reason}"
 
 
-def parse_record(fields: dict) -> Article:
-    """Validate one record's fields; RecordError says what is wrong with it."""
+def parse_record(fields: dict, origin: str = "") -> Article:
+    """Validate one record's fields; RecordError says what is wrong with it. `origin`: its file:line."""
+    notes = [f"{name} is a number ({fields[name]}), stored as text" for name in ("title", "body")
+             if isinstance(fields.get(name), (int, float)) and not isinstance(fields.get(name), bool)]
     body = _text(fields.get("body"), "body")
     if not body or not body.strip():
         raise RecordError("missing body")
@@ -51,10 +56,12 @@ def parse_record(fields: dict) -> Article:
     url = _text(fields.get("url"), "url") or None
     extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
     raw_id = fields.get("id")
-    article_id = str(raw_id).strip() if raw_id not in (None, "") else content_id(title, body)
+    generated = raw_id in (None, "") or not str(raw_id).strip()
+    article_id = content_id(title, body) if generated else str(raw_id).strip()
     digest = hashlib.sha256(json.dumps([article_id, title, body, published_at, source, url, categories, extra],
                                        sort_keys=True, default=str).encode()).hexdigest()
-    return Article(article_id, title, body, published_at, source, url, categories, extra, digest)
+    return Article(article_id, title, body, published_at, source, url, categories, extra, digest, origin, generated,
+                   notes)
 
 
 def content_id(title: str, body: str) -> str:

@@ -18,7 +18,8 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict,
     table.add_column(justify="right")
     rows = [("added", report.added), ("updated", report.updated), ("unchanged (skipped)", report.unchanged),
             ("deleted", report.deleted), ("bad records (skipped)", len(report.skipped)),
-            ("ids not found", len(report.not_found)), ("passages annotated", report.passages),
+            ("ids not found", len(report.not_found)), ("ids repeated in the input", len(report.repeated)),
+            ("ids generated (no id given)", len(report.generated)), ("passages annotated", report.passages),
             ("passages/s", f"{report.passages_per_s:.1f}"), ("time", f"{report.seconds:.1f} s"),
             ("store: articles / passages", f"{stats['articles']} / {stats['passages']}"),
             ("index", f"{stats['index_type']} ({stats['vectors']} vectors)")]
@@ -26,11 +27,13 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict,
         if (value and value != "0.0") or name in always or name.startswith(("store", "index")):
             table.add_row(name, str(value))
     console.print(table)
-    for bad in report.skipped[:MAX_LISTED]:
-        console.print(f"[yellow]skipped[/] {bad}", markup=True, highlight=False, soft_wrap=True)
-    for missing in report.not_found[:MAX_LISTED]:
-        console.print(f"[yellow]not found[/] {missing}", markup=True, highlight=False, soft_wrap=True)
-    hidden = max(len(report.skipped) - MAX_LISTED, 0) + max(len(report.not_found) - MAX_LISTED, 0)
+    hidden = 0
+    for label, lines in (("skipped", [str(b) for b in report.skipped]), ("not found", report.not_found),
+                         ("repeated id (the later record is kept)", report.repeated),
+                         ("note", report.notes), ("id generated", report.generated)):
+        for line in lines[:MAX_LISTED]:
+            console.print(f"[yellow]{label}[/] {line}", markup=True, highlight=False, soft_wrap=True)
+        hidden += max(len(lines) - MAX_LISTED, 0)
     if hidden:
         console.print(f"… and {hidden} more")
 

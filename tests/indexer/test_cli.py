@@ -72,3 +72,20 @@ def test_passage_tokens_cuts_shorter_passages_and_is_checked(tmp_path: Path, cap
     texts = [r[0] for r in Store.open(store, readonly=True).db.execute("SELECT text FROM passages")]
     lengths = [len(model.tokenizer(t)["input_ids"]) for t in texts]
     assert len(texts) > 2 and max(lengths) <= 32
+
+
+def test_the_summary_names_repeated_ids_generated_ids_and_numbers_read_as_text(tmp_path: Path,
+                                                                                  capsys: pytest.CaptureFixture) -> None:
+    first, other = short_articles(2)
+    later = {**first, "title": first["title"] + " (corrected)"}
+    path = write_jsonl(tmp_path / "in.jsonl", [first, {"title": "Lottery", "body": 4815162342}, other, later])
+    assert main(["add", str(path), "--store", str(tmp_path / "store")]) == EXIT_OK
+    captured = capsys.readouterr()
+    out = " ".join(captured.out.split())
+    assert f"repeated id (the later record is kept) {first['id']}: {path}:1 and {path}:4" in out
+    assert f"note {path}:2: body is a number (4815162342), stored as text" in out
+    generated = Store.open(tmp_path / "store", readonly=True).db.execute(
+        "SELECT id FROM articles WHERE title = 'Lottery'").fetchone()[0]
+    assert generated.startswith("doc-") and f"id generated {path}:2: {generated}" in out
+    assert Store.open(tmp_path / "store", readonly=True).article(first["id"]).title.endswith("(corrected)")
+    assert "4/4" in captured.err  # the replaced record counts as done on the bar
