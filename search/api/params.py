@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
 
+from search.api.offsets import OffsetUnits
 from search.pipeline import InvalidRequest, SearchRequest
 from search.store import Filters
 
@@ -26,6 +27,11 @@ def filter_params(
     """The filter parameters shared by /search and /facets; empty strings count as absent."""
     return Filters(topics=_present(topic), entities=_present(entity), sources=_present(source),
                    date_from=date_from or None, date_to=date_to or None)
+
+
+OFFSETS_DOC = ("the unit of every character offset in the response: codepoints (as Python indexes strings; "
+               "default) or utf16 (as JavaScript, Java and C# do: an emoji counts two)")
+Offsets = Annotated[OffsetUnits, Query(description=OFFSETS_DOC)]
 
 
 def search_params(

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
-from search.api.params import filter_params, refuse_unknown_params, search_params
+from search.api.offsets import article_offsets, response_offsets
+from search.api.params import Offsets, filter_params, refuse_unknown_params, search_params
 from search.api.state import AppState
 from search.pipeline import InvalidRequest, SearchRequest, SearchResponse
 from search.pipeline.facets import filtered_facets
@@ -38,9 +39,10 @@ def index(state: State) -> FileResponse:
 
 
 @router.get("/search", response_model=SearchResponse, summary="Search articles")
-def search(state: State, request: Annotated[SearchRequest, Depends(search_params)]) -> SearchResponse:
+def search(state: State, request: Annotated[SearchRequest, Depends(search_params)],
+           offsets: Offsets = "codepoints") -> SearchResponse:
     """Hybrid retrieval, one-pass rerank and answer spans, grouped by article, with facets and timings."""
-    return state.pipeline.search(request)
+    return response_offsets(state.pipeline.search(request), offsets, state.store.article_texts)
 
 
 STREAM_DOC = {200: {"description": "Newline-delimited JSON (application/x-ndjson): one SearchResponse per line. "
@@ -54,14 +56,16 @@ STREAM_DOC = {200: {"description": "Newline-delimited JSON (application/x-ndjson
 
 @router.get("/search/stream", summary="Search, first results at once", responses=STREAM_DOC,
             response_class=StreamingResponse)
-def search_stream(state: State, request: Annotated[SearchRequest, Depends(search_params)]) -> StreamingResponse:
+def search_stream(state: State, request: Annotated[SearchRequest, Depends(search_params)],
+                  offsets: Offsets = "codepoints") -> StreamingResponse:
     """The same search as GET /search, streamed: the fused results first, then the reranked ones with answers.
     Bad parameters are refused (4xx JSON) before the stream starts."""
     responses = state.pipeline.stream(request)  # validates and retrieves now; the pair pass runs while streaming
 
     def lines() -> Iterator[str]:
         for response in responses:
-            yield json.dumps(jsonable_encoder(response)) + "\n"
+            converted = response_offsets(response, offsets, state.store.article_texts)
+            yield json.dumps(jsonable_encoder(converted)) + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -75,13 +79,13 @@ def facets(state: State, filters: Annotated[Filters, Depends(filter_params)]) ->
 
 
 @router.get("/articles/{article_id:path}", summary="One article")  # ids may hold "/" (e.g. a URL given as id)
-def article(state: State, article_id: str) -> dict[str, Any]:
+def article(state: State, article_id: str, offsets: Offsets = "codepoints") -> dict[str, Any]:
     """The full text (title + blank line + body) with entity spans as character offsets into `text`."""
     row = state.store.article(article_id)
     if row is None:
         raise InvalidRequest("article_id", f"no article with id {article_id!r}: use an article_id from a /search "
                                            "result", status=404)
-    return {**asdict(row), "text": row.text}
+    return article_offsets({**asdict(row), "text": row.text}, offsets)
 
 
 @router.get("/health", summary="Model, index and counts")

@@ -248,3 +248,40 @@ def test_chinese_and_japanese_words_are_found_lexically(tmp_path, sample_jsonl, 
                                ("路面電車", "ja-train"), ("運賃", "ja-train"), ("도서관", "ko-library")):
             first = cjk.get("/search", params={"q": word}).json()["results"][0]
             assert (first["article_id"], first["matched"] in ("lexical", "both")) == (expected, True), word
+
+
+def js_slice(text: str, start: int, end: int) -> str:
+    """What JavaScript's `text.slice(start, end)` returns: indices count UTF-16 code units."""
+    return text.encode("utf-16-le")[2 * start:2 * end].decode("utf-16-le")
+
+
+def test_offsets_utf16_slice_in_javascript_as_codepoints_do_in_python(tmp_path, model) -> None:
+    """shared/cases/emoji-offsets: code-point offsets shifted JavaScript clients by one per emoji."""
+    from indexer.pipeline import Indexer
+    from indexer.records import parse_record
+
+    store = Store.open(tmp_path / "store", create=True)
+    Indexer(store, model).add([parse_record({
+        "id": "em-pie", "title": "Pie contest result 🥧", "source": "Example Wire",
+        "body": "🎉🎉🎉 Big news 🥧🏆! The Riverside bakery won the national pie contest with a rhubarb pie, "
+                "the judges in 𝐁𝐫𝐢𝐬𝐭𝐨𝐥 and Judge Mary Hale said on Sunday."})])
+    store.close()
+    question = {"q": "Which bakery won the national pie contest", "answers": "true"}
+    with TestClient(create_app(tmp_path / "store")) as em:
+        plain = em.get("/search", params=question).json()["results"][0]["passage"]
+        utf16 = em.get("/search", params={**question, "offsets": "utf16"}).json()["results"][0]["passage"]
+        streamed = [json.loads(line) for line in
+                    em.get("/search/stream", params={**question, "offsets": "utf16"}).text.splitlines()]
+        text = em.get("/articles/em-pie").json()["text"]
+        spans = em.get("/articles/em-pie").json()["entities"]
+        spans16 = em.get("/articles/em-pie", params={"offsets": "utf16"}).json()["entities"]
+        bad = em.get("/articles/em-pie", params={"offsets": "bytes"})
+    assert plain["answer"]["text"] == "Riverside bakery"
+    assert plain["text"][plain["answer"]["start"]:plain["answer"]["end"]] == "Riverside bakery"
+    assert js_slice(utf16["text"], utf16["answer"]["start"], utf16["answer"]["end"]) == "Riverside bakery"
+    assert js_slice(text, utf16["start"], utf16["end"]) == utf16["text"] == text[plain["start"]:plain["end"]]
+    final = streamed[-1]["results"][0]["passage"]
+    assert js_slice(final["text"], final["answer"]["start"], final["answer"]["end"]) == "Riverside bakery"
+    assert spans and [js_slice(text, m["start"], m["end"]) for m in spans16] == \
+        [text[m["start"]:m["end"]] for m in spans]
+    assert bad.status_code == 400 and bad.json()["field"] == "offsets"
