@@ -107,14 +107,16 @@ def read_csv(path: Path) -> Iterator[Item]:
 
 
 def _jsonl_lines(f: BinaryIO, name: str) -> Iterator[Item]:
+    offset = 0  # of the line's first byte in the file
     for lineno, raw in enumerate(f, 1):
+        line_offset, offset = offset, offset + len(raw)
         if not raw.strip():
             continue
         origin = f"{name}:{lineno}"
         try:
             fields = json.loads(raw.decode("utf-8-sig"))  # -sig: a byte-order mark (Windows tools) is not text
-        except UnicodeDecodeError:
-            yield BadRecord(origin, "not UTF-8 text")
+        except UnicodeDecodeError as exc:
+            yield BadRecord(origin, not_utf8(raw[exc.start], line_offset + exc.start))
             continue
         except json.JSONDecodeError as exc:
             yield BadRecord(origin, f"invalid JSON ({exc.msg} at column {exc.colno})")
@@ -139,8 +141,9 @@ def _csv_rows(f: BinaryIO, name: str) -> Iterator[Item]:
         origin = f"{name}:{start}"
         start = reader.line_num + 1
         values = [v for v in row.values() if isinstance(v, str)]
-        if any(_has_surrogates(v) for v in values):
-            yield BadRecord(origin, "not UTF-8 text")
+        bad = next((ch for v in values for ch in v if "\udc80" <= ch <= "\udcff"), None)
+        if bad is not None:  # surrogateescape kept the byte as U+DC80 + byte
+            yield BadRecord(origin, not_utf8(ord(bad) - 0xDC00))
         elif None in row:
             yield BadRecord(origin, f"more fields than the header's {len(header)}")
         else:
@@ -162,7 +165,7 @@ def read_text_file(path: Path) -> Iterator[Item]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        yield BadRecord(f"{path}:{line}", "not UTF-8 text")
+        yield BadRecord(f"{path}:{line}", not_utf8(data[exc.start], exc.start))
         return
     lines = text.strip().splitlines()
     title = lines[0].lstrip("#").strip() if lines else ""
@@ -177,8 +180,11 @@ def _parsed(fields: dict, origin: str) -> Item:
         return BadRecord(origin, str(exc))
 
 
-def _has_surrogates(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+def not_utf8(byte: int, offset: int | None = None) -> str:
+    """Why a record with a byte that is not UTF-8 is skipped, and how to fix the file."""
+    where = f" at byte {offset} of the file" if offset is not None else ""
+    return (f"not UTF-8 text (byte 0x{byte:02X}{where}): save the file as UTF-8 (Excel: \"CSV UTF-8\"), or convert "
+            "it, e.g. iconv -f cp1252 -t utf-8 IN > OUT")
 
 
 def read_aliases(path: str) -> dict[str, str]:

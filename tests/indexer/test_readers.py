@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.readers import InputError, read_inputs, read_stream
+from indexer.readers import InputError, not_utf8, read_inputs, read_stream
 from indexer.records import Article, BadRecord, content_id
 
 GOOD = {"id": "a1", "title": "Storm hits coast", "body": "A storm hit the coast on Monday.",
@@ -35,8 +35,9 @@ def test_jsonl_good_and_bad_records(tmp_path: Path) -> None:
         f"{path}:3: missing body",
         f"{path}:4: unparsable published_at 'yesterday' (use ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:30:00Z)",
         f"{path}:6: expected a JSON object, got list",
-        f"{path}:7: not UTF-8 text",
+        f"{path}:7: " + not_utf8(0xE9, len("\n".join(lines).encode()) + 1 + len(b'{"body": "caf')),
     ]
+    assert "byte 0xE9 at byte" in str(bad[-1]) and "save the file as UTF-8" in str(bad[-1])
 
 
 def test_csv_with_header_multiline_cells_and_bad_rows(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_csv_with_header_multiline_cells_and_bad_rows(tmp_path: Path) -> None:
     assert good[0].body == "Body one,\nsecond line" and good[0].categories == ["a", "b"]
     assert good[0].extra == {"licence": "CC0"}
     assert [(b.origin, b.reason.split(" (")[0]) for b in bad] == [
-        (f"{path}:4", "missing body"), (f"{path}:5", "not UTF-8 text"),
+        (f"{path}:4", "missing body"), (f"{path}:5", "not UTF-8 text"),  # no offset: csv reads decoded text
         (f"{path}:6", "unparsable published_at '2024-13-45'")]
 
 
@@ -73,7 +74,7 @@ def test_text_and_markdown_files(tmp_path: Path) -> None:
                                                       ("Title line", "First paragraph.\nSecond line.")]
     assert all(a.id == content_id(a.title, a.body) for a in good)
     assert sorted(str(b) for b in bad) == [f"{tmp_path / 'empty.txt'}:1: missing body",
-                                           f"{tmp_path / 'latin1.txt'}:3: not UTF-8 text"]
+                                           f"{tmp_path / 'latin1.txt'}:3: " + not_utf8(0xE9, 18)]
 
 
 def test_folder_with_data_files_ignores_its_readme(tmp_path: Path) -> None:
