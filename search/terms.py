@@ -11,6 +11,7 @@ so FTS5 (which scores every match) slows down tenfold on 100k passages, and thei
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
@@ -28,8 +29,9 @@ def _bigrams(run: re.Match) -> str:
 
 
 def lexical_text(text: str) -> str:
-    """`text` as FTS5 indexes it: each CJK run replaced by its overlapping character pairs, space-separated."""
-    return CJK_RUN.sub(_bigrams, text)
+    """`text` as FTS5 indexes it: Unicode NFC (an "é" typed as e + U+0301 is the same word), and each CJK run
+    replaced by its overlapping character pairs, space-separated."""
+    return CJK_RUN.sub(_bigrams, unicodedata.normalize("NFC", text))
 
 
 def words(text: str) -> list[str]:

@@ -20,3 +20,8 @@ def test_a_cjk_word_in_a_query_is_a_substring_of_the_indexed_pairs() -> None:
     for word in ("路面電車", "運賃", "月曜日"):
         assert set(query_terms(word)) <= indexed, word
     assert not set(query_terms("地震")) & indexed
+
+
+def test_a_word_is_one_word_however_unicode_composes_it() -> None:
+    composed, decomposed = "Café Örebro", "Cafe\u0301 O\u0308rebro"
+    assert composed != decomposed and words(decomposed) == words(composed) == ["café", "örebro"]

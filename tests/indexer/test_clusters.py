@@ -6,9 +6,12 @@ import itertools
 import json
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from indexer.clusters import jaccard, shingles
 from indexer.pipeline import Indexer, delete
 from indexer.readers import read_inputs
+from search.api import create_app
 from search.model import NewsModel
 from search.store import Store
 from tests.conftest import SAMPLE
@@ -68,6 +71,12 @@ def test_copies_share_a_cluster_and_template_reports_do_not(tmp_path: Path, mode
     assert found[other["id"]] == other["id"]
     assert found["r-000-resent"] == "r-000"
     assert [found[r["id"]] for r in reports] == [r["id"] for r in reports]  # 200 games, 200 stories
+    redgate = {r["id"] for r in reports[1:] if "Redgate" in r["title"]}  # r-000 has its re-sent copy
+    with TestClient(create_app(folder)) as client:  # as the case runs it: no game hides under "+N similar"
+        shown = [result for page in (1, 2) for result in client.get("/search", params={
+            "q": "Redgate results", "k": 200, "size": 50, "page": page, "answers": "false"}).json()["results"]]
+    assert redgate <= {r["article_id"] for r in shown}
+    assert all(r["similar"] == 0 for r in shown if r["article_id"] in redgate)
 
 
 def chain() -> tuple[dict, dict, dict]:
