@@ -143,7 +143,8 @@ class SearchPipeline:
                  settings: RankingSettings, watch: Stopwatch, stage: str) -> SearchResponse:
         with watch.stage("group"):
             results = group_results(scored, request.recency, self.clock(), settings.second_passage_weight)
-            good, weak = split_weak(results, self.model.config.min_relevance)
+            lexical = any(cand.lexical_rank is not None for cand, _ in hits)
+            good, weak = split_weak(results, self.model.config.min_relevance, lexical_support=lexical or not hits)
             page, pages = paginate(good, request.page, request.size)
         return SearchResponse(query=query, total=len(good), page=request.page, size=request.size, pages=pages,
                               results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits),

@@ -1,11 +1,18 @@
-"""Weak matches and "no good match": results the pair head judges unlikely to answer the query.
+"""Weak matches and "no good match": results unlikely to answer the query.
 
-The fused score is normalised per query (its best candidate scores 1 whatever the query), so it cannot say
-that nothing matches; the pair head's score is absolute. A result whose best passage went through the pair pass
-with a score below the model's `min_relevance` is *weak*; results without a pair score (past the rerank depth)
-are weak only when no judged result reached the floor — then the query has no good match and every result is
-weak. Without a pair pass (rerank and answers off) nothing is judged and nothing is weak. `news-search tune`
-chooses `min_relevance` on validation data (search/evaluation/floor.py).
+Two kinds of evidence judge a result:
+- The pair head's score, which is absolute (the fused score is normalised per query: its best candidate
+  scores 1 whatever the query, so it cannot say that nothing matches). A result whose best passage went through
+  the pair pass with a score below the model's `min_relevance` is *weak*; results without a pair score (past the
+  rerank depth) are weak only when no judged result reached the floor. `news-search tune` chooses
+  `min_relevance` on validation data (search/evaluation/floor.py).
+- Lexical support: when no word of the query occurs in any passage the filters allow (the lexical retriever
+  found nothing), every result came from the dense side alone, which always returns its nearest vectors —
+  for "qwzxv plorbt" as for a real question. Such a query has no good match, whatever the pair head says: the
+  fine-tuned pair head scores nonsense up to 0.26 and the floor, pinned by the keyword queries of TIME, is 0.08.
+  On the validation collections 0–5 queries in 5,000 have no lexical hit (`benchmarks/no_lexical_queries.py`).
+
+Without a pair pass (rerank and answers off) only lexical support judges.
 """
 from __future__ import annotations
 
@@ -14,8 +21,12 @@ from typing import Sequence
 from search.pipeline.records import Result
 
 
-def split_weak(results: Sequence[Result], floor: float) -> tuple[list[Result], list[Result]]:
-    """(good, weak) results, each in the given order."""
+def split_weak(results: Sequence[Result], floor: float, lexical_support: bool = True
+               ) -> tuple[list[Result], list[Result]]:
+    """(good, weak) results, each in the given order; `lexical_support`: some query word occurs in an
+    allowed passage."""
+    if not lexical_support:
+        return [], list(results)
     judged = [r for r in results if r.pair_score is not None]
     if not judged:
         return list(results), []

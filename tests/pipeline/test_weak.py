@@ -24,3 +24,9 @@ def test_split_weak_by_brute_force_of_the_rule(pairs, floor, good) -> None:
     got_good, got_weak = split_weak(results, floor)
     assert [r.article_id for r in got_good] == good
     assert [r.article_id for r in got_weak] == [r.article_id for r in results if r.article_id not in good]
+
+
+def test_without_lexical_support_every_result_is_weak_whatever_the_pair_head_says() -> None:
+    results = [result("a", 0.9), result("b", None)]
+    assert split_weak(results, 0.5, lexical_support=False) == ([], results)
+    assert split_weak(results, 0.5, lexical_support=True) == (results, [])
