@@ -140,7 +140,7 @@ def test_bad_input_gets_a_4xx_that_says_what_to_fix(client, path, params, status
     ("/search", {"q": "x", "from": "2024-01-01"}, "did you mean date_from?"),  # the example
     ("/search/stream", {"q": "x", "sise": 3}, "did you mean size?"),
     ("/facets", {"topics": "sport"}, "did you mean topic?"),
-    ("/articles/some-id", {"full": "1"}, "it takes none"),
+    ("/articles/some-id", {"full": "1"}, "it takes offsets"),
     ("/health", {"verbose": "1"}, "it takes none"),
 ])
 def test_an_unknown_parameter_is_a_400_naming_the_closest_one(client, path, params, suggestion) -> None:
