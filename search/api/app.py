@@ -9,14 +9,15 @@ from fastapi.staticfiles import StaticFiles
 
 from search.api.errors import install_error_handlers
 from search.api.routes import page_router, router
+from search.api.settings import ServeSettings
 from search.api.state import AppState
 
 
-def create_app(store_dir: str | Path, model_path: str | Path | None = None, passes: int = 1,
-               runtime: str = "auto") -> FastAPI:
-    """Raises ModelLoadError / StoreError before serving if the model or the store cannot be used; `passes`:
-    pair passes run at once (search/pipeline/pipeline.py); `runtime`: the pair pass's (search/model/runtime.py)."""
-    state = AppState.load(store_dir, model_path, passes, runtime)
+def create_app(store_dir: str | Path, model_path: str | Path | None = None,
+               settings: ServeSettings | None = None) -> FastAPI:
+    """Raises ModelLoadError / StoreError before serving if the model or the store cannot be used; `settings`:
+    how to serve (search/api/settings.py)."""
+    state = AppState.load(store_dir, model_path, settings)
     app = FastAPI(title="newsearch", version="0.1.0",
                   description="News search: hybrid retrieval, one-pass rerank and answers, topic/entity facets.")
     app.state.search = state

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from search.pipeline import InvalidRequest
+from search.pipeline.admission import Overloaded
 
 
 # pydantic's error types -> what to fix, in the pipeline's words
@@ -19,10 +20,11 @@ TYPE_WORDS = {"int_parsing": "must be a whole number", "float_parsing": "must be
               "bool_parsing": "must be true or false", "string_too_long": "is too long"}
 
 
-def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:
-    """The one error body every 4xx uses."""
+def error_response(status: int, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error body every 4xx (and the 503) uses."""
     body = {"error": message} if field is None else {"error": message, "field": field}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -31,6 +33,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidRequest)
     async def invalid_request(_: Request, exc: InvalidRequest) -> JSONResponse:
         return error_response(exc.status, exc.message, exc.field)
+
+    @app.exception_handler(Overloaded)
+    async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        return error_response(503, exc.message, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_params(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,6 +16,7 @@ from search.api.offsets import article_offsets, response_offsets
 from search.api.params import Offsets, filter_params, refuse_unknown_params, search_params
 from search.api.state import AppState
 from search.pipeline import InvalidRequest, SearchRequest, SearchResponse
+from search.pipeline.admission import Overloaded
 from search.pipeline.facets import filtered_facets
 from search.pipeline.validate import validate_filters
 from search.store import Filters
@@ -50,7 +51,9 @@ STREAM_DOC = {200: {"description": "Newline-delimited JSON (application/x-ndjson
                                   "in retrieval order, without rerank or answers, sent as soon as retrieval "
                                   "returns — and the last has `stage: \"final\"`, the same response GET /search "
                                   "gives. A search served from the cache, or without rerank and answers, is one "
-                                  "final line.",
+                                  "final line. When the pair pass cannot start before the server's deadline after "
+                                  "the first line was sent, the last line is an error object "
+                                  "{\"error\": ..., \"status\": 503} instead of the final response.",
                    "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}}
 
 
@@ -63,9 +66,12 @@ def search_stream(state: State, request: Annotated[SearchRequest, Depends(search
     responses = state.pipeline.stream(request)  # validates and retrieves now; the pair pass runs while streaming
 
     def lines() -> Iterator[str]:
-        for response in responses:
-            converted = response_offsets(response, offsets, state.store.article_texts)
-            yield json.dumps(jsonable_encoder(converted)) + "\n"
+        try:
+            for response in responses:
+                converted = response_offsets(response, offsets, state.store.article_texts)
+                yield json.dumps(jsonable_encoder(converted)) + "\n"
+        except Overloaded as exc:  # the status line is sent already: say it in the stream
+            yield json.dumps({"error": exc.message, "status": 503, "retry_after": exc.retry_after}) + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.api.settings import ServeSettings
 from search.model import NewsModel
 from search.pipeline import SearchPipeline
+from search.pipeline.admission import Admission
 from search.store import Store
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -19,15 +21,18 @@ class AppState:
     store: Store
     store_dir: Path
     pipeline: SearchPipeline
+    settings: ServeSettings
     static_dir: Path = STATIC_DIR
 
     @classmethod
-    def load(cls, store_dir: str | Path, model_path: str | Path | None = None, passes: int = 1,
-             runtime: str = "auto") -> "AppState":
-        """Open the store read-only, load the model (its pair pass on `runtime`), and refuse a model the index was
-        not built with."""
+    def load(cls, store_dir: str | Path, model_path: str | Path | None = None,
+             settings: ServeSettings | None = None) -> "AppState":
+        """Open the store read-only, load the model (its pair pass on the settings' runtime), and refuse a model
+        the index was not built with."""
+        settings = settings or ServeSettings()
         store = Store.open(store_dir, readonly=True)
-        model = NewsModel.load(model_path, runtime=runtime)
+        model = NewsModel.load(model_path, runtime=settings.runtime)
         store.check_model(model.model_id)
+        admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)
         return cls(model=model, store=store, store_dir=Path(store_dir),
-                   pipeline=SearchPipeline(model, store, passes=passes))
+                   pipeline=SearchPipeline(model, store, admission=admission), settings=settings)

@@ -59,9 +59,10 @@ def run(args: argparse.Namespace) -> int:
                                                 "sources)")
     validate_request(request, store, names=names)  # before the model loads: a bad flag answers at once
     store.close()
+    from search.api.settings import ServeSettings
     from search.api.state import AppState  # the model: torch and transformers, seconds to import
 
-    state = AppState.load(args.store, args.model, runtime=args.runtime)
+    state = AppState.load(args.store, args.model, ServeSettings(runtime=args.runtime))
     response = state.pipeline.search(request)
     print(json.dumps(asdict(response), ensure_ascii=False, indent=2) if args.json else format_response(response))
     return 0

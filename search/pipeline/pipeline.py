@@ -14,13 +14,13 @@ Concurrency: the pair passes are compute-bound and each already uses every core 
 their query pass, retrieval, fetch and facets run, so their first results do not wait behind another search's
 pair pass (the query pass is one short row, a few ms). Measured with 16 clients on 2 cores
 (benchmarks/bench_concurrency.py), every pass at once gave about a tenth more searches per second but first
-results 4x later (532 against 121 ms p50); `serve --passes N` chooses.
+results 4x later (532 against 121 ms p50); `serve --passes N` chooses. The queue is bounded and so is the wait
+(search/pipeline/admission.py): past them a search raises `Overloaded` (HTTP 503).
 """
 from __future__ import annotations
 
-import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterator
@@ -29,6 +29,7 @@ import numpy as np
 
 from search.model import NewsModel
 from search.model.config import RankingSettings
+from search.pipeline.admission import Admission, Ticket
 from search.pipeline.cache import LockedLRU, normalise_query, request_key
 from search.pipeline.encode import encode_query
 from search.pipeline.facets import candidate_facets
@@ -60,36 +61,24 @@ class SearchPipeline:
     limits: Limits = LIMITS
     clock: Callable[[], datetime] = utc_now  # "now" for the recency decay; tests pin it
     responses_cached: int = RESPONSES_CACHED  # 0 turns the response cache off
-    passes: int = 1  # pair passes allowed to run at once (see the module docstring)
+    admission: Admission = field(default_factory=Admission)  # pair passes at once, queue and deadline
     responses: LockedLRU[SearchResponse] = field(init=False)
     vectors: LockedLRU[np.ndarray] = field(init=False)
-    _slots: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.passes < 1:
-            raise ValueError(f"passes must be >= 1, got {self.passes}")
         self.responses = LockedLRU(self.responses_cached)
         self.vectors = LockedLRU(VECTORS_CACHED)
-        self._slots = threading.BoundedSemaphore(self.passes)
-
-    @contextmanager
-    def _model_slot(self, watch: Stopwatch) -> Iterator[None]:
-        """Hold one of the `passes` slots for a pair pass; the wait is timed as stage "queue"."""
-        with watch.stage("queue"):
-            self._slots.acquire()
-        try:
-            yield
-        finally:
-            self._slots.release()
 
     def search(self, request: SearchRequest) -> SearchResponse:
-        """Run one search; raises search.pipeline.InvalidRequest on bad input."""
+        """Run one search; raises search.pipeline.InvalidRequest on bad input, Overloaded when the pair pass
+        cannot be reached in time (search/pipeline/admission.py)."""
         *_, final = self._stages(request, early=False)
         return final
 
     def stream(self, request: SearchRequest) -> Iterator[SearchResponse]:
         """The fused first results (stage "fused") as soon as retrieval returns, when a pair pass follows; then
-        the complete response (stage "final"), the same as `search` gives. Validation errors raise at once."""
+        the complete response (stage "final"), the same as `search` gives. Validation errors and a full queue
+        raise at once; a deadline passed after the first results raises Overloaded from the iterator."""
         stages = self._stages(request, early=True)
         first = next(stages)  # runs validation (and the cache lookup) before the caller starts a response
         return _chain(first, stages)
@@ -106,6 +95,14 @@ class SearchPipeline:
             ms = round((time.perf_counter() - began) * 1000.0, 2)
             yield replace(hit, timings_ms={"cache": ms, "total": ms}, cached=True)
             return
+        plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight,
+                          self.model.config.min_answer_confidence, settings.pair_window)
+        admitted = self.admission.admitted(began) if plan.pair_pass else nullcontext()
+        with admitted as ticket:
+            yield from self._run(request, settings, plan, ticket, key, early)
+
+    def _run(self, request: SearchRequest, settings: RankingSettings, plan: RerankPlan, ticket: Ticket | None,
+             key: tuple, early: bool) -> Iterator[SearchResponse]:
         query = request.query.strip()
         watch = Stopwatch()
         vector = self.vectors.get(normalise_query(query))
@@ -120,14 +117,15 @@ class SearchPipeline:
             hits = fetch_passages(self.store, candidates)
         with watch.stage("facets"):
             facets = candidate_facets(self.store, [cand.passage_id for cand, _ in hits])
-        plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight,
-                          self.model.config.min_answer_confidence, settings.pair_window)
         if early and plan.pair_pass and hits:
             fused = rerank_and_read(self.model, query, hits, RerankPlan(rerank=False, answers=False))
             yield self._respond(request, query, fused, hits, facets, settings, watch, "fused")
-        slot = self._model_slot(watch) if plan.pair_pass and hits else nullcontext()  # no pass: no slot
-        with slot, watch.stage("rerank_read"):
-            scored = rerank_and_read(self.model, query, hits, plan)
+        with ExitStack() as slot:
+            if ticket is not None and hits:  # no pass: no slot
+                with watch.stage("queue"):
+                    slot.enter_context(ticket.slot())
+            with watch.stage("rerank_read"):
+                scored = rerank_and_read(self.model, query, hits, plan)
         final = self._respond(request, query, scored, hits, facets, settings, watch, "final")
         self.responses.put(key, final)
         yield final

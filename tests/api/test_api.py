@@ -285,3 +285,42 @@ def test_offsets_utf16_slice_in_javascript_as_codepoints_do_in_python(tmp_path, 
     assert spans and [js_slice(text, m["start"], m["end"]) for m in spans16] == \
         [text[m["start"]:m["end"]] for m in spans]
     assert bad.status_code == 400 and bad.json()["field"] == "offsets"
+
+
+def test_backpressure_answers_503_with_retry_after_when_the_queue_is_full_or_the_deadline_passes(sample_store) -> None:
+    import threading
+    import time
+
+    from search.api import ServeSettings
+    from tests.pipeline.test_admission import hold_a_pass
+
+    params = {"q": "What did the court decide about the appeal?", "size": 3}
+    with TestClient(create_app(sample_store, settings=ServeSettings(max_waiting=0, deadline_s=0.5))) as app:
+        gate = app.app.state.search.pipeline.admission
+        release, running = threading.Event(), threading.Event()
+        busy = hold_a_pass(gate, release, running)  # the only pass is taken and no search may wait
+        try:
+            full = app.get("/search", params=params)
+            retrieval_only = app.get("/search", params={**params, "rerank": "false", "answers": "false"})
+        finally:
+            release.set()
+            busy.join()
+        assert full.status_code == 503 and int(full.headers["Retry-After"]) >= 1 and "waiting" in full.json()["error"]
+        assert retrieval_only.status_code == 200  # no pair pass, no queue
+
+    with TestClient(create_app(sample_store, settings=ServeSettings(max_waiting=4, deadline_s=0.5))) as app:
+        gate = app.app.state.search.pipeline.admission
+        release, running = threading.Event(), threading.Event()
+        busy = hold_a_pass(gate, release, running)
+        try:
+            began = time.perf_counter()
+            late = app.get("/search", params=params)
+            waited = time.perf_counter() - began
+            lines = app.get("/search/stream", params={**params, "q": "Who won the election?"}).text.splitlines()
+        finally:
+            release.set()
+            busy.join()
+        assert late.status_code == 503 and "deadline" in late.json()["error"] and 0.4 < waited < 5
+        first, last = json.loads(lines[0]), json.loads(lines[-1])
+        assert first["stage"] == "fused" and last["status"] == 503 and "deadline" in last["error"]
+        assert app.get("/search", params=params).status_code == 200  # the pass is free again

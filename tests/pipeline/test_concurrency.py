@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from search.pipeline import SearchPipeline, SearchRequest
+from search.pipeline.admission import Admission
 from search.store import Store
 
 
@@ -55,5 +56,5 @@ def test_one_pass_at_a_time_while_eight_searches_run_together(model, sample_stor
     assert all(r.results or r.weak for r in responses)
     assert max(r.timings_ms.get("queue", 0.0) for r in responses) > 0.0  # someone waited for the pair pass
     with pytest.raises(ValueError, match="passes"):
-        SearchPipeline(model, store, passes=0)
+        Admission(passes=0)
     store.close()

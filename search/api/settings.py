@@ -1,0 +1,19 @@
+"""How one `news-search serve` process serves: model runtime, pair-pass admission, and who may call it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_MAX_WAITING = 32  # searches waiting for the pair pass before new ones get 503 (about 15 s of work here)
+DEFAULT_DEADLINE_S = 30.0  # longest a search may wait for its pair pass before it gets 503
+
+
+@dataclass
+class ServeSettings:
+    """Settings of the app `create_app` builds (the `serve` flags of the same names)."""
+
+    passes: int = 1  # pair passes run at once (search/pipeline/admission.py)
+    runtime: str = "auto"  # the pair pass's runtime (search/model/runtime.py)
+    max_waiting: int | None = DEFAULT_MAX_WAITING  # None: no bound
+    deadline_s: float | None = DEFAULT_DEADLINE_S  # None: no bound
+    api_key: str | None = None  # when set, every request but the page's own files needs `Authorization: Bearer <key>`
+    cors_origins: list[str] = field(default_factory=list)  # origins allowed to call the API from a browser
