@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from search.api.errors import install_error_handlers
+from search.api.errors import install_error_handlers, without_validation_422
 from search.api.routes import page_router, router
 from search.api.settings import ServeSettings
 from search.api.state import AppState
@@ -22,6 +22,7 @@ def create_app(store_dir: str | Path, model_path: str | Path | None = None,
                   description="News search: hybrid retrieval, one-pass rerank and answers, topic/entity facets.")
     app.state.search = state
     install_error_handlers(app)
+    without_validation_422(app)
     app.include_router(router)
     app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=state.static_dir), name="static")

@@ -6,9 +6,12 @@ pydantic dump.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from search.pipeline import InvalidRequest
@@ -17,7 +20,46 @@ from search.pipeline.admission import Overloaded
 
 # pydantic's error types -> what to fix, in the pipeline's words
 TYPE_WORDS = {"int_parsing": "must be a whole number", "float_parsing": "must be a number",
-              "bool_parsing": "must be true or false", "string_too_long": "is too long"}
+              "bool_parsing": "must be true or false", "string_too_long": "is too long",
+              "missing": "is required: type a few words or a question"}
+
+
+class ErrorBody(BaseModel):
+    """What every error response holds."""
+
+    error: str  # what to fix, one sentence
+    field: str | None = None  # the parameter to fix ("path" for an unknown endpoint); absent when none
+
+
+# declared on every endpoint of the API (search/api/routes.py), so a generated client knows every answer
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Bad input: an unknown parameter, a value of the wrong type or out of "
+                                             "range, an unknown filter value; `field` names the parameter"},
+    404: {"model": ErrorBody, "description": "No such article (`field`: article_id) or endpoint (`field`: path)"},
+    503: {"model": ErrorBody, "description": "The model is busy: too many searches wait for a pair pass, or this "
+                                             "one waited past the server's deadline. Retry after the number of "
+                                             "seconds in the `Retry-After` header",
+          "headers": {"Retry-After": {"description": "seconds to wait before retrying",
+                                      "schema": {"type": "integer"}}}},
+}
+
+
+def without_validation_422(app: FastAPI) -> None:
+    """Drop FastAPI's generated 422 responses from the OpenAPI schema: validation errors are answered with 400
+    (`install_error_handlers`), so the schema must not promise a 422 nobody sends."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_response(status: int, message: str, field: str | None = None,

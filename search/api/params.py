@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
 
 from search.api.offsets import OffsetUnits
-from search.pipeline import InvalidRequest, SearchRequest
+from search.pipeline import LIMITS, InvalidRequest, SearchRequest
 from search.store import Filters
 
 TEXT_LIMIT = 2048  # generous cap on any one string parameter before validation reads it
@@ -36,15 +36,20 @@ Offsets = Annotated[OffsetUnits, Query(description=OFFSETS_DOC)]
 
 def search_params(
     filters: Annotated[Filters, Depends(filter_params)],
-    q: Annotated[str, Query(description="the question or keywords (1–512 characters)", max_length=TEXT_LIMIT)] = "",
+    q: Annotated[str, Query(description="the question or keywords (1–512 characters, not only spaces)",
+                            max_length=TEXT_LIMIT, json_schema_extra=_schema(LIMITS.max_query_chars))],
     k: Annotated[int | None, Query(description="candidate passages each retriever gives and fusion keeps (1–200; "
-                                                "default: the model's setting, see /health)")] = None,
-    page: Annotated[int, Query(description="1-based page number")] = 1,
-    size: Annotated[int, Query(description="articles per page (1–50)")] = 10,
+                                                "default: the model's setting, see /health)",
+                                   json_schema_extra={"minimum": 1, "maximum": LIMITS.max_k})] = None,
+    page: Annotated[int, Query(description="1-based page number",
+                               json_schema_extra={"minimum": 1, "maximum": LIMITS.max_page})] = 1,
+    size: Annotated[int, Query(description="articles per page (1–50)",
+                               json_schema_extra={"minimum": 1, "maximum": LIMITS.max_size})] = 10,
     rerank: Annotated[bool, Query(description="order by the pair head's relevance (false: the fused retrieval "
                                               "order)")] = True,
     answers: Annotated[bool, Query(description="return the answer span of each best passage")] = True,
-    recency: Annotated[float, Query(description="0 = relevance only … 1 = newest first")] = 0.0,
+    recency: Annotated[float, Query(description="0 = relevance only … 1 = newest first",
+                                    json_schema_extra={"minimum": 0, "maximum": 1})] = 0.0,
     fusion: Annotated[str | None, Query(description="how the dense and lexical lists are fused: convex (weighted sum "
                                                     "of min-max normalised scores), dbsf (the same after mean ± 3 std "
                                                     "normalisation) or rrf (reciprocal rank fusion); default: the "
@@ -57,6 +62,11 @@ def search_params(
     """All /search parameters; out-of-range values are refused by the pipeline's validation (400)."""
     return SearchRequest(query=q, k=k, page=page, size=size, rerank=rerank, answers=answers, recency=recency,
                          filters=filters, fusion=fusion or None, alpha=alpha)
+
+
+def _schema(max_chars: int) -> dict:
+    """What the OpenAPI schema says of the query text: the pipeline's own limits (search/pipeline/validate.py)."""
+    return {"minLength": 1, "maxLength": max_chars, "pattern": "\\S"}
 
 
 def _present(values: list[str] | None) -> list[str]:

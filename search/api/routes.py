@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
+from search.api.errors import ERROR_RESPONSES
 from search.api.offsets import article_offsets, response_offsets
 from search.api.params import Offsets, filter_params, refuse_unknown_params, search_params
 from search.api.state import AppState
@@ -21,7 +22,8 @@ from search.pipeline.facets import filtered_facets
 from search.pipeline.validate import validate_filters
 from search.store import Filters
 
-router = APIRouter(dependencies=[Depends(refuse_unknown_params)])  # the API: strict about its parameters
+router = APIRouter(dependencies=[Depends(refuse_unknown_params)],  # the API: strict about its parameters
+                   responses=ERROR_RESPONSES)
 page_router = APIRouter()  # the page reads its own URL (q, filters) in the browser
 
 
