@@ -1,0 +1,93 @@
+"""What every part of the store shares: the folder, the SQLite connection and its lock, the model the vectors
+come from, the alias table, and the `meta` table."""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+from search.store.errors import StoreError
+from search.store.names import Names
+from search.store.vectors import VectorIndex
+
+DB_FILE = "store.db"
+VECTOR_FILE = "vectors.faiss"
+MANIFEST_FILE = "manifest.json"
+
+
+class StoreBase:
+    """The state the store's parts (search/store/{vector_sync,writes,reads}.py) work on; `Store` joins them."""
+
+    def __init__(self, folder: Path, db: sqlite_utils.Database, readonly: bool) -> None:
+        self.folder = folder
+        self.db = db
+        self.readonly = readonly
+        self._lock = threading.RLock()  # one Store per API process, shared by its worker threads
+        self._vectors: VectorIndex | None = None
+        self._vectors_mtime: float | None = None
+        self._names: Names | None = None
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        self.db.conn.close()
+
+    # ---- model --------------------------------------------------------------------------------------
+    @property
+    def model_id(self) -> str | None:
+        """The checkpoint every passage vector in this store came from (None while empty)."""
+        return self._meta("model_id")
+
+    def check_model(self, model_id: str) -> None:
+        """Refuse a model other than the one that built the store: its vectors would not be comparable."""
+        built = self.model_id
+        if built is not None and built != model_id:
+            raise StoreError(f"the store in {self.folder} was built with model {built}, not {model_id}; "
+                             f"run `news-index rebuild --store {self.folder}` to re-index it with this model")
+
+    @property
+    def names(self) -> Names:
+        """The canonical-name rules with this store's alias table (search/store/names.py)."""
+        extra = self._meta("aliases")
+        if self._names is None or self._names.extra != json.loads(extra or "{}"):
+            self._names = Names(json.loads(extra or "{}"))
+        return self._names
+
+    def add_aliases(self, aliases: dict[str, str]) -> None:
+        """Add to (or change) the store's alias table: alias -> canonical entity name, for the articles indexed
+        from now on and for filter values."""
+        with self._lock:
+            self._set_meta("aliases", json.dumps({**self.names.extra, **aliases}, ensure_ascii=False))
+
+    def set_model(self, model_id: str, name: str) -> None:
+        """Record the checkpoint (fingerprint and name) the store's vectors come from."""
+        self._set_meta("model_id", model_id)
+        self._set_meta("model_name", name)
+
+    def version(self) -> tuple[int, int, float | None]:
+        """Changes whenever what a search can return may have changed: SQLite's `data_version` (moves when another
+        connection, e.g. another process's `news-index add`, commits), this connection's own row changes, and the
+        vector file's modification time. For cache keys (search/pipeline/cache.py)."""
+        with self._lock:
+            data_version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+            return data_version, self.db.conn.total_changes, self._file_mtime(VECTOR_FILE)
+
+    # ---- small helpers ------------------------------------------------------------------------------
+    def _count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str, commit: bool = True) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+        if commit:
+            self.db.conn.commit()
+
+    def _file_mtime(self, name: str) -> float | None:
+        try:
+            return (self.folder / name).stat().st_mtime
+        except OSError:
+            return None

@@ -1,0 +1,190 @@
+"""Reads for search and the API: lexical search, filters as allowed passage ids, passages and articles, facets,
+known filter values and the store's statistics."""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import numpy as np
+
+from search.store import schema
+from search.store.base import MANIFEST_FILE, StoreBase
+from search.store.filters import article_conditions
+from search.store.manifest import Manifest
+from search.store.records import ArticleRow, Filters, Mention, PassageRow, article_text
+from search.store.vectors import searches_on_gpu
+from search.terms import query_terms
+
+KNOWN_KINDS = ("topics", "sources", "entities")
+_VALUE_COLUMNS = {"topics": ("articles", "topic"), "sources": ("articles", "source"), "entities": ("entities", "name")}
+
+
+class Reads(StoreBase):
+    """Everything search and the API read."""
+
+    def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """Top-k (passage id, BM25 score; higher is better) over title + passage text, filters applied in SQL.
+
+        The query's words, stopwords left out unless nothing else is left, are quoted one by one and OR-ed,
+        so FTS5 syntax in user input is never interpreted. Without filters the FTS5 table is read alone:
+        joining every match to its article first costs twice the time of the search itself.
+        """
+        terms = query_terms(query)
+        if not terms or k <= 0:
+            return []
+        join, where, params = "", "", []
+        if filters is not None and not filters.is_empty():
+            conditions, params = article_conditions(filters, self.names)
+            join = "JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id"
+            where = f"AND {conditions}"
+        sql = f"""SELECT passages_fts.rowid, bm25(passages_fts, 2.0, 1.0) AS rank FROM passages_fts {join}
+                  WHERE passages_fts MATCH ? {where} ORDER BY rank LIMIT ?"""
+        match = " OR ".join(f'"{t}"' for t in terms)
+        with self._lock:
+            return [(int(r[0]), -float(r[1])) for r in self.db.execute(sql, [match, *params, k])]
+
+    def allowed_passage_ids(self, filters: Filters | None) -> np.ndarray | None:
+        """Passage ids of articles matching `filters` (for VectorIndex.search), or None when there are no filters."""
+        if filters is None or filters.is_empty():
+            return None
+        where, params = article_conditions(filters, self.names)
+        with self._lock:
+            rows = self.db.execute(f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
+                                   f"WHERE {where}", params)
+            return np.fromiter((r[0] for r in rows), np.int64)
+
+    def passages(self, ids: list[int]) -> list[PassageRow]:
+        """The passages with these ids, in the given order; ids no longer in the store are left out."""
+        if not ids:
+            return []
+        ids_json = json.dumps([int(i) for i in ids])
+        with self._lock:
+            rows = self.db.execute("""SELECT p.id, p.article_id, p.position, p.text, p.start, p."end", a.title,
+                    a.source, a.url, a.published_at, a.topic, a.cluster_id FROM passages p
+                    JOIN articles a ON a.id = p.article_id WHERE p.id IN (SELECT value FROM json_each(?))""",
+                                   [ids_json]).fetchall()
+            mentions: dict[int, list[Mention]] = {}
+            for r in self.db.execute("""SELECT p.id, e.name, e.label, ae.start, ae."end", ae.score FROM passages p
+                    JOIN article_entities ae ON ae.article_id = p.article_id AND ae.start >= p.start
+                         AND ae."end" <= p."end"
+                    JOIN entities e ON e.id = ae.entity_id
+                    WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY ae.start""", [ids_json]):
+                mentions.setdefault(r[0], []).append(Mention(*r[1:]))
+        by_id = {r[0]: PassageRow(*r, entities=mentions.get(r[0], [])) for r in rows}
+        return [by_id[int(i)] for i in ids if int(i) in by_id]
+
+    def article(self, article_id: str) -> ArticleRow | None:
+        """The whole article with its fields, topic distribution, entity mentions and story cluster size."""
+        with self._lock:
+            row = self.db.execute("""SELECT id, title, body, published_at, source, url, categories, extra, topic,
+                    topics, cluster_id FROM articles WHERE id = ?""", [article_id]).fetchone()
+            if row is None:
+                return None
+            mentions = [Mention(*r) for r in self.db.execute("""SELECT e.name, e.label, ae.start, ae."end",
+                    ae.score FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+                    WHERE ae.article_id = ? ORDER BY ae.start""", [article_id])]
+            size = self.cluster_sizes([row[10]]).get(row[10], 1)
+        return ArticleRow(id=row[0], title=row[1], body=row[2], published_at=row[3], source=row[4], url=row[5],
+                          categories=json.loads(row[6] or "[]"), extra=json.loads(row[7] or "{}"), topic=row[8],
+                          topics=json.loads(row[9] or "{}"), cluster_id=row[10], cluster_size=size,
+                          entities=mentions)
+
+    def article_texts(self, ids: Iterable[str]) -> dict[str, str]:
+        """article id -> title + body (the text passages and mentions point into)."""
+        with self._lock:
+            rows = self.db.execute("SELECT id, title, body FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                                   [json.dumps(list(ids))])
+            return {r[0]: article_text(r[1], r[2]) for r in rows}
+
+    def cluster_sizes(self, cluster_ids: Iterable[str]) -> dict[str, int]:
+        """cluster id -> number of articles in that story cluster."""
+        with self._lock:
+            rows = self.db.execute("""SELECT cluster_id, COUNT(*) FROM articles WHERE cluster_id IN
+                    (SELECT value FROM json_each(?)) GROUP BY cluster_id""", [json.dumps(list(set(cluster_ids)))])
+            return {r[0]: int(r[1]) for r in rows}
+
+    def facets(self, passage_ids: list[int] | None = None, limit: int = 20,
+               filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
+        """"topics", "entities", "sources" -> [(value, article count)], most frequent first, over the articles of
+        `passage_ids`, or else over the articles `filters` allow (both None: the whole store). Entity labels:
+        `entity_labels`."""
+        if passage_ids is None:
+            scope, params = article_conditions(filters or Filters(), self.names)  # in SQL: no passage id list
+        else:
+            scope = "a.id IN (SELECT article_id FROM passages WHERE id IN (SELECT value FROM json_each(?)))"
+            params = [json.dumps([int(i) for i in passage_ids])]
+        queries = {
+            "topics": f"SELECT a.topic, COUNT(*) FROM articles a WHERE {scope} AND a.topic IS NOT NULL "
+                      "GROUP BY a.topic ORDER BY 2 DESC, 1 LIMIT ?",
+            "sources": f"SELECT a.source, COUNT(*) FROM articles a WHERE {scope} AND a.source IS NOT NULL "
+                       "GROUP BY a.source ORDER BY 2 DESC, 1 LIMIT ?",
+            "entities": f"""SELECT e.name, COUNT(DISTINCT ae.article_id) FROM article_entities ae
+                            JOIN entities e ON e.id = ae.entity_id JOIN articles a ON a.id = ae.article_id
+                            WHERE {scope} GROUP BY e.name ORDER BY 2 DESC, 1 LIMIT ?""",
+        }
+        with self._lock:
+            return {kind: [(r[0], int(r[1])) for r in self.db.execute(sql, [*params, limit])]
+                    for kind, sql in queries.items()}
+
+    def entity_labels(self, names: Iterable[str]) -> dict[str, str]:
+        """name -> its most frequent label (PER, ORG, LOC, MISC), for showing entity facets by type."""
+        with self._lock:
+            rows = self.db.execute("""SELECT e.name, e.label, COUNT(*) AS n FROM entities e
+                    JOIN article_entities ae ON ae.entity_id = e.id WHERE e.name IN (SELECT value FROM json_each(?))
+                    GROUP BY e.id ORDER BY n""", [json.dumps(list(names))])
+            return {r[0]: r[1] for r in rows}  # ascending order: the most frequent label is written last
+
+    def known_values(self, kind: str) -> set[str]:
+        """Every topic, source or entity name in the store, to reject unknown filter values."""
+        sql = {"topics": "SELECT DISTINCT topic FROM articles", "sources": "SELECT DISTINCT source FROM articles",
+               "entities": "SELECT DISTINCT name FROM entities"}.get(kind)
+        if sql is None:
+            raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KNOWN_KINDS)}")
+        with self._lock:
+            return {r[0] for r in self.db.execute(sql) if r[0] is not None}
+
+    def missing_values(self, kind: str, values: Iterable[str]) -> list[str]:
+        """The given topics, sources or entity names that are not in the store, in the given order.
+
+        One indexed lookup per value, matched as the filters match them (entity names case-insensitively), so a
+        request is checked without reading every known value.
+        """
+        table, column = _VALUE_COLUMNS.get(kind, (None, None))
+        if table is None:
+            raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KNOWN_KINDS)}")
+        given = list(values)
+        if not given:
+            return []
+        values = [self.names.canonical(v) for v in given] if kind == "entities" else given
+        # the column is on the left, so its collation (NOCASE for entity names) decides; a non-ASCII entity name
+        # is compared casefolded, which NOCASE cannot do (a scan of the entity names, not an index lookup)
+        folded = [v for v in values if kind == "entities" and not v.isascii()]
+        with self._lock:
+            found = {r[0] for r in self.db.execute(f"""SELECT v.value FROM json_each(?) v WHERE EXISTS
+                    (SELECT 1 FROM {table} t WHERE t.{column} = v.value)""", [json.dumps(values)])}
+            found |= {v for v in folded if self.db.execute(
+                "SELECT 1 FROM entities WHERE casefold(name) = ? LIMIT 1", [v.casefold()]).fetchone()}
+        return [g for g, v in zip(given, values) if v not in found]
+
+    def stats(self) -> dict:
+        """What `news-index stats` and /health show."""
+        facets = self.facets(None, limit=10)
+        manifest = Manifest.read(self.folder / MANIFEST_FILE)
+        with self._lock:
+            clusters = self.db.execute("SELECT COUNT(*) FROM (SELECT cluster_id FROM articles GROUP BY cluster_id "
+                                       "HAVING COUNT(*) > 1)").fetchone()[0]
+            dates = self.db.execute("SELECT MIN(published_date), MAX(published_date) FROM articles").fetchone()
+            return {
+                "articles": self._count("articles"), "passages": self._count("passages"),
+                "entities": self._count("entities"), "multi_article_clusters": int(clusters),
+                "topics": facets["topics"], "top_entities": facets["entities"], "sources": facets["sources"],
+                "date_range": list(dates), "index_type": manifest.index_type if manifest else None,
+                "index_kind": self._meta("index_kind") or "auto", "vectors": manifest.vectors if manifest else 0,
+                "index_on_gpu": bool(manifest) and searches_on_gpu(manifest.index_type),
+                "model_id": self.model_id, "model_name": self._meta("model_name"),
+                "schema_version": schema.SCHEMA_VERSION, "disk_bytes": self.disk_bytes(),
+            }
+
+    def disk_bytes(self) -> int:
+        """Size of the store folder's files (database, WAL, vector file, manifest)."""
+        return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())

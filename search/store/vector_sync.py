@@ -1,0 +1,104 @@
+"""The vector file as a cache of SQLite: loaded, patched or rebuilt to hold exactly SQLite's passage ids, and saved
+with its manifest."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import numpy as np
+
+from search.store import schema
+from search.store.base import MANIFEST_FILE, VECTOR_FILE, StoreBase
+from search.store.errors import StoreError
+from search.store.manifest import Manifest
+from search.store.vectors import KINDS, VectorIndex, choose_kind
+
+
+class VectorSync(StoreBase):
+    """The store's vector index (`vectors`) and bringing its file in line with SQLite (`sync_vectors`)."""
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The vector index, reloaded when another process has replaced the file since it was read."""
+        with self._lock:
+            mtime = self._file_mtime(VECTOR_FILE)
+            if self._vectors is None or (self.readonly and mtime != self._vectors_mtime):
+                self._vectors_mtime = mtime
+                saved = self._load_vector_file()
+                # a reader patches ids in memory but keeps the file's index type: switching is the writer's job
+                kind = saved.kind if saved is not None and self.readonly else self._target_kind(None)
+                self._vectors, _ = self._reconciled(saved, kind)
+            return self._vectors
+
+    def sync_vectors(self, kind: str | None = None) -> VectorIndex:
+        """Bring the vector file in line with SQLite (adds, removals, index type) and save it with its manifest.
+
+        `kind` is flat, hnsw, ivf or auto (chosen from the passage count); None keeps the store's setting.
+        """
+        if self.readonly:
+            raise StoreError("the store is open read-only")
+        if kind is not None:
+            self._set_meta("index_kind", kind)
+        with self._lock:
+            vectors, changed = self._reconciled(self._vectors or self._load_vector_file(), self._target_kind(kind))
+            if changed or not (self.folder / VECTOR_FILE).exists():
+                vectors.save(self.folder / VECTOR_FILE)
+            self._write_manifest(vectors)
+            self._vectors = vectors
+            return vectors
+
+    def _target_kind(self, kind: str | None) -> str:
+        requested = kind or self._meta("index_kind") or "auto"
+        if requested != "auto" and requested not in KINDS:
+            raise StoreError(f"unknown index type {requested!r}; use flat, hnsw, ivf or auto")
+        return choose_kind(self._count("passages")) if requested == "auto" else requested
+
+    def _load_vector_file(self) -> VectorIndex | None:
+        """The saved index if it belongs to this store, else None (it is then rebuilt from SQLite)."""
+        manifest = Manifest.read(self.folder / MANIFEST_FILE)
+        path = self.folder / VECTOR_FILE
+        if manifest is None or manifest.store_id != self._meta("store_id") or not path.exists():
+            return None
+        return VectorIndex.load(path)  # its type from the file itself, not from a manifest that may lag
+
+    def _reconciled(self, current: VectorIndex | None, kind: str) -> tuple[VectorIndex, bool]:
+        """`current` with exactly SQLite's passage ids (patched in place when possible, else rebuilt); and
+        whether anything changed."""
+        dim = int(self._meta("dim") or 0)
+        if current is None or current.kind != kind or (dim and current.dim != dim):
+            return self._build(kind, dim), True
+        db_ids = self._passage_ids()
+        have = current.ids()
+        extra = np.setdiff1d(have, db_ids, assume_unique=True)
+        missing = np.setdiff1d(db_ids, have, assume_unique=True)
+        if len(extra) and not current.supports_remove:
+            return self._build(kind, dim), True
+        current.remove(extra)
+        current.add(*self._passage_vectors(missing))
+        return current, bool(len(extra) or len(missing))
+
+    def _build(self, kind: str, dim: int) -> VectorIndex:
+        return VectorIndex.build(kind, dim or 1, *self._passage_vectors(None))
+
+    def _passage_ids(self) -> np.ndarray:
+        return np.fromiter((r[0] for r in self.db.execute("SELECT id FROM passages ORDER BY id")), np.int64)
+
+    def _passage_vectors(self, ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) from SQLite for `ids`, or for every passage when None."""
+        dim = int(self._meta("dim") or 1)
+        if ids is not None and len(ids) == 0:
+            return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
+        sql, params = "SELECT id, vector FROM passages", []
+        if ids is not None:
+            sql, params = sql + " WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids.tolist())]
+        rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
+        out_ids = np.array([r[0] for r in rows], np.int64)
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), dim)
+        return out_ids, vectors
+
+    def _write_manifest(self, vectors: VectorIndex) -> None:
+        Manifest(store_id=self._meta("store_id") or "", model_id=self.model_id or "",
+                 model_name=self._meta("model_name") or "", schema_version=schema.SCHEMA_VERSION,
+                 dim=vectors.dim, index_kind=self._meta("index_kind") or "auto", index_type=vectors.kind,
+                 vectors=len(vectors), vector_file=VECTOR_FILE,
+                 updated_at=datetime.now(timezone.utc).isoformat(timespec="seconds")).write(self.folder / MANIFEST_FILE)

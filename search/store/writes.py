@@ -1,0 +1,142 @@
+"""Writes for the indexer: articles with their passages, FTS5 rows and entity mentions replaced or deleted in one
+commit each, and the story clusters' re-check journal."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Iterable
+
+import numpy as np
+
+from search.store.base import StoreBase
+from search.store.records import ArticleWrite, article_text
+from search.terms import lexical_text
+
+
+class ArticleWrites(StoreBase):
+    """Article rows in and out (`replace_articles`, `delete_articles`) and what the indexer reads back to do them."""
+
+    def article_states(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """id -> (content_hash, model_id) of the given articles that are in the store."""
+        rows = self.db.execute("SELECT id, content_hash, model_id FROM articles WHERE id IN "
+                               "(SELECT value FROM json_each(?))", [json.dumps(list(ids))])
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def article_ids(self, stale_for_model: str | None = None) -> list[str]:
+        """All article ids, or only those not yet annotated by `stale_for_model` (what a rebuild still has to do)."""
+        if stale_for_model is None:
+            return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY rowid")]
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE model_id IS NOT ? ORDER BY rowid",
+                                              [stale_for_model])]
+
+    def mark_stale(self) -> None:
+        """Mark every article as needing new annotations (a rebuild with the same model)."""
+        with self._lock, self.db.conn:
+            self.db.execute("UPDATE articles SET model_id = NULL")
+
+    def article_vectors(self, model_id: str) -> tuple[list[tuple[str, str]], np.ndarray]:
+        """[(article id, cluster id)] and article vectors of the articles annotated by `model_id`, for
+        near-duplicate clustering."""
+        rows = self.db.execute("SELECT id, cluster_id, vector FROM articles WHERE model_id = ? ORDER BY rowid",
+                               [model_id]).fetchall()
+        dim = int(self._meta("dim") or 1)
+        vectors = np.frombuffer(b"".join(r[2] for r in rows), np.float32).reshape(len(rows), dim)
+        return [(r[0], r[1]) for r in rows], vectors
+
+    def replace_articles(self, articles: list[ArticleWrite]) -> None:
+        """Insert the articles, replacing any stored version (its passages, FTS rows and mentions), in one commit.
+        A replaced article's story cluster is noted for a re-check (`clusters_to_recheck`) in the same commit."""
+        if not articles:
+            return
+        with self._lock, self.db.conn:
+            if self._meta("dim") is None:
+                self._set_meta("dim", str(len(articles[0].vector)), commit=False)
+            touched: set[int] = set()
+            for article in articles:
+                touched |= self._delete_article(article.id)
+                self._insert_article(article)
+            self._drop_unused_entities(touched)
+
+    def delete_articles(self, ids: Iterable[str]) -> list[str]:
+        """Delete the articles with these ids; returns those that existed. Call `sync_vectors` afterwards.
+        Their story clusters are noted for a re-check (`clusters_to_recheck`) in the same commit."""
+        found = list(self.article_states(ids))
+        with self._lock, self.db.conn:
+            touched: set[int] = set()
+            for article_id in found:
+                touched |= self._delete_article(article_id)
+            self._drop_unused_entities(touched)
+        return found
+
+    # ---- story clusters -----------------------------------------------------------------------------
+    def clusters_to_recheck(self) -> list[str]:
+        """Story clusters that lost or changed a member since they were last checked (journaled with the write,
+        so a crash between the write and the re-check leaves the re-check to the next run)."""
+        return json.loads(self._meta("clusters_to_recheck") or "[]")
+
+    def cluster_articles(self, cluster_id: str) -> list[tuple[str, np.ndarray, str]]:
+        """[(article id, article vector (dim,) float32, title + body)] of one story cluster, in indexing order."""
+        with self._lock:
+            rows = self.db.execute("SELECT id, vector, title, body FROM articles WHERE cluster_id = ? ORDER BY rowid",
+                                   [cluster_id]).fetchall()
+        return [(r[0], np.frombuffer(r[1], np.float32), article_text(r[2], r[3])) for r in rows]
+
+    def set_clusters(self, checked: str, assignment: dict[str, str]) -> None:
+        """Write re-checked cluster ids (article id -> cluster id) and strike `checked` off the re-check list,
+        in one commit."""
+        with self._lock, self.db.conn:
+            self.db.conn.executemany("UPDATE articles SET cluster_id = ? WHERE id = ?",
+                                     [(c, a) for a, c in assignment.items()])
+            left = [c for c in self.clusters_to_recheck() if c != checked]
+            self._set_meta("clusters_to_recheck", json.dumps(left), commit=False)
+
+    def _insert_article(self, a: ArticleWrite) -> None:
+        ex = self.db.execute
+        ex("""INSERT INTO articles (id, title, body, published_at, published_date, source, url, categories, extra,
+              content_hash, model_id, topic, topics, cluster_id, vector, indexed_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           [a.id, a.title, a.body, a.published_at, a.published_at[:10] if a.published_at else None, a.source, a.url,
+            json.dumps(a.categories), json.dumps(a.extra), a.content_hash, a.model_id, a.topic, json.dumps(a.topics),
+            a.cluster_id, _blob(a.vector), datetime.now(timezone.utc).isoformat(timespec="seconds")])
+        for p in a.passages:
+            cursor = ex('INSERT INTO passages (article_id, position, start, "end", text, topic, vector) '
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", [a.id, p.position, p.start, p.end, p.text, p.topic,
+                                                          _blob(p.vector)])
+            ex("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
+               [cursor.lastrowid, lexical_text(a.title), lexical_text(p.text)])
+        many = self.db.conn.executemany
+        many("INSERT OR IGNORE INTO entities (name, label) VALUES (?, ?)", [(m.name, m.label) for m in a.mentions])
+        many('INSERT INTO article_entities (article_id, entity_id, start, "end", score) '
+             "SELECT ?, id, ?, ?, ? FROM entities WHERE name = ? AND label = ?",
+             [(a.id, m.start, m.end, m.score, m.name, m.label) for m in a.mentions])
+
+    def _delete_article(self, article_id: str) -> set[int]:
+        """Remove one article's rows (inside the caller's transaction); returns the entity ids it mentioned."""
+        ex = self.db.execute
+        touched = {r[0] for r in ex("SELECT DISTINCT entity_id FROM article_entities WHERE article_id = ?",
+                                    [article_id])}
+        self._note_cluster_change(article_id)
+        ex("DELETE FROM passages_fts WHERE rowid IN (SELECT id FROM passages WHERE article_id = ?)", [article_id])
+        ex("DELETE FROM passages WHERE article_id = ?", [article_id])
+        ex("DELETE FROM article_entities WHERE article_id = ?", [article_id])
+        ex("DELETE FROM articles WHERE id = ?", [article_id])
+        return touched
+
+    def _note_cluster_change(self, article_id: str) -> None:
+        """Inside the caller's transaction: when the article shares a story cluster, put it on the re-check list
+        (its other members may have joined through it)."""
+        row = self.db.execute("""SELECT cluster_id FROM articles WHERE id = ? AND
+                (SELECT COUNT(*) FROM articles o WHERE o.cluster_id = articles.cluster_id) > 1""",
+                              [article_id]).fetchone()
+        pending = self.clusters_to_recheck()
+        if row is not None and row[0] not in pending:
+            self._set_meta("clusters_to_recheck", json.dumps(pending + [row[0]]), commit=False)
+
+    def _drop_unused_entities(self, entity_ids: set[int]) -> None:
+        self.db.execute("""DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?))
+                           AND NOT EXISTS (SELECT 1 FROM article_entities ae WHERE ae.entity_id = entities.id)""",
+                        [json.dumps(sorted(entity_ids))])
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, np.float32).tobytes()
