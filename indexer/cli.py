@@ -2,8 +2,8 @@
 
 Exit codes: 0 done; 1 done, but some records were skipped or some ids were not found; 2 bad arguments or
 input (including a bad record under --strict); 3 store or model problem (no store, a store built by another
-model: run rebuild; an unwritable folder); 130 interrupted (what was committed stays, and running the same
-command again finishes the job).
+model: run rebuild; an unwritable folder; a full disk); 4 `check` found a problem (`repair` fixes what SQLite
+can rebuild); 130 interrupted (what was committed stays, and running the same command again finishes the job).
 """
 from __future__ import annotations
 
@@ -17,15 +17,18 @@ from tqdm import tqdm
 
 from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
 from indexer.readers import InputError, count_records, read_aliases, read_inputs
-from indexer.summary import print_report, print_stats
+from indexer.repair import repair
+from indexer.summary import print_checks, print_pairs, print_report, print_stats
 from search.commands import ArgumentParser
 from search.model import ModelLoadError
 from search.store import Store, StoreError
+from search.store.backup import backup
+from search.store.check import check_store
 
 if TYPE_CHECKING:
     from search.model import NewsModel
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_STORE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_STORE, EXIT_DAMAGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 INDEX_KINDS = ["auto", "flat", "hnsw", "ivf"]
 MIN_PASSAGE_TOKENS = 16  # below this a passage is a few words: no room for a sentence and its overlap
 
@@ -65,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", parents=[store], help="what the store holds")
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
     stats.set_defaults(func=cmd_stats)
+    check = sub.add_parser("check", parents=[store], help="check that SQLite, FTS5 and the vector file agree")
+    check.set_defaults(func=cmd_check)
+    repair = sub.add_parser("repair", parents=[store], help="rebuild the FTS5 index and the vector file from SQLite")
+    repair.set_defaults(func=cmd_repair)
+    backup = sub.add_parser("backup", parents=[store], help="copy the store consistently, even while it is used")
+    backup.add_argument("dest", metavar="DEST", help="a new or empty folder for the copy")
+    backup.set_defaults(func=cmd_backup)
     return parser
 
 
@@ -119,6 +129,38 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2))
     else:
         print_stats(Console(), args.store, stats)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """`news-index check`: every part of the store against SQLite; exit 4 when something is wrong."""
+    checks = check_store(Store.open(args.store, readonly=True))
+    print_checks(Console(), f"news-index check {args.store}", checks)
+    if all(c.ok for c in checks):
+        return EXIT_OK
+    fix = (f"`news-index repair --store {args.store}` rebuilds it from SQLite" if all(c.ok or c.repairable for c in checks)
+           else "SQLite itself is damaged: restore a backup (`news-index backup`) or index the articles again")
+    return _fail(f"the store has problems; {fix}", EXIT_DAMAGED)
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    """`news-index repair`: rebuild what SQLite can rebuild, then check again."""
+    store = Store.open(args.store)
+    console = Console()
+    print_pairs(console, f"news-index repair {args.store}", repair(store))
+    checks = check_store(store)
+    print_checks(console, "then check", checks)
+    return EXIT_OK if all(c.ok for c in checks) else _fail(
+        "SQLite itself is damaged: restore a backup (`news-index backup`) or index the articles again", EXIT_DAMAGED)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """`news-index backup DEST`: a consistent copy, taken while the store is read or written."""
+    copy = backup(Store.open(args.store, readonly=True), args.dest)
+    stats = copy.stats()
+    print_pairs(Console(), f"news-index backup {args.store} → {args.dest}",
+                [("articles / passages", f"{stats['articles']} / {stats['passages']}"),
+                 ("vectors", str(stats["vectors"])), ("size", f"{copy.disk_bytes() / 2**20:.1f} MiB")])
     return EXIT_OK
 
 

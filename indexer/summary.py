@@ -5,6 +5,7 @@ from rich.console import Console
 from rich.table import Table
 
 from indexer.pipeline import RunReport
+from search.store.check import Check
 
 MAX_LISTED = 10  # skipped records / missing ids shown one per line; the rest are counted
 
@@ -54,6 +55,27 @@ def print_stats(console: Console, folder: str, stats: dict) -> None:
                            f"searched on the {'GPU' if stats['index_on_gpu'] else 'CPU'}")
     table.add_row("model", f"{stats['model_id']} ({stats['model_name']})")
     table.add_row("disk size", f"{stats['disk_bytes'] / 2**20:.1f} MiB")
+    console.print(table)
+
+
+def print_checks(console: Console, title: str, checks: list[Check]) -> None:
+    """`news-index check` as a table: one line per check, ok or what is wrong."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_column()
+    for c in checks:
+        table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]PROBLEM[/]", c.detail)
+    console.print(table)
+
+
+def print_pairs(console: Console, title: str, rows: list[tuple[str, str]]) -> None:
+    """A two-column summary."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in rows:
+        table.add_row(name, value)
     console.print(table)
 
 

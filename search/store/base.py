@@ -3,8 +3,11 @@ come from, the alias table, and the `meta` table."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
@@ -82,9 +85,25 @@ class StoreBase:
         return row[0] if row else None
 
     def _set_meta(self, key: str, value: str, commit: bool = True) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
-        if commit:
-            self.db.conn.commit()
+        if not commit:  # inside the caller's transaction
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+            return
+        with self._writing():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction under the lock. SQLite's own failures to write — a full disk, a read-only
+        folder, another process holding the store past the busy timeout — roll it back and become a StoreError
+        that says what to do; what earlier transactions committed stays."""
+        with self._lock:
+            try:
+                with self.db.conn:
+                    yield
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"cannot write the store in {self.folder}: {exc}; free disk space or make the "
+                                 "folder writable, then run the same command again (nothing committed is lost)"
+                                 ) from exc
 
     def _file_mtime(self, name: str) -> float | None:
         try:

@@ -9,6 +9,9 @@ SCHEMA_VERSION = 2  # 2: CJK runs indexed as character pairs in passages_fts (se
 READABLE_VERSIONS = (1, 2)  # a version-1 store is searched as it is and brought to 2 when opened for writing
 
 
+CREATE_FTS = "CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, tokenize='porter unicode61')"
+
+
 def create(db: sqlite_utils.Database) -> None:
     """Create the tables on an empty database, or bring an older readable one up to date (idempotent).
     A store of a version this code does not know is left untouched (`Store.open` refuses it)."""
@@ -43,9 +46,9 @@ def create(db: sqlite_utils.Database) -> None:
         db["article_entities"].create_index(["article_id", "start"])
         db["article_entities"].create_index(["entity_id", "article_id"])
     if "passages_fts" not in db.table_names():
-        db.execute("CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, tokenize='porter unicode61')")
+        db.execute(CREATE_FTS)
     if stored == 1:
-        _refill_lexical(db)
+        refill_lexical(db)
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 
@@ -56,10 +59,12 @@ def _stored_version(db: sqlite_utils.Database) -> int | None:
     return int(row[0]) if row else None
 
 
-def _refill_lexical(db: sqlite_utils.Database) -> None:
-    """Version 1 → 2: index every passage in FTS5 again as `lexical_text` (no model needed), in one commit."""
-    with db.conn:
-        db.execute("DELETE FROM passages_fts")
+def refill_lexical(db: sqlite_utils.Database) -> None:
+    """Index every passage in FTS5 again as `lexical_text` (no model needed), in one commit: the migration from
+    version 1, and `news-index repair`."""
+    with db.conn:  # dropped, not emptied: a damaged FTS5 index may fail to delete its own rows
+        db.execute("DROP TABLE IF EXISTS passages_fts")
+        db.execute(CREATE_FTS)
         rows = db.execute("SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id")
         db.conn.executemany("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
                             ((i, lexical_text(t), lexical_text(x)) for i, t, x in rows))

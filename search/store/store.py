@@ -50,6 +50,9 @@ class Store(VectorSync, ArticleWrites, Reads):
             if not readonly:
                 schema.create(db)
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError as exc:  # a read-only folder, a full disk: the file may be fine
+            raise StoreError(f"cannot open the store in {folder} for writing: {exc}; free disk space or make the "
+                             "folder writable") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} is not a newsearch store ({exc})") from exc
         if version is None or int(version[0]) not in schema.READABLE_VERSIONS:

@@ -54,12 +54,26 @@ class VectorSync(StoreBase):
         return choose_kind(self._count("passages")) if requested == "auto" else requested
 
     def _load_vector_file(self) -> VectorIndex | None:
-        """The saved index if it belongs to this store, else None (it is then rebuilt from SQLite)."""
+        """The saved index if it belongs to this store, else None (it is then rebuilt from SQLite). A damaged file
+        is rebuilt by a writer; a reader refuses it with the command that rebuilds it (StoreError)."""
         manifest = Manifest.read(self.folder / MANIFEST_FILE)
         path = self.folder / VECTOR_FILE
         if manifest is None or manifest.store_id != self._meta("store_id") or not path.exists():
             return None
-        return VectorIndex.load(path)  # its type from the file itself, not from a manifest that may lag
+        try:
+            return VectorIndex.load(path)  # its type from the file itself, not from a manifest that may lag
+        except StoreError as exc:
+            if self.readonly:
+                raise StoreError(f"{exc}; rebuild it from SQLite (nothing is lost): "
+                                 f"`news-index repair --store {self.folder}`") from exc
+            return None
+
+    def rebuild_vector_file(self) -> VectorIndex:
+        """Write the vector file again from SQLite's passage vectors, whatever the old one holds."""
+        with self._lock:
+            self._vectors = None
+            (self.folder / VECTOR_FILE).unlink(missing_ok=True)
+            return self.sync_vectors()
 
     def _reconciled(self, current: VectorIndex | None, kind: str) -> tuple[VectorIndex, bool]:
         """`current` with exactly SQLite's passage ids (patched in place when possible, else rebuilt); and

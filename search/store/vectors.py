@@ -68,7 +68,7 @@ class VectorIndex:
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:
-            raise StoreError(f"cannot read vector file {path}: {exc}; run `news-index rebuild`") from exc
+            raise StoreError(f"the vector file {path} is damaged ({str(exc).splitlines()[0][-80:]})") from exc
         vectors = cls(index, kind or _kind_of(index), index.d)
         vectors._tune()
         return vectors

@@ -8,6 +8,7 @@ from typing import Iterable
 
 import numpy as np
 
+from search.store import schema
 from search.store.base import StoreBase
 from search.store.records import ArticleWrite, article_text
 from search.terms import lexical_text
@@ -15,6 +16,23 @@ from search.terms import lexical_text
 
 class ArticleWrites(StoreBase):
     """Article rows in and out (`replace_articles`, `delete_articles`) and what the indexer reads back to do them."""
+
+    def refill_lexical(self) -> None:
+        """Write the FTS5 index again from the passages (`news-index repair`)."""
+        with self._lock:
+            schema.refill_lexical(self.db)
+
+    def delete_orphans(self) -> int:
+        """Delete rows whose parent is gone (search/store/check.py lists them), in one commit; returns how many."""
+        with self._writing():
+            before = self.db.conn.total_changes
+            self.db.execute("DELETE FROM passages_fts WHERE rowid IN (SELECT id FROM passages WHERE article_id NOT IN "
+                            "(SELECT id FROM articles))")
+            self.db.execute("DELETE FROM passages WHERE article_id NOT IN (SELECT id FROM articles)")
+            self.db.execute("DELETE FROM article_entities WHERE article_id NOT IN (SELECT id FROM articles) "
+                            "OR entity_id NOT IN (SELECT id FROM entities)")
+            self.db.execute("DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)")
+            return self.db.conn.total_changes - before
 
     def article_states(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """id -> (content_hash, model_id) of the given articles that are in the store."""
@@ -31,7 +49,7 @@ class ArticleWrites(StoreBase):
 
     def mark_stale(self) -> None:
         """Mark every article as needing new annotations (a rebuild with the same model)."""
-        with self._lock, self.db.conn:
+        with self._writing():
             self.db.execute("UPDATE articles SET model_id = NULL")
 
     def article_vectors(self, model_id: str) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -48,7 +66,7 @@ class ArticleWrites(StoreBase):
         A replaced article's story cluster is noted for a re-check (`clusters_to_recheck`) in the same commit."""
         if not articles:
             return
-        with self._lock, self.db.conn:
+        with self._writing():
             if self._meta("dim") is None:
                 self._set_meta("dim", str(len(articles[0].vector)), commit=False)
             touched: set[int] = set()
@@ -61,7 +79,7 @@ class ArticleWrites(StoreBase):
         """Delete the articles with these ids; returns those that existed. Call `sync_vectors` afterwards.
         Their story clusters are noted for a re-check (`clusters_to_recheck`) in the same commit."""
         found = list(self.article_states(ids))
-        with self._lock, self.db.conn:
+        with self._writing():
             touched: set[int] = set()
             for article_id in found:
                 touched |= self._delete_article(article_id)
@@ -84,7 +102,7 @@ class ArticleWrites(StoreBase):
     def set_clusters(self, checked: str, assignment: dict[str, str]) -> None:
         """Write re-checked cluster ids (article id -> cluster id) and strike `checked` off the re-check list,
         in one commit."""
-        with self._lock, self.db.conn:
+        with self._writing():
             self.db.conn.executemany("UPDATE articles SET cluster_id = ? WHERE id = ?",
                                      [(c, a) for a, c in assignment.items()])
             left = [c for c in self.clusters_to_recheck() if c != checked]

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import faiss
 import pytest
 
-from indexer.cli import EXIT_OK, EXIT_PARTIAL, EXIT_STORE, EXIT_USAGE, main
+from indexer.cli import EXIT_DAMAGED, EXIT_OK, EXIT_PARTIAL, EXIT_STORE, EXIT_USAGE, main
 from search.store import Store
 from tests.indexer.helpers import assert_consistent, short_articles, write_jsonl
 
@@ -89,3 +90,41 @@ def test_the_summary_names_repeated_ids_generated_ids_and_numbers_read_as_text(t
     assert generated.startswith("doc-") and f"id generated {path}:2: {generated}" in out
     assert Store.open(tmp_path / "store", readonly=True).article(first["id"]).title.endswith("(corrected)")
     assert "4/4" in captured.err  # the replaced record counts as done on the bar
+
+
+def test_check_repair_and_backup_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                       sample_store: Path) -> None:
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store)
+    assert main(["check", "--store", str(store)]) == EXIT_OK
+    assert "vector file" in capsys.readouterr().out
+    (store / "vectors.faiss").write_bytes(b"not an index")
+    assert main(["check", "--store", str(store)]) == EXIT_DAMAGED
+    captured = capsys.readouterr()
+    assert "PROBLEM" in captured.out and f"news-index repair --store {store}" in captured.err
+    assert main(["repair", "--store", str(store)]) == EXIT_OK
+    assert "PROBLEM" not in capsys.readouterr().out
+    assert main(["backup", str(tmp_path / "copy"), "--store", str(store)]) == EXIT_OK
+    assert main(["check", "--store", str(tmp_path / "copy")]) == EXIT_OK
+    assert main(["backup", str(tmp_path / "copy"), "--store", str(store)]) == EXIT_STORE  # not empty
+    assert "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders: nothing to test as root")
+def test_a_read_only_store_folder_is_one_line_and_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                         sample_store: Path) -> None:
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store)
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(2, 200))
+    for f in store.iterdir():
+        f.chmod(0o444)
+    store.chmod(0o555)
+    try:
+        assert main(["add", str(path), "--store", str(store)]) == EXIT_STORE
+        assert "make the folder writable" in capsys.readouterr().err
+    finally:
+        store.chmod(0o755)

@@ -1,0 +1,109 @@
+"""`news-index check`: does every part of a store agree with SQLite, and is SQLite itself sound?
+
+The checks follow what the store promises: SQLite holds the truth (its own `integrity_check`), FTS5 indexes
+exactly the passages (FTS5's `integrity-check` command, then the two id sets), the vector file holds exactly the
+passages' ids and belongs to this store and model (its manifest), no row points at a missing parent, and no
+story cluster waits for its re-check. Everything but SQLite itself can be rebuilt from SQLite (`news-index
+repair`, indexer/repair.py).
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from search.store.base import DB_FILE, MANIFEST_FILE, VECTOR_FILE
+from search.store.errors import StoreError
+from search.store.manifest import Manifest
+from search.store.store import Store
+from search.store.vectors import VectorIndex
+
+ORPHANS = {  # what each query counts: rows whose parent is gone
+    "passages without an article": "SELECT COUNT(*) FROM passages WHERE article_id NOT IN (SELECT id FROM articles)",
+    "mentions without an article": "SELECT COUNT(*) FROM article_entities "
+                                   "WHERE article_id NOT IN (SELECT id FROM articles)",
+    "mentions without an entity": "SELECT COUNT(*) FROM article_entities "
+                                  "WHERE entity_id NOT IN (SELECT id FROM entities)",
+    "entities nobody mentions": "SELECT COUNT(*) FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)",
+}
+
+
+@dataclass
+class Check:
+    """One line of the report."""
+
+    name: str
+    ok: bool
+    detail: str
+    repairable: bool = True  # `news-index repair` can fix it from SQLite
+
+
+def check_store(store: Store) -> list[Check]:
+    """Every check, in order; none raises on a damaged part (its line says what is wrong)."""
+    return [_sqlite(store), _fts(store), *_vectors(store), _orphans(store), _journal(store)]
+
+
+def _sqlite(store: Store) -> Check:
+    rows = [r[0] for r in store.db.execute("PRAGMA integrity_check")]
+    ok = rows == ["ok"]
+    return Check("SQLite integrity_check", ok, "ok" if ok else "; ".join(rows[:3]), repairable=False)
+
+
+def _fts(store: Store) -> Check:
+    # FTS5's own consistency check of its index: a command spelled as an INSERT, so it needs a connection that
+    # may write (it writes nothing); the store's own may be read-only
+    own = "integrity-check ok"
+    try:
+        conn = sqlite3.connect(store.folder / DB_FILE, timeout=10)
+        try:
+            conn.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 0)")
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "readonly" not in str(exc):
+            return Check("FTS5 index", False, f"integrity-check failed: {exc}")
+        own = "integrity-check skipped (read-only folder)"
+    missing = store.db.execute("SELECT COUNT(*) FROM passages WHERE id NOT IN "
+                               "(SELECT rowid FROM passages_fts)").fetchone()[0]
+    extra = store.db.execute("SELECT COUNT(*) FROM passages_fts WHERE rowid NOT IN "
+                             "(SELECT id FROM passages)").fetchone()[0]
+    ok = not missing and not extra
+    return Check("FTS5 index", ok, f"{own}, one row per passage" if ok else
+                 f"{missing} passages not indexed, {extra} rows for passages that are gone")
+
+
+def _vectors(store: Store) -> list[Check]:
+    path = store.folder / VECTOR_FILE
+    passages = np.fromiter((r[0] for r in store.db.execute("SELECT id FROM passages ORDER BY id")), np.int64)
+    if not path.exists():
+        return [Check("vector file", not len(passages), f"missing ({len(passages)} passages)")]
+    try:
+        index = VectorIndex.load(path)
+    except StoreError as exc:
+        return [Check("vector file", False, str(exc))]
+    ids = np.sort(index.ids())
+    same = len(ids) == len(passages) and bool(np.array_equal(ids, passages))
+    missing = len(np.setdiff1d(passages, ids))
+    vector_check = Check("vector file", same, f"{index.kind}, {len(ids)} vectors = passage ids" if same else
+                         f"{missing} passages have no vector, {len(np.setdiff1d(ids, passages))} vectors no passage")
+    manifest = Manifest.read(store.folder / MANIFEST_FILE)
+    problems = ["missing or unreadable"] if manifest is None else [
+        text for wrong, text in (
+            (manifest.store_id != store._meta("store_id"), "another store's"),
+            (manifest.model_id != (store.model_id or ""), f"model {manifest.model_id}, store {store.model_id}"),
+            (manifest.vectors != len(ids), f"says {manifest.vectors} vectors, the file holds {len(ids)}"),
+            (manifest.dim != index.dim, f"says dim {manifest.dim}, the file holds {index.dim}")) if wrong]
+    return [vector_check, Check("manifest", not problems, "; ".join(problems) or "this store, this model")]
+
+
+def _orphans(store: Store) -> Check:
+    counts = {name: store.db.execute(sql).fetchone()[0] for name, sql in ORPHANS.items()}
+    found = {name: n for name, n in counts.items() if n}
+    return Check("orphan rows", not found, ", ".join(f"{n} {name}" for name, n in found.items()) or "none")
+
+
+def _journal(store: Store) -> Check:
+    pending = store.clusters_to_recheck()
+    return Check("story clusters", not pending, f"{len(pending)} wait for their re-check" if pending else
+                 "none waits for a re-check")
