@@ -21,7 +21,9 @@ from search.pipeline.admission import Overloaded
 # pydantic's error types -> what to fix, in the pipeline's words
 TYPE_WORDS = {"int_parsing": "must be a whole number", "float_parsing": "must be a number",
               "bool_parsing": "must be true or false", "string_too_long": "is too long",
-              "missing": "is required: type a few words or a question"}
+              "missing": "is required: type a few words or a question",
+              "string_too_short": "is empty: give a value, or leave the parameter out",
+              "string_pattern_mismatch": "is only spaces: give a value, or leave the parameter out"}
 
 
 class ErrorBody(BaseModel):

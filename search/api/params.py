@@ -7,26 +7,27 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
+from pydantic import StringConstraints
 
 from search.api.offsets import OffsetUnits
 from search.pipeline import LIMITS, InvalidRequest, SearchRequest
 from search.store import Filters
 
 TEXT_LIMIT = 2048  # generous cap on any one string parameter before validation reads it
+Value = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_LIMIT, pattern=r"\S")]  # a filter value
 
 
 def filter_params(
-    topic: Annotated[list[str] | None, Query(description="topic to keep (repeat for any of several)")] = None,
-    entity: Annotated[list[str] | None, Query(description="entity name that must be mentioned (repeatable)")] = None,
-    source: Annotated[list[str] | None, Query(description="source to keep (repeatable)")] = None,
-    date_from: Annotated[str | None, Query(description="earliest publication date, YYYY-MM-DD, inclusive",
-                                           max_length=TEXT_LIMIT)] = None,
-    date_to: Annotated[str | None, Query(description="latest publication date, YYYY-MM-DD, inclusive",
-                                         max_length=TEXT_LIMIT)] = None,
+    topic: Annotated[list[Value] | None, Query(description="topic to keep (repeat for any of several)")] = None,
+    entity: Annotated[list[Value] | None, Query(description="entity name that must be mentioned (repeatable)")] = None,
+    source: Annotated[list[Value] | None, Query(description="source to keep (repeatable)")] = None,
+    date_from: Annotated[Value | None, Query(description="earliest publication date, YYYY-MM-DD, inclusive")] = None,
+    date_to: Annotated[Value | None, Query(description="latest publication date, YYYY-MM-DD, inclusive")] = None,
 ) -> Filters:
-    """The filter parameters shared by /search and /facets; empty strings count as absent."""
-    return Filters(topics=_present(topic), entities=_present(entity), sources=_present(source),
-                   date_from=date_from or None, date_to=date_to or None)
+    """The filter parameters shared by /search and /facets. An empty value is refused (400), as the schema says:
+    leave a parameter out to not filter by it."""
+    return Filters(topics=topic or [], entities=entity or [], sources=source or [], date_from=date_from,
+                   date_to=date_to)
 
 
 OFFSETS_DOC = ("the unit of every character offset in the response: codepoints (as Python indexes strings; "
@@ -67,10 +68,6 @@ def search_params(
 def _schema(max_chars: int) -> dict:
     """What the OpenAPI schema says of the query text: the pipeline's own limits (search/pipeline/validate.py)."""
     return {"minLength": 1, "maxLength": max_chars, "pattern": "\\S"}
-
-
-def _present(values: list[str] | None) -> list[str]:
-    return [v for v in values or [] if v.strip()]
 
 
 def refuse_unknown_params(request: Request) -> None:
