@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from search.api.errors import install_error_handlers, without_validation_422
+from search.api.middleware import install_middleware
 from search.api.routes import page_router, router
 from search.api.settings import ServeSettings
 from search.api.state import AppState
@@ -21,6 +23,10 @@ def create_app(store_dir: str | Path, model_path: str | Path | None = None,
     app = FastAPI(title="newsearch", version="0.1.0",
                   description="News search: hybrid retrieval, one-pass rerank and answers, topic/entity facets.")
     app.state.search = state
+    install_middleware(app, state.metrics, state.settings.api_key)
+    if state.settings.cors_origins:  # browsers on other origins may call the API only when asked for
+        app.add_middleware(CORSMiddleware, allow_origins=state.settings.cors_origins, allow_methods=["GET"],
+                           allow_headers=["Authorization"], expose_headers=["X-Request-ID", "Retry-After"])
     install_error_handlers(app)
     without_validation_422(app)
     app.include_router(router)

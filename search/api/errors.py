@@ -37,7 +37,12 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Bad input: an unknown parameter, a value of the wrong type or out of "
                                              "range, an unknown filter value; `field` names the parameter"},
+    401: {"model": ErrorBody, "description": "The server was started with an API key and the request has no "
+                                             "valid `Authorization: Bearer <key>` header"},
     404: {"model": ErrorBody, "description": "No such article (`field`: article_id) or endpoint (`field`: path)"},
+    413: {"model": ErrorBody, "description": "A request body (every endpoint is a GET)"},
+    414: {"model": ErrorBody, "description": "A query string over 16 kB"},
+    431: {"model": ErrorBody, "description": "Request headers over 16 kB"},
     503: {"model": ErrorBody, "description": "The model is busy: too many searches wait for a pair pass, or this "
                                              "one waited past the server's deadline. Retry after the number of "
                                              "seconds in the `Retry-After` header",

@@ -10,7 +10,8 @@ from typing import Iterator
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from search.api.errors import ERROR_RESPONSES
 from search.api.offsets import article_offsets, response_offsets
@@ -45,7 +46,9 @@ def index(state: State) -> FileResponse:
 def search(state: State, request: Annotated[SearchRequest, Depends(search_params)],
            offsets: Offsets = "codepoints") -> SearchResponse:
     """Hybrid retrieval, one-pass rerank and answer spans, grouped by article, with facets and timings."""
-    return response_offsets(state.pipeline.search(request), offsets, state.store.article_texts)
+    response = state.pipeline.search(request)
+    state.metrics.observe_search(response)
+    return response_offsets(response, offsets, state.store.article_texts)
 
 
 STREAM_DOC = {200: {"description": "Newline-delimited JSON (application/x-ndjson): one SearchResponse per line. "
@@ -70,6 +73,8 @@ def search_stream(state: State, request: Annotated[SearchRequest, Depends(search
     def lines() -> Iterator[str]:
         try:
             for response in responses:
+                if response.stage == "final":
+                    state.metrics.observe_search(response)
                 converted = response_offsets(response, offsets, state.store.article_texts)
                 yield json.dumps(jsonable_encoder(converted)) + "\n"
         except Overloaded as exc:  # the status line is sent already: say it in the stream
@@ -94,6 +99,12 @@ def article(state: State, article_id: str, offsets: Offsets = "codepoints") -> d
         raise InvalidRequest("article_id", f"no article with id {article_id!r}: use an article_id from a /search "
                                            "result", status=404)
     return article_offsets({**asdict(row), "text": row.text}, offsets)
+
+
+@router.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
+def metrics(state: State) -> PlainTextResponse:
+    """Prometheus text format (search/api/metrics.py)."""
+    return PlainTextResponse(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/health", summary="Model, index and counts")

@@ -1,9 +1,10 @@
 """What the app loads once per process and shares between requests."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from search.api.metrics import Metrics
 from search.api.settings import ServeSettings
 from search.model import NewsModel
 from search.pipeline import SearchPipeline
@@ -22,6 +23,7 @@ class AppState:
     store_dir: Path
     pipeline: SearchPipeline
     settings: ServeSettings
+    metrics: Metrics = field(default_factory=Metrics)
     static_dir: Path = STATIC_DIR
 
     @classmethod
@@ -34,5 +36,7 @@ class AppState:
         model = NewsModel.load(model_path, runtime=settings.runtime)
         store.check_model(model.model_id)
         admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)
-        return cls(model=model, store=store, store_dir=Path(store_dir),
-                   pipeline=SearchPipeline(model, store, admission=admission), settings=settings)
+        state = cls(model=model, store=store, store_dir=Path(store_dir),
+                    pipeline=SearchPipeline(model, store, admission=admission), settings=settings)
+        state.metrics.watch(admission, store, model.model_id, model.name)
+        return state

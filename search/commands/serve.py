@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from pathlib import Path
 
 from search.api.settings import DEFAULT_DEADLINE_S, DEFAULT_MAX_WAITING, ServeSettings
 from search.commands import add_runtime_option
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE_S,
                    help="seconds a search may wait for its pair pass before it gets 503 "
                         f"(default: {DEFAULT_DEADLINE_S:g})")
+    p.add_argument("--api-key-file", metavar="FILE",
+                   help="file holding the API key every API request must send as `Authorization: Bearer <key>` "
+                        "(needed to listen on any address but this machine's own)")
+    p.add_argument("--insecure-no-auth", action="store_true",
+                   help="listen on another address without an API key (anyone who reaches it can use it)")
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let pages from ORIGIN (e.g. https://newsroom.example) call the API; repeatable; "
+                        "default: none")
     add_runtime_option(p)
     p.set_defaults(func=run)
 
@@ -32,15 +44,35 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from search.api import create_app
+    from search.api.middleware import MAX_HEADER_BYTES
 
     for flag, value, low in (("--passes", args.passes, 1), ("--max-waiting", args.max_waiting, 0)):
         if value < low:
             raise ValueError(f"{flag} must be at least {low}, got {value}")
     if args.deadline <= 0:
         raise ValueError(f"--deadline must be more than 0 seconds, got {args.deadline:g}")
+    api_key = _api_key(args)
     settings = ServeSettings(passes=args.passes, runtime=args.runtime, max_waiting=args.max_waiting,
-                             deadline_s=args.deadline)
+                             deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin)
     app = create_app(args.store, args.model, settings)  # fails here, before binding the port, on a bad store or model
     print(f"newsearch: serving {args.store} on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # one JSON line per request on stderr
+    logging.getLogger("newsearch.access").setLevel(logging.INFO)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES)
+    return 0
+
+
+def _api_key(args: argparse.Namespace) -> str | None:
+    """The key from --api-key-file; ValueError when another address would be served without one."""
+    if args.api_key_file:
+        key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
+        if len(key) < 16:
+            raise ValueError(f"--api-key-file {args.api_key_file}: the key has {len(key)} characters; use at least "
+                             "16, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))' > FILE`")
+        return key
+    if args.host not in LOOPBACK and not args.insecure_no_auth:
+        raise ValueError(f"--host {args.host} lets other machines in: give --api-key-file FILE (a key they must "
+                         "send), or --insecure-no-auth to serve them without one")
+    return None
     return 0

@@ -166,6 +166,11 @@ class Reads(StoreBase):
                 "SELECT 1 FROM entities WHERE casefold(name) = ? LIMIT 1", [v.casefold()]).fetchone()}
         return [g for g, v in zip(given, values) if v not in found]
 
+    def counts(self) -> dict[str, int]:
+        """"articles" and "passages": the two counts, cheaply (for metrics)."""
+        with self._lock:
+            return {"articles": self._count("articles"), "passages": self._count("passages")}
+
     def stats(self) -> dict:
         """What `news-index stats` and /health show."""
         facets = self.facets(None, limit=10)

@@ -31,17 +31,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(sample_store, tmp_path_factory):
+def serve(store: Path, folder: Path, *extra: str):
+    """`news-search serve` in a subprocess on a free port; yields its URL once /static/app.js answers."""
     port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--store", str(sample_store),
-                             "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    log = (folder / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--store", str(store),
+                             "--host", "127.0.0.1", "--port", str(port), *extra], stdout=log,
+                            stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5):
+            with urllib.request.urlopen(f"{url}/static/app.js", timeout=5):  # open even when a key is asked
                 break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -52,6 +53,11 @@ def server(sample_store, tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(sample_store, tmp_path_factory):
+    yield from serve(sample_store, tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +183,26 @@ def test_the_answer_is_highlighted_by_code_points_after_emoji(server, browser) -
                          "n.textContent]; }", passage)
     assert node == ["Riverside bakery", text]
     page.close()
+
+
+def test_a_server_with_an_api_key_asks_for_it_once_and_the_page_keeps_working(sample_store, tmp_path, browser,
+                                                                               query) -> None:
+    """The page is served without a key; its first API call gets 401, it asks, then sends `Authorization`.
+    The page's strict Content-Security-Policy blocks nothing it needs (no console errors)."""
+    key = "newsroom-key-0123456789"
+    (tmp_path / "key").write_text(key + "\n")
+    for url in serve(sample_store, tmp_path, "--api-key-file", str(tmp_path / "key")):
+        page = browser.new_page()
+        asked, errors = [], []
+        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept(key)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(url + "/")
+        wait_idle(page)
+        page.locator("#q").fill(query)
+        page.locator("#q").press("Enter")
+        wait_idle(page)
+        expect(page.locator("#results .result").first).to_be_visible(timeout=TIMEOUT_MS)
+        assert len(asked) == 1 and "API key" in asked[0]
+        assert page.evaluate("sessionStorage.getItem('newsearch-api-key')") == key
+        assert not [e for e in errors if "401" not in e], errors  # the one 401 before the key is expected
+        page.close()

@@ -39,10 +39,24 @@ function navigate(change) {
 }
 
 // ---- requests --------------------------------------------------------------------------------------
+// A server exposed beyond this machine asks for an API key (401): the page asks for it once per tab, keeps it in
+// sessionStorage and sends it as `Authorization: Bearer <key>` (the page itself is served without one).
+function authHeaders(accept) {
+  const key = sessionStorage.getItem("newsearch-api-key");
+  return key ? { Accept: accept, Authorization: `Bearer ${key}` } : { Accept: accept };
+}
+
 async function request(path, params, accept) {
   if (inflight) inflight.abort();
   inflight = new AbortController();
-  const response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: { Accept: accept } });
+  let response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: authHeaders(accept) });
+  if (response.status === 401) {
+    const key = window.prompt("This newsearch server needs an API key:");
+    if (key) {
+      sessionStorage.setItem("newsearch-api-key", key.trim());
+      response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: authHeaders(accept) });
+    }
+  }
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     throw new Error(body.error || `The server answered ${response.status}.`);
@@ -68,7 +82,10 @@ async function streamJSON(path, params, onResponse) {
     while ((end = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, end);
       buffer = buffer.slice(end + 1);
-      if (line.trim()) onResponse(JSON.parse(line));
+      if (!line.trim()) continue;
+      const data = JSON.parse(line);
+      if (data.error) throw new Error(data.error);         // the server could not finish (503 after the first line)
+      onResponse(data);
     }
   }
 }
