@@ -55,6 +55,9 @@ def print_stats(console: Console, folder: str, stats: dict) -> None:
                            f"searched on the {'GPU' if stats['index_on_gpu'] else 'CPU'}")
     table.add_row("model", f"{stats['model_id']} ({stats['model_name']})")
     table.add_row("disk size", f"{stats['disk_bytes'] / 2**20:.1f} MiB")
+    per = stats["bytes_per_passage"]
+    table.add_row("bytes per passage", f"{per['all_files']:,.0f} in all: vector {per['sqlite_vector']:,.0f} in SQLite "
+                                       f"+ {per['vector_file']:,.0f} in the vector file")
     console.print(table)
 
 

@@ -8,7 +8,7 @@ from typing import Iterable
 import numpy as np
 
 from search.store import schema
-from search.store.base import MANIFEST_FILE, StoreBase
+from search.store.base import MANIFEST_FILE, VECTOR_FILE, StoreBase
 from search.store.filters import article_conditions
 from search.store.manifest import Manifest
 from search.store.records import ArticleRow, Filters, Mention, PassageRow, article_text
@@ -188,7 +188,17 @@ class Reads(StoreBase):
                 "index_on_gpu": bool(manifest) and searches_on_gpu(manifest.index_type),
                 "model_id": self.model_id, "model_name": self._meta("model_name"),
                 "schema_version": schema.SCHEMA_VERSION, "disk_bytes": self.disk_bytes(),
+                "bytes_per_passage": self._bytes_per_passage(),
             }
+
+    def _bytes_per_passage(self) -> dict[str, float]:
+        """Bytes each passage costs: its vector in SQLite (`vector_dtype`), its vector in the vector file, and
+        the whole folder."""
+        passages = max(self._count("passages"), 1)
+        vector_file = self.folder / VECTOR_FILE
+        return {"sqlite_vector": float(int(self._meta("dim") or 0) * self.vector_dtype.itemsize),
+                "vector_file": (vector_file.stat().st_size if vector_file.exists() else 0) / passages,
+                "all_files": self.disk_bytes() / passages}
 
     def disk_bytes(self) -> int:
         """Size of the store folder's files (database, WAL, vector file, manifest)."""

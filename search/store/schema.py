@@ -1,12 +1,15 @@
 """The SQLite schema: the only place tables, columns and indexes are defined."""
 from __future__ import annotations
 
+import numpy as np
 import sqlite_utils
 
 from search.terms import lexical_text
 
-SCHEMA_VERSION = 2  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py)
-READABLE_VERSIONS = (1, 2)  # a version-1 store is searched as it is and brought to 2 when opened for writing
+SCHEMA_VERSION = 3  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py); 3: vectors in
+# SQLite as float16 (`meta.vector_dtype`; the vector file, a cache, is rebuilt from them)
+READABLE_VERSIONS = (1, 2, 3)  # an older store is searched as it is and brought to 3 when opened for writing
+VECTOR_DTYPE = "float16"
 
 
 CREATE_FTS = "CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, tokenize='porter unicode61')"
@@ -49,6 +52,10 @@ def create(db: sqlite_utils.Database) -> None:
         db.execute(CREATE_FTS)
     if stored == 1:
         refill_lexical(db)
+    if stored is None:
+        db["meta"].upsert({"key": "vector_dtype", "value": VECTOR_DTYPE}, pk="key")
+    elif stored < 3:
+        halve_vectors(db)
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 
@@ -57,6 +64,20 @@ def _stored_version(db: sqlite_utils.Database) -> int | None:
         return None
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row else None
+
+
+def halve_vectors(db: sqlite_utils.Database) -> None:
+    """Version 2 → 3: every passage and article vector from float32 to float16 blobs, in one commit. Cosines of
+    unit vectors move by less than 1e-3; the bytes per vector halve."""
+    dtype = db.execute("SELECT value FROM meta WHERE key = 'vector_dtype'").fetchone()
+    if dtype is not None and dtype[0] == VECTOR_DTYPE:
+        return
+    with db.conn:
+        for table in ("passages", "articles"):
+            rows = db.execute(f"SELECT rowid, vector FROM {table} WHERE vector IS NOT NULL").fetchall()
+            db.conn.executemany(f"UPDATE {table} SET vector = ? WHERE rowid = ?",
+                                [(np.frombuffer(v, np.float32).astype(VECTOR_DTYPE).tobytes(), i) for i, v in rows])
+        db["meta"].upsert({"key": "vector_dtype", "value": VECTOR_DTYPE}, pk="key")
 
 
 def refill_lexical(db: sqlite_utils.Database) -> None:

@@ -99,16 +99,13 @@ class VectorSync(StoreBase):
 
     def _passage_vectors(self, ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) from SQLite for `ids`, or for every passage when None."""
-        dim = int(self._meta("dim") or 1)
         if ids is not None and len(ids) == 0:
-            return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
+            return np.zeros(0, np.int64), np.zeros((0, int(self._meta("dim") or 1)), np.float32)
         sql, params = "SELECT id, vector FROM passages", []
         if ids is not None:
             sql, params = sql + " WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids.tolist())]
         rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
-        out_ids = np.array([r[0] for r in rows], np.int64)
-        vectors = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), dim)
-        return out_ids, vectors
+        return np.array([r[0] for r in rows], np.int64), self._decode_vectors([r[1] for r in rows])
 
     def _write_manifest(self, vectors: VectorIndex) -> None:
         Manifest(store_id=self._meta("store_id") or "", model_id=self.model_id or "",

@@ -57,9 +57,7 @@ class ArticleWrites(StoreBase):
         near-duplicate clustering."""
         rows = self.db.execute("SELECT id, cluster_id, vector FROM articles WHERE model_id = ? ORDER BY rowid",
                                [model_id]).fetchall()
-        dim = int(self._meta("dim") or 1)
-        vectors = np.frombuffer(b"".join(r[2] for r in rows), np.float32).reshape(len(rows), dim)
-        return [(r[0], r[1]) for r in rows], vectors
+        return [(r[0], r[1]) for r in rows], self._decode_vectors([r[2] for r in rows])
 
     def replace_articles(self, articles: list[ArticleWrite]) -> None:
         """Insert the articles, replacing any stored version (its passages, FTS rows and mentions), in one commit.
@@ -97,7 +95,8 @@ class ArticleWrites(StoreBase):
         with self._lock:
             rows = self.db.execute("SELECT id, vector, title, body FROM articles WHERE cluster_id = ? ORDER BY rowid",
                                    [cluster_id]).fetchall()
-        return [(r[0], np.frombuffer(r[1], np.float32), article_text(r[2], r[3])) for r in rows]
+        vectors = self._decode_vectors([r[1] for r in rows])
+        return [(r[0], v, article_text(r[2], r[3])) for r, v in zip(rows, vectors)]
 
     def set_clusters(self, checked: str, assignment: dict[str, str]) -> None:
         """Write re-checked cluster ids (article id -> cluster id) and strike `checked` off the re-check list,
@@ -115,11 +114,11 @@ class ArticleWrites(StoreBase):
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
            [a.id, a.title, a.body, a.published_at, a.published_at[:10] if a.published_at else None, a.source, a.url,
             json.dumps(a.categories), json.dumps(a.extra), a.content_hash, a.model_id, a.topic, json.dumps(a.topics),
-            a.cluster_id, _blob(a.vector), datetime.now(timezone.utc).isoformat(timespec="seconds")])
+            a.cluster_id, self._blob(a.vector), datetime.now(timezone.utc).isoformat(timespec="seconds")])
         for p in a.passages:
             cursor = ex('INSERT INTO passages (article_id, position, start, "end", text, topic, vector) '
                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [a.id, p.position, p.start, p.end, p.text, p.topic,
-                                                          _blob(p.vector)])
+                                                          self._blob(p.vector)])
             ex("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
                [cursor.lastrowid, lexical_text(a.title), lexical_text(p.text)])
         many = self.db.conn.executemany
@@ -154,7 +153,3 @@ class ArticleWrites(StoreBase):
         self.db.execute("""DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?))
                            AND NOT EXISTS (SELECT 1 FROM article_entities ae WHERE ae.entity_id = entities.id)""",
                         [json.dumps(sorted(entity_ids))])
-
-
-def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, np.float32).tobytes()

@@ -177,8 +177,40 @@ def test_a_version_1_store_is_searched_as_it_is_and_migrated_when_opened_for_wri
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     assert Store.open(folder, readonly=True).lexical_search("台风", 5) == []
     writable = Store.open(folder)
-    assert writable._meta("schema_version") == "2" and len(writable.lexical_search("台风", 5)) == 1
+    assert writable._meta("schema_version") == "3" and len(writable.lexical_search("台风", 5)) == 1
     with sqlite3.connect(folder / "store.db") as conn:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 99"):
         Store.open(folder)
+
+
+def test_vectors_are_kept_once_in_float16_and_a_float32_store_is_read_then_halved(tmp_path: Path,
+                                                                                   model: NewsModel) -> None:
+    """Schema 3 keeps vectors in SQLite as float16 (the vector file, a cache, is rebuilt from them); a store of
+    schema 2 (float32 blobs) is searched as it is and converted on its first writable open."""
+    from indexer.pipeline import Indexer
+    from indexer.records import parse_record
+    from search.store.check import check_store
+
+    folder = tmp_path / "store"
+    store = Store.open(folder, create=True)
+    Indexer(store, model).add([parse_record(r) for r in [
+        {"id": "a", "title": "Harbour bridge reopens", "body": "The harbour bridge reopened after repairs."},
+        {"id": "b", "title": "Storm closes schools", "body": "A storm closed every school in the valley."}]])
+    assert store.stats()["bytes_per_passage"]["sqlite_vector"] == 384 * 2
+    exact = {int(i): v for i, v in zip(*store._passage_vectors(None))}
+    store.close()
+    with sqlite3.connect(folder / "store.db") as conn:  # as schema 2 wrote it: float32 blobs, no vector_dtype
+        for table in ("passages", "articles"):
+            rows = conn.execute(f"SELECT rowid, vector FROM {table}").fetchall()
+            conn.executemany(f"UPDATE {table} SET vector = ? WHERE rowid = ?",
+                             [(np.frombuffer(v, np.float16).astype(np.float32).tobytes(), i) for i, v in rows])
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        conn.execute("DELETE FROM meta WHERE key = 'vector_dtype'")
+    old = Store.open(folder, readonly=True)
+    assert old.vector_dtype == np.float32 and old.vectors.search(exact[1], 1)[0][0][0] == 1
+    halved = Store.open(folder)
+    ids, vectors = halved._passage_vectors(None)
+    assert halved.vector_dtype == np.float16 and halved._meta("schema_version") == "3"
+    assert max(float(np.abs(v - exact[int(i)]).max()) for i, v in zip(ids, vectors)) < 1e-3
+    assert not [c for c in check_store(halved) if not c.ok]
