@@ -1,14 +1,22 @@
-"""An article's topic, vector and entity mentions, derived from its passages' annotations (no second pass)."""
+"""An article's store rows — topic, vector, passages and entity mentions — derived from its passages' annotations
+(no second pass), for the local engine (indexer/pipeline.py) and the Ray one (indexer/ray_engine.py) alike."""
 from __future__ import annotations
 
 import re
 
 import numpy as np
 
-from search.passages import Span
+from typing import TYPE_CHECKING
+
+from indexer.records import Article
 from search.model import PassageAnnotation
 from search.model.records import topic_label
-from search.store import Mention, PassageWrite
+from search.passages import Span
+from search.store import ArticleWrite, Mention, PassageWrite, article_text
+from search.store.names import Names
+
+if TYPE_CHECKING:  # torch loads only where a command needs the model
+    from search.model import NewsModel
 
 _SPACES = re.compile(r"\s+")
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
@@ -57,3 +65,24 @@ def article_mentions(text: str, spans: list[Span], annotations: list[PassageAnno
         if _WORDLIKE.search(name):
             mentions.append(Mention(name=name, label=label, start=start, end=end, score=score))
     return mentions
+
+
+def annotate_articles(model: NewsModel, batch: list[tuple[Article, list[Span]]], min_entity_score: float,
+                      names: Names) -> list[ArticleWrite]:
+    """One `annotate` call over every passage of `batch` (articles with their passage spans), then each article's
+    rows; `cluster_id` is the article's own id until story clustering assigns one."""
+    texts = [article_text(a.title, a.body) for a, _ in batch]
+    annotations = model.annotate([t[s.start:s.end] for t, (_, spans) in zip(texts, batch) for s in spans])
+    floor = model.config.min_topic_confidence
+    writes, at = [], 0
+    for text, (a, spans) in zip(texts, batch):
+        anns = annotations[at:at + len(spans)]
+        at += len(spans)
+        topics = article_topics(spans, anns)
+        writes.append(ArticleWrite(
+            id=a.id, title=a.title, body=a.body, published_at=a.published_at, source=a.source, url=a.url,
+            categories=a.categories, extra=a.extra, content_hash=a.content_hash, model_id=model.model_id,
+            topic=topic_label(topics, floor), topics=topics, cluster_id=a.id, vector=article_vector(anns),
+            passages=passage_writes(text, spans, anns, floor),
+            mentions=names.article_mentions(text, article_mentions(text, spans, anns, min_entity_score))))
+    return writes

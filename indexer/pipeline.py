@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from indexer.clusters import StoryClusters, recheck
-from indexer.derive import article_mentions, article_topics, article_vector, passage_writes
-from search.model.records import topic_label
+from indexer.derive import annotate_articles
 from search.passages import Span, split_passages
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
-from search.store import ArticleRow, ArticleWrite, Store, article_text
+from search.store import ArticleRow, Store, article_text
 
 if TYPE_CHECKING:  # the model (torch) loads only when a command needs it: --help and input errors answer at once
     from search.model import NewsModel
@@ -142,35 +141,20 @@ class Indexer:
         """One `annotate` call over every passage of the batch, then one SQLite transaction."""
         if not batch:
             return
-        texts = [article_text(p.article.title, p.article.body) for p in batch]
-        annotations = self.model.annotate([t[s.start:s.end] for t, p in zip(texts, batch) for s in p.spans])
-        writes, at = [], 0
-        for text, p in zip(texts, batch):
-            anns = annotations[at:at + len(p.spans)]
-            at += len(p.spans)
-            writes.append(self._article_write(p, text, anns, clusters))
+        writes = annotate_articles(self.model, [(p.article, p.spans) for p in batch], self.config.min_entity_score,
+                                   self.store.names)
+        for w in writes:
+            w.cluster_id = clusters.assign(w.id, w.vector, article_text(w.title, w.body))
         self.store.replace_articles(writes)
-        report.passages += len(annotations)
+        passages = sum(len(w.passages) for w in writes)
+        report.passages += passages
         report.updated += sum(p.replaces for p in batch)
         report.added += sum(not p.replaces for p in batch)
-        self._progress(len(batch), len(annotations))
+        self._progress(len(batch), passages)
 
     def _progress(self, articles: int, passages: int) -> None:
         if self.on_progress:
             self.on_progress(articles, passages)
-
-    def _article_write(self, p: _Pending, text: str, anns: list, clusters: StoryClusters) -> ArticleWrite:
-        a = p.article
-        topics = article_topics(p.spans, anns)
-        floor = self.model.config.min_topic_confidence
-        vector = article_vector(anns)
-        return ArticleWrite(
-            id=a.id, title=a.title, body=a.body, published_at=a.published_at, source=a.source, url=a.url,
-            categories=a.categories, extra=a.extra, content_hash=a.content_hash, model_id=self.model.model_id,
-            topic=topic_label(topics, floor), topics=topics, cluster_id=clusters.assign(a.id, vector, text),
-            vector=vector, passages=passage_writes(text, p.spans, anns, floor),
-            mentions=self.store.names.article_mentions(
-                text, article_mentions(text, p.spans, anns, self.config.min_entity_score)))
 
 
 def _note(report: RunReport, item: Article, seen: dict[str, str]) -> None:
