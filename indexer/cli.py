@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = sub.add_parser("add", parents=[store, index, model], help="index new and changed articles")
     add.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .csv, .txt, .md files, folders, or - (stdin)")
     add.add_argument("--strict", action="store_true", help="stop at the first bad record instead of skipping it")
+    add.add_argument("--engine", choices=["local", "ray"], default="local",
+                     help="local: this process (default); ray: annotate on Ray actors, then merge here "
+                          "(needs `pip install -e \".[cpu,ray]\"`)")
+    add.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
+                     help="an existing Ray cluster (default: start a local Ray sized to this machine)")
+    add.add_argument("--workers", type=_positive, default=1, help="--engine ray: actors, each with its own model")
+    add.add_argument("--gpus-per-worker", type=float, default=0.0, help="--engine ray: GPUs per actor (e.g. 0.5)")
     add.add_argument("--aliases", metavar="FILE", default=None,
                      help='JSON object of entity aliases, {"alias": "canonical name", ...}, added to the store\'s '
                           "table (kept for later runs; applies to the articles indexed from now on and to filters)")
@@ -102,9 +109,26 @@ def cmd_add(args: argparse.Namespace) -> int:
     if aliases:
         store.add_aliases(aliases)
     store.check_model(indexer.model.model_id)  # before the progress bar, so a refusal is one clean line
+    if args.engine == "ray":
+        return _add_with_ray(args, indexer, items, total)
     with _progress(indexer, "indexing", total):
         report = indexer.add(items, strict=args.strict, index_kind=args.index)
     return _finish(store, "news-index add", report)
+
+
+def _add_with_ray(args: argparse.Namespace, indexer: Indexer, items, total: int | None) -> int:
+    """`news-index add --engine ray` (indexer/ray_engine.py)."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise InputError('--engine ray needs Ray: pip install -e ".[cpu,ray]"')
+    from indexer.ray_engine import RaySettings, add_with_ray
+
+    settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
+    with _progress(indexer, "indexing (ray)", total):
+        report = add_with_ray(indexer.store, indexer.model, args.model, items, settings, indexer.config,
+                              strict=args.strict, index_kind=args.index, on_progress=indexer.on_progress)
+    return _finish(indexer.store, "news-index add --engine ray", report)
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:

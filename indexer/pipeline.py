@@ -50,6 +50,7 @@ class RunReport:
     repeated: list[str] = field(default_factory=list)  # "id: file:3 and file:9" — an id given twice, later kept
     generated: list[str] = field(default_factory=list)  # "file:4: doc-…" — ids made for records without one
     notes: list[str] = field(default_factory=list)  # "file:5: body is a number (42), stored as text"
+    shards_annotated: int = 0  # --engine ray: shards annotated by this run (the rest came from earlier runs)
     seconds: float = 0.0
 
     @property

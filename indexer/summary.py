@@ -21,6 +21,7 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict,
             ("deleted", report.deleted), ("bad records (skipped)", len(report.skipped)),
             ("ids not found", len(report.not_found)), ("ids repeated in the input", len(report.repeated)),
             ("ids generated (no id given)", len(report.generated)), ("passages annotated", report.passages),
+            ("shards annotated by Ray", report.shards_annotated),
             ("passages/s", f"{report.passages_per_s:.1f}"), ("time", f"{report.seconds:.1f} s"),
             ("store: articles / passages", f"{stats['articles']} / {stats['passages']}"),
             ("index", f"{stats['index_type']} ({stats['vectors']} vectors)")]

@@ -1,0 +1,221 @@
+"""`news-index add --engine ray`: annotate on a Ray cluster (or a local Ray sized to the machine), merge locally.
+
+1. The inputs are read by the same readers with the same bad-record rules; unchanged articles are skipped as
+   the local engine skips them. The rest are cut into *shards* of `shard_articles` articles; a shard's name is a
+   hash of its articles' ids and content hashes and of the model, so the same work always has the same name.
+2. Ray Data runs the shards that have no Parquet file yet through an actor pool (`map_batches` with a class:
+   one loaded model per actor, GPU actors when `gpus_per_worker` > 0). Each actor splits its articles into
+   passages, makes the one encoder pass per passage (`indexer.derive.annotate_articles`, as the local engine)
+   and writes the shard's rows — articles with their passages (float16 vectors), topics and entity mentions — as
+   `<store>/shards/<model>/<shard>.parquet` (pyarrow; written to a temporary name, then renamed).
+3. The merge takes the shards in input order, each as soon as it is written (Ray Data streams the actors'
+   results back), into SQLite + FTS5 with story clustering, then syncs the vector file: the same rows, clusters
+   and manifest the local engine writes.
+
+Crash-safe by shard: a shard with a Parquet file is never annotated again, and the merge skips articles already
+stored with the same content and model, so re-running the command finishes the job. Shards are deleted once
+merged. Ray is an optional extra: `pip install -e ".[cpu,ray]"`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import numpy as np
+
+from indexer.clusters import StoryClusters, recheck
+from indexer.pipeline import IndexerConfig, OnProgress, RunReport, _note
+from indexer.readers import InputError, Item
+from indexer.records import Article, BadRecord
+from search.store import ArticleWrite, Mention, PassageWrite, Store, article_text
+
+if TYPE_CHECKING:
+    from search.model import NewsModel
+
+SHARD_ARTICLES = 64
+
+
+@dataclass
+class RaySettings:
+    """Where and how wide the annotation runs."""
+
+    address: str | None = None  # None: a local Ray sized to this machine; "auto" or HOST:PORT: an existing cluster
+    workers: int = 1  # actors, each with its own loaded model
+    gpus_per_worker: float = 0.0
+    shard_articles: int = SHARD_ARTICLES
+
+
+class ShardAnnotator:
+    """A Ray actor: loads the model once, then annotates whole shards and writes each as Parquet."""
+
+    def __init__(self, model_path: str | None, config: IndexerConfig, aliases: dict[str, str], folder: str) -> None:
+        from search.model import NewsModel
+        from search.store.names import Names
+
+        self.model = NewsModel.load(model_path)
+        self.config = config
+        self.names = Names(aliases)
+        self.folder = Path(folder)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
+        from indexer.derive import annotate_articles
+        from search.passages import split_passages
+
+        passages = []
+        for name, records in zip(batch["shard"], batch["articles"]):
+            articles = [Article(**r) for r in json.loads(records)]
+            split = [(a, split_passages(article_text(a.title, a.body), self.model.tokenizer,
+                                        self.config.passage_tokens or self.model.config.max_passage_tokens,
+                                        self.config.overlap_tokens)) for a in articles]
+            writes = annotate_articles(self.model, split, self.config.min_entity_score, self.names)
+            _write_shard(self.folder / f"{name}.parquet", writes)
+            passages.append(sum(len(w.passages) for w in writes))
+        return {"shard": list(batch["shard"]), "passages": passages}
+
+
+def add_with_ray(store: Store, model: NewsModel, model_path: str | None, items: Iterable[Item],
+                 settings: RaySettings, config: IndexerConfig, strict: bool = False, index_kind: str | None = None,
+                 on_progress: OnProgress | None = None) -> RunReport:
+    """Index new and changed articles with Ray (see the module docstring); returns the same report as
+    `Indexer.add`. `model` is the checkpoint at `model_path`, loaded here for its id, name and size only."""
+    report, start = RunReport(), time.perf_counter()
+    progress = on_progress or (lambda articles, passages: None)
+    model_id = model.model_id
+    store.check_model(model_id)
+    if store.model_id is None:
+        store.set_model(model_id, model.name)
+    todo = _new_or_changed(store, model_id, items, strict, report, progress)
+    folder = store.folder / "shards" / model_id
+    shards = _shards(todo, model_id, settings.shard_articles)
+    missing = [(name, batch) for name, batch in shards if not (folder / f"{name}.parquet").exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        written = _annotate(missing, folder, model_path, config, store.names.extra, settings) if missing else None
+        _merge(store, model, [name for name, _ in shards], written, folder, config, report, progress)
+        recheck(store, config.duplicate_threshold, config.copy_jaccard)
+    finally:
+        store.sync_vectors(index_kind)
+        report.seconds = time.perf_counter() - start
+    report.shards_annotated = len(missing)
+    return report
+
+
+def _new_or_changed(store: Store, model_id: str, items: Iterable[Item], strict: bool, report: RunReport,
+                    progress: OnProgress) -> list[Article]:
+    """The articles this run must index, the later record winning for a repeated id; the rest is reported."""
+    todo: dict[str, Article] = {}
+    seen: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, BadRecord):
+            if strict:
+                raise InputError(f"{item} (--strict)")
+            report.skipped.append(item)
+            progress(1, 0)
+            continue
+        _note(report, item, seen)
+        if store.article_states([item.id]).get(item.id) == (item.content_hash, model_id):
+            report.unchanged += 1
+            progress(1, 0)
+            continue
+        if item.id in todo:
+            progress(1, 0)
+        todo[item.id] = item
+    return list(todo.values())
+
+
+def _shards(articles: list[Article], model_id: str, size: int) -> list[tuple[str, list[Article]]]:
+    """Runs of `size` articles, each named by what it holds."""
+    shards = []
+    for i in range(0, len(articles), size):
+        batch = articles[i:i + size]
+        digest = hashlib.sha1(model_id.encode())
+        for a in batch:
+            digest.update(f"{a.id}\0{a.content_hash}\0".encode())
+        shards.append((digest.hexdigest()[:20], batch))
+    return shards
+
+
+def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path: str | None, config: IndexerConfig,
+              aliases: dict[str, str], settings: RaySettings) -> Iterator[str]:
+    """Start the actor pool on `shards`; yields each shard's name once its Parquet file is written."""
+    import ray
+
+    for name in ("ray", "ray.data"):  # news-index prints its own bar and summary
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if not ray.is_initialized():
+        ray.init(address=settings.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    rows = [{"shard": name, "articles": json.dumps([_record(a) for a in batch])} for name, batch in shards]
+    ds = ray.data.from_items(rows, override_num_blocks=len(rows))
+    annotated = ds.map_batches(ShardAnnotator, batch_size=1, concurrency=settings.workers,
+                               num_gpus=settings.gpus_per_worker, max_restarts=0,
+                               fn_constructor_kwargs={"model_path": model_path, "config": config,
+                                                      "aliases": aliases, "folder": str(folder)})
+    for row in annotated.iter_rows():
+        yield row["shard"]
+
+
+def _merge(store: Store, model: NewsModel, names: list[str], written: Iterator[str] | None, folder: Path,
+           config: IndexerConfig, report: RunReport, progress: OnProgress) -> None:
+    """Write each shard into the store in input order — one written by an earlier run at once, one being
+    annotated when `written` yields it — skipping articles already stored alike; a merged shard's file goes."""
+    clusters = StoryClusters.from_store(store, model.model_id, model.dim, config.duplicate_threshold,
+                                        config.copy_jaccard)
+    for name in names:
+        path = folder / f"{name}.parquet"
+        while not path.exists():  # wait for the actors: shards finished out of turn wait on disk for theirs
+            if written is None or next(written, None) is None:
+                raise RuntimeError(f"shard {name} was not written: run the same command again")
+        writes = [w for w in _read_shard(path)
+                  if store.article_states([w.id]).get(w.id) != (w.content_hash, model.model_id)]
+        replaced = store.article_states([w.id for w in writes])
+        for w in writes:
+            w.cluster_id = clusters.assign(w.id, w.vector, article_text(w.title, w.body))
+        store.replace_articles(writes)
+        passages = sum(len(w.passages) for w in writes)
+        report.passages += passages
+        report.updated += sum(w.id in replaced for w in writes)
+        report.added += sum(w.id not in replaced for w in writes)
+        progress(len(writes), passages)
+        path.unlink()
+
+
+def _record(a: Article) -> dict[str, Any]:
+    return {k: v for k, v in asdict(a).items() if k not in ("origin", "notes")}
+
+
+def _write_shard(path: Path, writes: list[ArticleWrite]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{**{k: v for k, v in asdict(w).items() if k not in ("vector", "passages", "mentions", "categories",
+                                                                 "extra", "topics")},
+             "categories": json.dumps(w.categories), "extra": json.dumps(w.extra), "topics": json.dumps(w.topics),
+             "vector": np.asarray(w.vector, np.float16).tobytes(),
+             "passages": [{**{k: v for k, v in asdict(p).items() if k != "vector"},
+                           "vector": np.asarray(p.vector, np.float16).tobytes()} for p in w.passages],
+             "mentions": [asdict(m) for m in w.mentions]} for w in writes]
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.Table.from_pylist(rows), tmp)
+    tmp.rename(path)
+
+
+def _read_shard(path: Path) -> list[ArticleWrite]:
+    import pyarrow.parquet as pq
+
+    writes = []
+    for r in pq.read_table(path).to_pylist():
+        passages = [PassageWrite(**{**p, "vector": np.frombuffer(p["vector"], np.float16).astype(np.float32)})
+                    for p in r.pop("passages")]
+        mentions = [Mention(**m) for m in r.pop("mentions")]
+        writes.append(ArticleWrite(**{**r, "categories": json.loads(r["categories"]), "extra": json.loads(r["extra"]),
+                                      "topics": json.loads(r["topics"]),
+                                      "vector": np.frombuffer(r["vector"], np.float16).astype(np.float32),
+                                      "passages": passages, "mentions": mentions}))
+    return writes

@@ -1,0 +1,82 @@
+"""`news-index add --engine ray` on a real local Ray: the same store as the local engine, and crash-safe by shard."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.pipeline import Indexer, IndexerConfig
+from indexer.readers import read_inputs
+from search.model import NewsModel
+from search.store import Store
+from search.store.check import check_store
+from tests.indexer.helpers import short_articles, write_jsonl
+
+ray = pytest.importorskip("ray")
+
+from indexer.ray_engine import RaySettings, add_with_ray  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def rows(folder: Path) -> dict:
+    with sqlite3.connect(folder / "store.db") as conn:
+        return {"articles": conn.execute("SELECT id, topic, cluster_id, content_hash FROM articles ORDER BY id").fetchall(),
+                "passages": conn.execute("SELECT article_id, position, start, \"end\", text, topic FROM passages "
+                                         "ORDER BY article_id, position").fetchall(),
+                "mentions": conn.execute("SELECT ae.article_id, e.name, e.label, ae.start FROM article_entities ae "
+                                         "JOIN entities e ON e.id = ae.entity_id ORDER BY 1, 4").fetchall()}
+
+
+def test_ray_writes_the_store_the_local_engine_writes_and_resumes_by_shard(tmp_path: Path, model: NewsModel) -> None:
+    records = short_articles(10)
+    original = records[0]
+    records.append({**original, "id": "copy-of-" + original["id"]})  # a copy: one story cluster
+    path = write_jsonl(tmp_path / "in.jsonl", records)
+    local = Store.open(tmp_path / "local", create=True)
+    Indexer(local, model).add(read_inputs([str(path)]))
+    settings = RaySettings(workers=1, shard_articles=4)
+    store = Store.open(tmp_path / "ray", create=True)
+    report = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+    assert (report.added, report.shards_annotated, report.passages) == (11, 3, len(rows(tmp_path / "local")["passages"]))
+    assert rows(tmp_path / "ray") == rows(tmp_path / "local")
+    ray_vectors, local_vectors = store._passage_vectors(None)[1], local._passage_vectors(None)[1]
+    assert np.abs(ray_vectors - local_vectors).max() < 2e-3  # float16 in the shards, as in SQLite
+    assert not [c for c in check_store(store) if not c.ok]
+    assert not list((tmp_path / "ray" / "shards").rglob("*.parquet"))  # merged shards are gone
+
+    again = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+    assert (again.unchanged, again.added, again.shards_annotated) == (11, 0, 0)
+
+
+def test_a_shard_annotated_before_a_crash_is_merged_not_annotated_again(tmp_path: Path, model: NewsModel,
+                                                                        monkeypatch) -> None:
+    from indexer import ray_engine
+
+    read = ray_engine._read_shard
+    calls = []
+
+    def interrupted(path: Path):  # Ctrl-C as the second shard's merge starts: that shard is written already
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return read(path)
+
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(6, 20))
+    store = Store.open(tmp_path / "ray", create=True)
+    settings = RaySettings(workers=1, shard_articles=3)
+    with monkeypatch.context() as patch:
+        patch.setattr(ray_engine, "_read_shard", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+    assert len(list((tmp_path / "ray" / "shards").rglob("*.parquet"))) == 1 and store.counts()["articles"] == 3
+    report = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+    assert (report.unchanged, report.added, report.shards_annotated) == (3, 3, 0)
+    assert not [c for c in check_store(store) if not c.ok]
