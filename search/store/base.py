@@ -32,7 +32,6 @@ class StoreBase:
         self._vectors: VectorIndex | None = None
         self._vectors_mtime: float | None = None
         self._names: Names | None = None
-        self.vector_dtype = np.dtype(self._meta("vector_dtype") or "float32")  # of the vectors in SQLite
 
     def close(self) -> None:
         """Close the SQLite connection."""
@@ -86,14 +85,20 @@ class StoreBase:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
+    @property
+    def vector_dtype(self) -> np.dtype:
+        """How the vectors in SQLite are stored (float32 before schema 3). Read each time: a writer may convert
+        an older store while a reader has it open."""
+        return np.dtype(self._meta("vector_dtype") or "float32")
+
     def _decode_vectors(self, blobs: list[bytes]) -> np.ndarray:
         """(n, dim) float32 vectors from SQLite blobs, in the store's `vector_dtype` (float32 before schema 3)."""
         dim = int(self._meta("dim") or 1)
         return np.frombuffer(b"".join(blobs), self.vector_dtype).reshape(len(blobs), dim).astype(np.float32)
 
-    def _blob(self, vector: np.ndarray) -> bytes:
-        """A vector as the store keeps it in SQLite."""
-        return np.ascontiguousarray(vector, self.vector_dtype).tobytes()
+    def _blob(self, vector: np.ndarray, dtype: np.dtype) -> bytes:
+        """A vector as the store keeps it in SQLite (`dtype`: `vector_dtype`, read once per write)."""
+        return np.ascontiguousarray(vector, dtype).tobytes()
 
     def _set_meta(self, key: str, value: str, commit: bool = True) -> None:
         if not commit:  # inside the caller's transaction

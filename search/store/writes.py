@@ -68,9 +68,10 @@ class ArticleWrites(StoreBase):
             if self._meta("dim") is None:
                 self._set_meta("dim", str(len(articles[0].vector)), commit=False)
             touched: set[int] = set()
+            dtype = self.vector_dtype
             for article in articles:
                 touched |= self._delete_article(article.id)
-                self._insert_article(article)
+                self._insert_article(article, dtype)
             self._drop_unused_entities(touched)
 
     def delete_articles(self, ids: Iterable[str]) -> list[str]:
@@ -107,18 +108,18 @@ class ArticleWrites(StoreBase):
             left = [c for c in self.clusters_to_recheck() if c != checked]
             self._set_meta("clusters_to_recheck", json.dumps(left), commit=False)
 
-    def _insert_article(self, a: ArticleWrite) -> None:
+    def _insert_article(self, a: ArticleWrite, dtype: np.dtype) -> None:
         ex = self.db.execute
         ex("""INSERT INTO articles (id, title, body, published_at, published_date, source, url, categories, extra,
               content_hash, model_id, topic, topics, cluster_id, vector, indexed_at)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
            [a.id, a.title, a.body, a.published_at, a.published_at[:10] if a.published_at else None, a.source, a.url,
             json.dumps(a.categories), json.dumps(a.extra), a.content_hash, a.model_id, a.topic, json.dumps(a.topics),
-            a.cluster_id, self._blob(a.vector), datetime.now(timezone.utc).isoformat(timespec="seconds")])
+            a.cluster_id, self._blob(a.vector, dtype), datetime.now(timezone.utc).isoformat(timespec="seconds")])
         for p in a.passages:
             cursor = ex('INSERT INTO passages (article_id, position, start, "end", text, topic, vector) '
                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [a.id, p.position, p.start, p.end, p.text, p.topic,
-                                                          self._blob(p.vector)])
+                                                          self._blob(p.vector, dtype)])
             ex("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
                [cursor.lastrowid, lexical_text(a.title), lexical_text(p.text)])
         many = self.db.conn.executemany

@@ -214,3 +214,7 @@ def test_vectors_are_kept_once_in_float16_and_a_float32_store_is_read_then_halve
     assert halved.vector_dtype == np.float16 and halved._meta("schema_version") == "3"
     assert max(float(np.abs(v - exact[int(i)]).max()) for i, v in zip(ids, vectors)) < 1e-3
     assert not [c for c in check_store(halved) if not c.ok]
+    Indexer(halved, model).add([parse_record({"id": "c", "title": "Ferry strike ends",
+                                              "body": "Ferry crews ended their strike on Monday."})])
+    new_id, new_vector = [(int(i), v) for i, v in zip(*halved._passage_vectors(None)) if int(i) not in exact][0]
+    assert old.vectors.search(new_vector, 1)[0][0][0] == new_id  # the reader that opened it as float32 keeps up
