@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import json
 from typing import Iterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,7 +20,8 @@ from search.api.state import AppState
 from search.pipeline import InvalidRequest, SearchRequest, SearchResponse
 from search.pipeline.admission import Overloaded
 from search.pipeline.facets import filtered_facets
-from search.pipeline.validate import validate_filters
+from search.pipeline.similar import SimilarResponse, similar_articles
+from search.pipeline.validate import LIMITS, validate_filters, validate_paging
 from search.store import Filters
 
 router = APIRouter(dependencies=[Depends(refuse_unknown_params)],  # the API: strict about its parameters
@@ -91,7 +92,22 @@ def facets(state: State, filters: Annotated[Filters, Depends(filter_params)]) ->
     return {name: [asdict(v) for v in values] for name, values in facet_values.items()}
 
 
-@router.get("/articles/{article_id:path}", summary="One article")  # ids may hold "/" (e.g. a URL given as id)
+@router.get("/articles/{article_id:path}/similar", summary="More like this", response_model=SimilarResponse)
+def similar(state: State, article_id: str, filters: Annotated[Filters, Depends(filter_params)],
+            page: Annotated[int, Query(description="1-based page number",
+                                       json_schema_extra={"minimum": 1, "maximum": LIMITS.max_page})] = 1,
+            size: Annotated[int, Query(description="articles per page (1–50)",
+                                       json_schema_extra={"minimum": 1, "maximum": LIMITS.max_size})] = 10,
+            ) -> SimilarResponse:
+    """Other articles ranked by this article's stored vector (no encoder pass), with the usual filters and
+    paging; the article and its story-cluster copies are left out of `results` and listed in `same_story`."""
+    validate_paging(page, size)
+    validate_filters(filters, state.store)
+    return similar_articles(state.store, article_id, filters, page, size, state.pipeline.clock())
+
+
+@router.get("/articles/{article_id:path}", summary="One article")  # registered after /similar, which it would
+# otherwise swallow (an id may hold "/")  # ids may hold "/" (e.g. a URL given as id)
 def article(state: State, article_id: str, offsets: Offsets = "codepoints") -> dict[str, Any]:
     """The full text (title + blank line + body) with entity spans as character offsets into `text`."""
     row = state.store.article(article_id)

@@ -62,8 +62,7 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
     if len(query) > limits.max_query_chars:
         raise InvalidRequest("q", f"{names('q')} has {len(query)} characters; shorten it to at most "
                                   f"{limits.max_query_chars}")
-    _check_range("size", request.size, 1, limits.max_size, names)
-    _check_range("page", request.page, 1, limits.max_page, names)
+    validate_paging(request.page, request.size, limits, names)
     if request.k is not None:
         _check_range("k", request.k, 1, limits.max_k, names)
     if request.fusion is not None and request.fusion not in FUSION_METHODS:
@@ -91,6 +90,12 @@ def validate_filters(filters: Filters, store: Store, names: Naming = API_NAMES) 
     if len(dates) == 2 and dates["date_from"] > dates["date_to"]:
         raise InvalidRequest("date_from", f"{names('date_from')} ({filters.date_from}) is after {names('date_to')} "
                                           f"({filters.date_to}): swap them or widen the range")
+
+
+def validate_paging(page: int, size: int, limits: Limits = LIMITS, names: Naming = API_NAMES) -> None:
+    """`page` and `size` within the limits (what /search checks, for every paged endpoint)."""
+    _check_range("size", size, 1, limits.max_size, names)
+    _check_range("page", page, 1, limits.max_page, names)
 
 
 def _check_range(field: str, value: int, low: int, high: int, names: Naming) -> None:

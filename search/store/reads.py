@@ -96,6 +96,19 @@ class Reads(StoreBase):
                                    [json.dumps(list(ids))])
             return {r[0]: article_text(r[1], r[2]) for r in rows}
 
+    def article_vector(self, article_id: str) -> tuple[np.ndarray, str | None, str] | None:
+        """(the article's stored vector (dim,) float32, its story cluster id, its title), or None."""
+        with self._lock:
+            row = self.db.execute("SELECT vector, cluster_id, title FROM articles WHERE id = ?",
+                                  [article_id]).fetchone()
+        return None if row is None else (self._decode_vectors([row[0]])[0], row[1], row[2])
+
+    def cluster_members(self, cluster_id: str) -> list[str]:
+        """The ids of the articles in one story cluster."""
+        with self._lock:
+            return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE cluster_id = ? ORDER BY rowid",
+                                                   [cluster_id])]
+
     def cluster_sizes(self, cluster_ids: Iterable[str]) -> dict[str, int]:
         """cluster id -> number of articles in that story cluster."""
         with self._lock:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -206,3 +207,25 @@ def test_a_server_with_an_api_key_asks_for_it_once_and_the_page_keeps_working(sa
         assert page.evaluate("sessionStorage.getItem('newsearch-api-key')") == key
         assert not [e for e in errors if "401" not in e], errors  # the one 401 before the key is expected
         page.close()
+
+
+def test_more_like_this_lists_other_articles_and_a_new_search_leaves_it(server, browser, query) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/?" + urllib.parse.urlencode({"q": query}))
+    expect(page.locator(".result").first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    first_title = page.locator(".result .title a").first.text_content()
+    page.locator(".result .more-like").first.click()
+    page.wait_for_url("**similar=*", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    expect(page.locator("#status")).to_contain_text("articles like", timeout=TIMEOUT_MS)
+    titles = page.locator(".result .title a").all_text_contents()
+    assert titles and first_title not in titles  # the article itself is never "like" itself
+    page.screenshot(path=str(ARTIFACTS / "more-like-this.png"), full_page=True)
+    page.locator("#q").fill("election")
+    page.locator("#q").press("Enter")
+    page.wait_for_url("**q=election*", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert "similar=" not in page.url
+    page.close()

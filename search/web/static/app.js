@@ -16,7 +16,7 @@ function readState() {
   const p = new URLSearchParams(location.search);
   const state = { q: p.get("q") || "", page: Math.max(1, parseInt(p.get("page") || "1", 10) || 1),
                   date_from: p.get("date_from") || "", date_to: p.get("date_to") || "",
-                  recency: p.get("recency") || "" };
+                  recency: p.get("recency") || "", similar: p.get("similar") || "" };
   for (const name of LIST_FILTERS) state[name] = p.getAll(name);
   return state;
 }
@@ -33,7 +33,9 @@ function toParams(state, withPaging) {
 
 function navigate(change) {
   const state = { ...readState(), page: 1, ...change };
-  const query = toParams(state, true).toString();
+  const url = toParams(state, true);
+  if (state.similar) url.set("similar", state.similar);   // page state only: the API is not sent it
+  const query = url.toString();
   history.pushState(null, "", query ? `?${query}` : location.pathname);
   run();
 }
@@ -97,7 +99,22 @@ async function run() {
   renderActiveFilters(state);
   setLoading(true, state.q ? "Searching…" : "Loading…");
   try {
-    if (state.q) {
+    if (state.similar) {
+      const params = toParams({ ...state, q: "", recency: "" }, true);
+      params.set("size", String(PAGE_SIZE));
+      const began = performance.now();
+      const data = await getJSON(`/articles/${encodeURIComponent(state.similar)}/similar`, params);
+      if (ticket !== runs) return;
+      renderResults({ ...data, query: data.title, stage: "final", weak: [],
+                      timings_ms: { total: performance.now() - began } }, state);
+      if (data.results.length) {
+        const story = data.same_story.length ? ` · ${data.same_story.length} more of the same story left out` : "";
+        setStatus(`${data.total} articles like “${data.title}”${story}`);
+      }
+      renderFacets(data.facets, state);
+      renderPager(data);
+      document.title = `More like ${data.title} – newsearch`;
+    } else if (state.q) {
       const params = toParams(state, true);
       params.set("size", String(PAGE_SIZE));
       await streamJSON("/search/stream", params, (data) => {
@@ -235,6 +252,9 @@ function fillResult(item, r) {
   const chips = item.querySelector(".entities");
   for (const name of r.entities) chips.append(el("li", {}, filterButton("entity", name, "chip")));
   item.querySelector(".similar").textContent = r.similar ? `+ ${r.similar} similar` : "";
+  item.querySelector(".foot").append(el("button", { type: "button", className: "link more-like",
+                                                    textContent: "More like this",
+                                                    onclick: () => navigate({ similar: r.article_id, q: "" }) }));
   item.querySelector(".score").textContent = `score ${r.score.toFixed(3)}`;
 }
 
@@ -342,7 +362,7 @@ function clearedFilters() {
 
 $("#search-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  navigate({ q: $("#q").value.trim() });
+  navigate({ q: $("#q").value.trim(), similar: "" });
 });
 for (const name of ["date_from", "date_to"]) {
   $(`#${name}`).addEventListener("change", (event) => navigate({ [name]: event.target.value }));
