@@ -117,3 +117,16 @@ def test_a_mistyped_flag_is_refused_with_the_closest_one_in_both_clis():
         assert out.returncode == 2 and f"{typo}: did you mean {meant}?" in out.stderr, out.stderr
         prog = {"search.cli": "news-search", "indexer.cli": "news-index"}[command[0]]
         assert f"{prog} {command[1]}: error: unrecognized arguments" in out.stderr  # the subcommand's usage
+
+
+def test_query_prints_csv_with_the_same_ids_as_json(sample_store):
+    import csv
+    import io
+    import json
+
+    base = [sys.executable, "-m", "search.cli", "query", "earthquake damage", "--store", str(sample_store),
+            "--size", "4", "--no-answers"]
+    as_json = json.loads(subprocess.run(base + ["--json"], capture_output=True, text=True, check=True).stdout)
+    as_csv = subprocess.run(base + ["--csv"], capture_output=True, text=True, check=True).stdout
+    assert [r["article_id"] for r in csv.DictReader(io.StringIO(as_csv))] == \
+        [r["article_id"] for r in as_json["results"]]

@@ -3,14 +3,14 @@ proceed at once (the model is read-only at inference and the store reads through
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import json
 from typing import Iterator
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from search.api.errors import ERROR_RESPONSES
@@ -19,6 +19,7 @@ from search.api.params import Offsets, filter_params, refuse_unknown_params, sea
 from search.api.state import AppState
 from search.pipeline import InvalidRequest, SearchRequest, SearchResponse
 from search.pipeline.admission import Overloaded
+from search.pipeline.export import COLUMNS, to_csv, to_jsonl
 from search.pipeline.facets import filtered_facets
 from search.pipeline.similar import SimilarResponse, similar_articles
 from search.pipeline.validate import LIMITS, validate_filters, validate_paging
@@ -43,12 +44,26 @@ def index(state: State) -> FileResponse:
     return FileResponse(state.static_dir / "index.html")
 
 
-@router.get("/search", response_model=SearchResponse, summary="Search articles")
+EXPORT_DOC = {200: {"description": "The SearchResponse (format=json), or the page's results as CSV (format=csv) "
+                                   "or JSON Lines (format=jsonl) with the columns " + ", ".join(COLUMNS),
+                    "content": {"text/csv": {"schema": {"type": "string"}},
+                                "application/x-ndjson": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/search", response_model=SearchResponse, summary="Search articles", responses=EXPORT_DOC)
 def search(state: State, request: Annotated[SearchRequest, Depends(search_params)],
-           offsets: Offsets = "codepoints") -> SearchResponse:
+           offsets: Offsets = "codepoints",
+           format: Annotated[Literal["json", "csv", "jsonl"],  # noqa: A002 (the parameter's public name)
+                             Query(description="json (default), or the results as csv / jsonl for export")] = "json",
+           ) -> SearchResponse | Response:
     """Hybrid retrieval, one-pass rerank and answer spans, grouped by article, with facets and timings."""
     response = state.pipeline.search(request)
     state.metrics.observe_search(response)
+    if format == "csv":
+        return Response(to_csv(response), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="newsearch-results.csv"'})
+    if format == "jsonl":
+        return Response(to_jsonl(response), media_type="application/x-ndjson")
     return response_offsets(response, offsets, state.store.article_texts)
 
 

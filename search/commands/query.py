@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("query", help="the question or keywords")
     p.add_argument("--store", default="store", help="index folder (default: ./store)")
     p.add_argument("--model", help="checkpoint folder (default: $NEWSEARCH_MODEL or data/models/newsearch-minilm)")
-    p.add_argument("--json", action="store_true", help="print the whole response as JSON, as GET /search returns it")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the whole response as JSON, as GET /search returns it")
+    output.add_argument("--csv", action="store_true", help="print the results as CSV, as GET /search?format=csv")
     p.add_argument("--topic", action="append", default=[], help="keep this topic (repeatable)")
     p.add_argument("--entity", action="append", default=[], help="keep articles mentioning this entity (repeatable)")
     p.add_argument("--source", action="append", default=[], help="keep this source (repeatable)")
@@ -64,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
 
     state = AppState.load(args.store, args.model, ServeSettings(runtime=args.runtime))
     response = state.pipeline.search(request)
-    print(json.dumps(asdict(response), ensure_ascii=False, indent=2) if args.json else format_response(response))
+    if args.csv:
+        from search.pipeline.export import to_csv
+
+        print(to_csv(response), end="")
+    else:
+        print(json.dumps(asdict(response), ensure_ascii=False, indent=2) if args.json else format_response(response))
     return 0
 
 

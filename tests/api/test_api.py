@@ -324,3 +324,18 @@ def test_backpressure_answers_503_with_retry_after_when_the_queue_is_full_or_the
         first, last = json.loads(lines[0]), json.loads(lines[-1])
         assert first["stage"] == "fused" and last["status"] == 503 and "deadline" in last["error"]
         assert app.get("/search", params=params).status_code == 200  # the pass is free again
+
+
+def test_export_as_csv_and_jsonl_holds_the_json_results_in_order(client) -> None:
+    import csv
+    import io
+
+    params = {"q": "Who was elected president?", "size": 7, "answers": "false"}
+    ids = [r["article_id"] for r in client.get("/search", params=params).json()["results"]]
+    as_csv = client.get("/search", params={**params, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert as_csv.headers["content-type"].startswith("text/csv") and [r["article_id"] for r in rows] == ids
+    assert [int(r["rank"]) for r in rows] == list(range(1, len(ids) + 1))
+    lines = [json.loads(line) for line in client.get("/search", params={**params, "format": "jsonl"}).text.splitlines()]
+    assert [line["article_id"] for line in lines] == ids and isinstance(lines[0]["entities"], list)
+    assert client.get("/search", params={**params, "format": "xml"}).json()["field"] == "format"
