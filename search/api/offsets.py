@@ -3,8 +3,8 @@
 The pipeline counts Unicode code points, as Python indexes a string. JavaScript, Java and C# index UTF-16 code
 units, where a character outside the Basic Multilingual Plane (most emoji, 𝐁) takes two, so every offset after
 one is off by one per such character. `offsets=utf16` converts what a response points with — passage offsets
-into the article text, answer offsets into the passage text, entity spans into the article text — the way the
-Language Server Protocol lets a client choose its position encoding (`positionEncoding: "utf-16"`).
+into the article text, answer and term offsets into the passage text, entity spans into the article text — the
+way the Language Server Protocol lets a client choose its position encoding (`positionEncoding: "utf-16"`).
 """
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def _result(result: Result, article_text: str) -> Result:
     p = result.passage
     answer = p.answer and replace(p.answer, start=utf16_offset(p.text, p.answer.start),
                                   end=utf16_offset(p.text, p.answer.end))
+    terms = [(utf16_offset(p.text, a), utf16_offset(p.text, b)) for a, b in p.terms]
     passage = replace(p, start=utf16_offset(article_text, p.start), end=utf16_offset(article_text, p.end),
-                      answer=answer)
+                      answer=answer, terms=terms)
     return replace(result, passage=passage)
 
 

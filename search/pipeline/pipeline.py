@@ -34,6 +34,7 @@ from search.pipeline.cache import LockedLRU, normalise_query, request_key
 from search.pipeline.encode import encode_query
 from search.pipeline.facets import candidate_facets
 from search.pipeline.grouping import group_results
+from search.pipeline.highlight import term_spans
 from search.pipeline.paging import paginate
 from search.pipeline.records import Candidate, FacetValue, ScoredPassage, SearchRequest, SearchResponse
 from search.pipeline.rerank import RerankPlan, rerank_and_read
@@ -144,6 +145,9 @@ class SearchPipeline:
             lexical = any(cand.lexical_rank is not None for cand, _ in hits)
             good, weak = split_weak(results, self.model.config.min_relevance, lexical_support=lexical or not hits)
             page, pages = paginate(good, request.page, request.size)
+            shown = page + (weak[:request.size] if request.page == 1 else [])
+            for result, spans in zip(shown, term_spans([r.passage.text for r in shown], query)):
+                result.passage.terms = spans
         return SearchResponse(query=query, total=len(good), page=request.page, size=request.size, pages=pages,
                               results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits),
                               ranking=asdict(settings), weak=weak[:request.size] if request.page == 1 else [],

@@ -79,6 +79,8 @@ class PassageHit:
     start: int  # character offsets of the passage within the article text
     end: int
     answer: Answer | None
+    terms: list[tuple[int, int]] = field(default_factory=list)  # where the query's words occur in `text`
+    # (search/pipeline/highlight.py), (start, end) offsets like the answer's
 
 
 @dataclass

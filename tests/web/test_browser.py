@@ -96,6 +96,7 @@ def test_search_highlight_facet_and_back(server, browser, query) -> None:
     wait_idle(page)
     assert "q=" in page.url
     expect(page.locator(".result mark").first).to_be_visible()
+    expect(page.locator(".result b.term").first).to_be_visible()  # the query's words, bold
     unfiltered = page.locator(".result").count()
     page.screenshot(path=str(ARTIFACTS / "search-results.png"), full_page=True)
 
@@ -183,6 +184,11 @@ def test_the_answer_is_highlighted_by_code_points_after_emoji(server, browser) -
     node = page.evaluate("(p) => { const n = passageNode(p); return [n.querySelector('mark').textContent, "
                          "n.textContent]; }", passage)
     assert node == ["Riverside bakery", text]
+    bakery, pie = text.index("bakery"), text.index("pie contest")  # one term inside the answer, one after it
+    passage["terms"] = [[bakery, bakery + 6], [pie, pie + 3]]
+    node = page.evaluate("(p) => { const n = passageNode(p); return [n.querySelector('mark').textContent, "
+                         "[...n.querySelectorAll('b.term')].map((b) => b.textContent), n.textContent]; }", passage)
+    assert node == ["Riverside bakery", ["bakery", "pie"], text]
     page.close()
 
 

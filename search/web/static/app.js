@@ -272,19 +272,38 @@ function safeURL(url) {
 // which differ after any character outside the Basic Multilingual Plane (an emoji, 𝐛𝐨𝐥𝐝 letters): slice code points.
 function passageNode(passage) {
   const chars = Array.from(passage.text);
-  const answer = passage.answer;
+  const { answer } = passage;
+  const terms = passage.terms || [];                      // where the query's words occur: bold
   const node = el("p", { className: "passage" });
-  const part = (a, b) => chars.slice(a, b).join("");
-  if (!answer) {
-    node.append(chars.length > 2 * SNIPPET_CONTEXT ? `${part(0, 2 * SNIPPET_CONTEXT).trimEnd()}…` : passage.text);
-    return node;
+  let from = 0;
+  let to = chars.length;
+  if (answer) {
+    from = Math.max(0, answer.start - SNIPPET_CONTEXT);
+    to = Math.min(chars.length, answer.end + SNIPPET_CONTEXT);
+  } else if (chars.length > 2 * SNIPPET_CONTEXT) {
+    to = 2 * SNIPPET_CONTEXT;
   }
-  const from = Math.max(0, answer.start - SNIPPET_CONTEXT);
-  const to = Math.min(chars.length, answer.end + SNIPPET_CONTEXT);
-  const mark = el("mark", { title: `answer confidence ${(answer.confidence * 100).toFixed(0)}%` },
-                  part(answer.start, answer.end));
-  node.append(from > 0 ? "…" : "", part(from, answer.start), mark, part(answer.end, to),
-              to < chars.length ? "…" : "");
+  const cuts = new Set([from, to]);
+  for (const [a, b] of terms) if (b > from && a < to) { cuts.add(Math.max(a, from)); cuts.add(Math.min(b, to)); }
+  if (answer) { cuts.add(answer.start); cuts.add(answer.end); }
+  const points = [...cuts].sort((x, y) => x - y);
+  if (from > 0) node.append("…");
+  let mark = null;
+  for (let i = 0; i + 1 < points.length; i++) {
+    const [a, b] = [points[i], points[i + 1]];
+    const text = chars.slice(a, b).join("");
+    const piece = terms.some(([s, e]) => s <= a && b <= e) ? el("b", { className: "term" }, text) : text;
+    if (answer && answer.start <= a && b <= answer.end) {  // the answer is one <mark>, terms inside it bold too
+      if (!mark) {
+        mark = el("mark", { title: `answer confidence ${(answer.confidence * 100).toFixed(0)}%` });
+        node.append(mark);
+      }
+      mark.append(piece);
+    } else {
+      node.append(piece);
+    }
+  }
+  if (to < chars.length) node.append("…");
   return node;
 }
 
