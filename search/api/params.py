@@ -77,10 +77,12 @@ def refuse_unknown_params(request: Request) -> None:
     if route is None or not hasattr(route, "dependant"):
         return
     known = _query_names(route.dependant)
+    # each name and each word of it ("from" of date_from), so `from` and `form` both find date_from
+    spellings = {word: name for name in sorted(known) for word in [*name.split("_"), name]}
     for name in request.query_params:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
-            hint = (f"did you mean {close[0]}?" if close else
+            close = difflib.get_close_matches(name, sorted(spellings), n=1, cutoff=0.6)
+            hint = (f"did you mean {spellings[close[0]]}?" if close else
                     f"it takes {', '.join(sorted(known))}" if known else "it takes none")
             path = getattr(route, "path_format", route.path)
             raise InvalidRequest(name, f"unknown parameter {name!r} for {path}: {hint}")

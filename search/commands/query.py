@@ -92,7 +92,8 @@ def format_response(response: SearchResponse) -> str:
     for number, result in enumerate(response.results, start=first):
         lines += format_result(number, result) + [""]
     if response.weak:
-        lines += [f"{len(response.weak)} weaker matches: " + "; ".join(r.title for r in response.weak), ""]
+        count = f"{len(response.weak)} weaker {'match' if len(response.weak) == 1 else 'matches'}"
+        lines += [f"{count}: " + "; ".join(r.title for r in response.weak), ""]
     lines.append("time: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in response.timings_ms.items()))
     return "\n".join(lines)
 

@@ -123,7 +123,8 @@ class SearchResponse:
     size: int
     pages: int
     results: list[Result]
-    facets: dict[str, list[FacetValue]]  # "topics" | "entities" | "sources" -> counts in the candidate set
+    facets: dict[str, list[FacetValue]]  # "topics" | "entities" | "sources" -> counts in the candidate set, most
+    # first; "dates" -> articles per day / month / year (values YYYY-MM-DD, YYYY-MM or YYYY), oldest first
     timings_ms: dict[str, float]  # per stage, plus "total"
     candidates: int  # passages that reached rerank+read
     ranking: dict[str, float | int | str] = field(default_factory=dict)  # the settings this search ran with

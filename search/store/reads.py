@@ -3,6 +3,7 @@ known filter values and the store's statistics."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Iterable
 
 import numpy as np
@@ -118,9 +119,9 @@ class Reads(StoreBase):
 
     def facets(self, passage_ids: list[int] | None = None, limit: int = 20,
                filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
-        """"topics", "entities", "sources" -> [(value, article count)], most frequent first, over the articles of
-        `passage_ids`, or else over the articles `filters` allow (both None: the whole store). Entity labels:
-        `entity_labels`."""
+        """"topics", "entities", "sources" -> [(value, article count)], most frequent first, and "dates" -> the
+        date histogram (`_date_histogram`), over the articles of `passage_ids`, or else over the articles
+        `filters` allow (both None: the whole store). Entity labels: `entity_labels`."""
         if passage_ids is None:
             scope, params = article_conditions(filters or Filters(), self.names)  # in SQL: no passage id list
         else:
@@ -136,8 +137,22 @@ class Reads(StoreBase):
                             WHERE {scope} GROUP BY e.name ORDER BY 2 DESC, 1 LIMIT ?""",
         }
         with self._lock:
-            return {kind: [(r[0], int(r[1])) for r in self.db.execute(sql, [*params, limit])]
-                    for kind, sql in queries.items()}
+            counts = {kind: [(r[0], int(r[1])) for r in self.db.execute(sql, [*params, limit])]
+                      for kind, sql in queries.items()}
+            counts["dates"] = self._date_histogram(scope, params)
+            return counts
+
+    def _date_histogram(self, scope: str, params: list) -> list[tuple[str, int]]:
+        """Articles per day, month or year — the unit that gives at most about 60 bars over the scope's span
+        (`YYYY-MM-DD`, `YYYY-MM` or `YYYY` buckets, oldest first); undated articles are left out."""
+        dated = f"FROM articles a WHERE {scope} AND a.published_date IS NOT NULL"
+        low, high = self.db.execute(f"SELECT MIN(a.published_date), MAX(a.published_date) {dated}", params).fetchone()
+        if low is None:
+            return []
+        days = (date.fromisoformat(high) - date.fromisoformat(low)).days
+        width = 10 if days <= 62 else 7 if days <= 5 * 366 else 4
+        return [(r[0], int(r[1])) for r in self.db.execute(
+            f"SELECT substr(a.published_date, 1, {width}), COUNT(*) {dated} GROUP BY 1 ORDER BY 1", params)]
 
     def entity_labels(self, names: Iterable[str]) -> dict[str, str]:
         """name -> its most frequent label (PER, ORG, LOC, MISC), for showing entity facets by type."""

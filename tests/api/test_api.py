@@ -53,7 +53,7 @@ def test_search_returns_results_facets_and_timings(client, article) -> None:
     answer = first["passage"]["answer"]
     if answer:
         assert first["passage"]["text"][answer["start"]:answer["end"]] == answer["text"]
-    assert set(body["facets"]) == {"topics", "entities", "sources"}
+    assert set(body["facets"]) == {"topics", "entities", "sources", "dates"}
     assert body["timings_ms"]["total"] > 0
 
 

@@ -100,7 +100,7 @@ def test_article_has_fields_topics_entities_and_licence(store: Store) -> None:
 
 def test_facets_known_values_and_stats(store: Store) -> None:
     facets = store.facets()
-    assert set(facets) == {"topics", "entities", "sources"}
+    assert set(facets) == {"topics", "entities", "sources", "dates"}
     assert facets["sources"] == [("Wikinews", 120)]
     assert sum(c for _, c in facets["topics"]) == 120
     some = store.lexical_search("Putin", 10, Filters())
@@ -218,3 +218,21 @@ def test_vectors_are_kept_once_in_float16_and_a_float32_store_is_read_then_halve
                                               "body": "Ferry crews ended their strike on Monday."})])
     new_id, new_vector = [(int(i), v) for i, v in zip(*halved._passage_vectors(None)) if int(i) not in exact][0]
     assert old.vectors.search(new_vector, 1)[0][0][0] == new_id  # the reader that opened it as float32 keeps up
+
+
+def test_the_date_histogram_counts_as_sql_does_in_the_unit_the_span_asks_for(store: Store) -> None:
+    from datetime import date
+
+    whole = dict(store.facets(None)["dates"])
+    low, high = store.db.execute("SELECT MIN(published_date), MAX(published_date) FROM articles").fetchone()
+    days = (date.fromisoformat(high) - date.fromisoformat(low)).days
+    width = 10 if days <= 62 else 7 if days <= 5 * 366 else 4  # about 60 bars at most
+    rows = store.db.execute(f"SELECT substr(published_date, 1, {width}), COUNT(*) FROM articles "
+                            "WHERE published_date IS NOT NULL GROUP BY 1").fetchall()
+    assert whole == dict(rows) and {len(v) for v in whole} == {width}
+    ids = [r[0] for r in store.db.execute("SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "
+                                          "WHERE a.published_date LIKE '2019-03%'")]
+    month = store.facets(ids)["dates"]
+    assert month and all(len(value) == 10 and value.startswith("2019-03") for value, _ in month)  # days
+    assert sum(c for _, c in month) == store.db.execute(
+        "SELECT COUNT(*) FROM articles WHERE published_date LIKE '2019-03%'").fetchone()[0]

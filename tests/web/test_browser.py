@@ -111,6 +111,13 @@ def test_search_highlight_facet_and_back(server, browser, query) -> None:
     assert badges and set(badges) == {topic}
     page.screenshot(path=str(ARTIFACTS / "search-facet.png"), full_page=True)
 
+    bucket = page.locator(".histogram .bucket").first  # the date histogram: a bar sets the date filter
+    year = bucket.get_attribute("data-value")
+    bucket.click()
+    page.wait_for_url(f"**date_from={year}*", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.go_back()
+    wait_idle(page)
     page.go_back()  # the URL holds the state: back returns to the unfiltered list
     page.wait_for_url(lambda url: "topic=" not in url, timeout=TIMEOUT_MS)
     wait_idle(page)
