@@ -39,6 +39,7 @@ from search.pipeline.paging import paginate
 from search.pipeline.records import Candidate, FacetValue, ScoredPassage, SearchRequest, SearchResponse
 from search.pipeline.rerank import RerankPlan, rerank_and_read
 from search.pipeline.retrieve import fetch_passages, retrieve
+from search.pipeline.syntax import merged_filters, parse_query
 from search.pipeline.timing import Stopwatch
 from search.pipeline.validate import LIMITS, Limits, validate_request
 from search.pipeline.weak import split_weak
@@ -86,11 +87,15 @@ class SearchPipeline:
 
     def _stages(self, request: SearchRequest, early: bool) -> Iterator[SearchResponse]:
         began = time.perf_counter()
-        validate_request(request, self.store, self.limits)
+        validate_request(request, self.store, self.limits)  # the query as typed: its length, the parameters
+        parsed = parse_query(request.query)  # its syntax: the words, the lexical expression, its own filters
+        key_request = request
+        request = replace(request, query=parsed.text, filters=merged_filters(request.filters, parsed))
+        validate_request(request, self.store, self.limits)  # words left to search; the query's own filters
         settings = self._settings(request)
         model = [self.model.model_id, asdict(settings), self.model.config.min_answer_confidence,
                  self.model.config.min_relevance]
-        key = request_key(request, model, self.store.version())
+        key = request_key(key_request, model, self.store.version())
         hit = self.responses.get(key)
         if hit is not None:
             ms = round((time.perf_counter() - began) * 1000.0, 2)
@@ -100,10 +105,10 @@ class SearchPipeline:
                           self.model.config.min_answer_confidence, settings.pair_window)
         admitted = self.admission.admitted(began) if plan.pair_pass else nullcontext()
         with admitted as ticket:
-            yield from self._run(request, settings, plan, ticket, key, early)
+            yield from self._run(request, parsed.fts_match(), settings, plan, ticket, key, early)
 
-    def _run(self, request: SearchRequest, settings: RankingSettings, plan: RerankPlan, ticket: Ticket | None,
-             key: tuple, early: bool) -> Iterator[SearchResponse]:
+    def _run(self, request: SearchRequest, match: str | None, settings: RankingSettings, plan: RerankPlan,
+             ticket: Ticket | None, key: tuple, early: bool) -> Iterator[SearchResponse]:
         query = request.query.strip()
         watch = Stopwatch()
         vector = self.vectors.get(normalise_query(query))
@@ -113,7 +118,7 @@ class SearchPipeline:
             self.vectors.put(normalise_query(query), vector)
         with watch.stage("retrieve"):
             candidates = retrieve(self.store, vector, query, request.filters, settings.candidates, settings.fusion,
-                                  settings.alpha)
+                                  settings.alpha, match)
         with watch.stage("fetch"):
             hits = fetch_passages(self.store, candidates)
         with watch.stage("facets"):

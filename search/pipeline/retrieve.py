@@ -18,22 +18,23 @@ from search.store import Filters, PassageRow, Store
 _LEXICAL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")  # FTS5 beside the vector search
 
 
-def retrieve_lists(store: Store, query_vector: np.ndarray, query: str, filters: Filters, k: int
-                   ) -> tuple[Scored, Scored]:
+def retrieve_lists(store: Store, query_vector: np.ndarray, query: str, filters: Filters, k: int,
+                   match: str | None = None) -> tuple[Scored, Scored]:
     """(dense, lexical): each retriever's top `k` (passage id, score) within the filters, best first; the dense
-    score is the cosine similarity, the lexical one FTS5's BM25 (higher is better)."""
+    score is the cosine similarity, the lexical one FTS5's BM25 (higher is better). `match`: the lexical side's
+    FTS5 expression from the query syntax (search/pipeline/syntax.py); None: the query's words."""
     allowed = store.allowed_passage_ids(filters)
     if allowed is not None and len(allowed) == 0:
         return [], []
-    lexical_hits = _LEXICAL.submit(store.lexical_search, query, k, filters)
+    lexical_hits = _LEXICAL.submit(store.lexical_search, query, k, filters, match)
     dense = store.vectors.search(query_vector, k, allowed)[0]
     return dense, lexical_hits.result()
 
 
 def retrieve(store: Store, query_vector: np.ndarray, query: str, filters: Filters, k: int,
-             fusion: str = "convex", alpha: float = 0.5) -> list[Candidate]:
+             fusion: str = "convex", alpha: float = 0.5, match: str | None = None) -> list[Candidate]:
     """The top `k` fused candidates; each retriever contributes its own top `k`."""
-    dense, lexical = retrieve_lists(store, query_vector, query, filters, k)
+    dense, lexical = retrieve_lists(store, query_vector, query, filters, k, match)
     return fuse(dense, lexical, k, fusion, alpha)
 
 

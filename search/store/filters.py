@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from search.store.records import Filters
+from search.terms import lexical_text
 
 if TYPE_CHECKING:
     from search.store.names import Names
@@ -30,6 +31,10 @@ def article_conditions(filters: Filters, names: Names | None = None) -> tuple[st
         parts.append(f"""a.id IN (SELECT ae.article_id FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
                          WHERE {match})""")
         params.extend(plain + other)
+    if filters.excluded:  # an article is left out when any passage (title included) holds any excluded phrase
+        parts.append("""a.id NOT IN (SELECT px.article_id FROM passages_fts JOIN passages px
+                         ON px.id = passages_fts.rowid WHERE passages_fts MATCH ?)""")
+        params.append(" OR ".join('"' + lexical_text(e).replace('"', '""') + '"' for e in filters.excluded))
     if filters.date_from:
         parts.append("a.published_date >= ?")
         params.append(iso_date(filters.date_from))

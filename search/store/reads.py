@@ -23,15 +23,17 @@ _VALUE_COLUMNS = {"topics": ("articles", "topic"), "sources": ("articles", "sour
 class Reads(StoreBase):
     """Everything search and the API read."""
 
-    def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+    def lexical_search(self, query: str, k: int, filters: Filters | None = None,
+                       match: str | None = None) -> list[tuple[int, float]]:
         """Top-k (passage id, BM25 score; higher is better) over title + passage text, filters applied in SQL.
 
         The query's words, stopwords left out unless nothing else is left, are quoted one by one and OR-ed,
-        so FTS5 syntax in user input is never interpreted. Without filters the FTS5 table is read alone:
+        so FTS5 syntax in user input is never interpreted; `match`, an FTS5 expression whose words are quoted
+        already (search/pipeline/syntax.py), replaces that. Without filters the FTS5 table is read alone:
         joining every match to its article first costs twice the time of the search itself.
         """
         terms = query_terms(query)
-        if not terms or k <= 0:
+        if (not terms and not match) or k <= 0:
             return []
         join, where, params = "", "", []
         if filters is not None and not filters.is_empty():
@@ -40,7 +42,7 @@ class Reads(StoreBase):
             where = f"AND {conditions}"
         sql = f"""SELECT passages_fts.rowid, bm25(passages_fts, 2.0, 1.0) AS rank FROM passages_fts {join}
                   WHERE passages_fts MATCH ? {where} ORDER BY rank LIMIT ?"""
-        match = " OR ".join(f'"{t}"' for t in terms)
+        match = match or " OR ".join(f'"{t}"' for t in terms)
         with self._lock:
             return [(int(r[0]), -float(r[1])) for r in self.db.execute(sql, [match, *params, k])]
 

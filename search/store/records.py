@@ -15,10 +15,11 @@ class Filters:
     sources: list[str] = field(default_factory=list)
     date_from: str | None = None  # ISO date, inclusive
     date_to: str | None = None  # ISO date, inclusive
+    excluded: list[str] = field(default_factory=list)  # words or phrases: articles containing any are left out
 
     def is_empty(self) -> bool:
         """True when nothing restricts the search."""
-        return not (self.topics or self.entities or self.sources or self.date_from or self.date_to)
+        return not (self.topics or self.entities or self.sources or self.date_from or self.date_to or self.excluded)
 
 
 @dataclass
