@@ -22,6 +22,7 @@ from search.pipeline.admission import Overloaded
 from search.pipeline.export import COLUMNS, to_csv, to_jsonl
 from search.pipeline.facets import filtered_facets
 from search.pipeline.similar import SimilarResponse, similar_articles
+from search.pipeline.story import StoryResponse, story_timeline
 from search.pipeline.validate import LIMITS, validate_filters, validate_paging
 from search.store import Filters
 
@@ -119,6 +120,17 @@ def similar(state: State, article_id: str, filters: Annotated[Filters, Depends(f
     validate_paging(page, size)
     validate_filters(filters, state.store)
     return similar_articles(state.store, article_id, filters, page, size, state.pipeline.clock())
+
+
+@router.get("/articles/{article_id:path}/story", summary="Story timeline", response_model=StoryResponse)
+def story(state: State, article_id: str,
+          days: Annotated[int, Query(description="follow-ups published within this many days of the article (1–365)",
+                                     json_schema_extra={"minimum": 1, "maximum": 365})] = 30) -> StoryResponse:
+    """The article's story-cluster copies and its follow-ups (articles naming the same main entities within
+    `days`), oldest first (search/pipeline/story.py)."""
+    if not 1 <= days <= 365:
+        raise InvalidRequest("days", f"days must be between 1 and 365, got {days}")
+    return story_timeline(state.store, article_id, days)
 
 
 @router.get("/articles/{article_id:path}", summary="One article")  # registered after /similar, which it would

@@ -106,6 +106,26 @@ class Reads(StoreBase):
                                   [article_id]).fetchone()
         return None if row is None else (self._decode_vectors([row[0]])[0], row[1], row[2])
 
+    def articles_naming(self, names: list[str]) -> dict[str, set[str]]:
+        """article id -> which of `names` (canonical entity names) it mentions, for the articles naming any."""
+        if not names:
+            return {}
+        found: dict[str, set[str]] = {}
+        with self._lock:
+            for article_id, name in self.db.execute("""SELECT DISTINCT ae.article_id, e.name FROM article_entities ae
+                    JOIN entities e ON e.id = ae.entity_id WHERE e.name IN (SELECT value FROM json_each(?))""",
+                                                    [json.dumps(names)]):
+                found.setdefault(article_id, set()).add(name)
+        return found
+
+    def article_heads(self, ids: list[str]) -> list[tuple[str, str | None, str | None]]:
+        """(title, published_at, source) of each id, in order."""
+        with self._lock:
+            rows = {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
+                "SELECT id, title, published_at, source FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                [json.dumps(ids)])}
+        return [rows.get(i, ("", None, None)) for i in ids]
+
     def cluster_members(self, cluster_id: str) -> list[str]:
         """The ids of the articles in one story cluster."""
         with self._lock:

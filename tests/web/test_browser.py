@@ -236,6 +236,12 @@ def test_more_like_this_lists_other_articles_and_a_new_search_leaves_it(server, 
     titles = page.locator(".result .title a").all_text_contents()
     assert titles and first_title not in titles  # the article itself is never "like" itself
     page.screenshot(path=str(ARTIFACTS / "more-like-this.png"), full_page=True)
+    page.locator(".result .story").first.click()  # the story timeline of the first similar article
+    page.wait_for_url("**story=*", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    expect(page.locator("#status")).to_contain_text("Story of", timeout=TIMEOUT_MS)
+    expect(page.locator(".story-entry .badge", has_text="this article")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "story.png"), full_page=True)
     page.locator("#q").fill("election")
     page.locator("#q").press("Enter")
     page.wait_for_url("**q=election*", timeout=TIMEOUT_MS)

@@ -16,7 +16,7 @@ function readState() {
   const p = new URLSearchParams(location.search);
   const state = { q: p.get("q") || "", page: Math.max(1, parseInt(p.get("page") || "1", 10) || 1),
                   date_from: p.get("date_from") || "", date_to: p.get("date_to") || "",
-                  recency: p.get("recency") || "", similar: p.get("similar") || "" };
+                  recency: p.get("recency") || "", similar: p.get("similar") || "", story: p.get("story") || "" };
   for (const name of LIST_FILTERS) state[name] = p.getAll(name);
   return state;
 }
@@ -34,7 +34,7 @@ function toParams(state, withPaging) {
 function navigate(change) {
   const state = { ...readState(), page: 1, ...change };
   const url = toParams(state, true);
-  if (state.similar) url.set("similar", state.similar);   // page state only: the API is not sent it
+  for (const view of ["similar", "story"]) if (state[view]) url.set(view, state[view]);  // page state only
   const query = url.toString();
   history.pushState(null, "", query ? `?${query}` : location.pathname);
   run();
@@ -99,7 +99,11 @@ async function run() {
   renderActiveFilters(state);
   setLoading(true, state.q ? "Searching…" : "Loading…");
   try {
-    if (state.similar) {
+    if (state.story) {
+      const data = await getJSON(`/articles/${encodeURIComponent(state.story)}/story`, new URLSearchParams());
+      if (ticket !== runs) return;
+      renderStory(data);
+    } else if (state.similar) {
       const params = toParams({ ...state, q: "", recency: "" }, true);
       params.set("size", String(PAGE_SIZE));
       const began = performance.now();
@@ -160,6 +164,27 @@ function setStatus(message, kind = "") {
   const status = $("#status");
   status.replaceChildren(message);
   status.className = `status ${kind}`.trim();
+}
+
+// The story timeline: the article, its copies and its follow-ups, oldest first.
+function renderStory(data) {
+  clearResults();
+  const list = $("#result-list");
+  list.dataset.stage = "final";
+  const head = data.timeline.find((e) => e.relation === "this article");
+  setStatus(`Story of “${head ? head.title : data.article_id}”: ${data.timeline.length} articles within ` +
+            `${data.days} days naming ${data.entities.join(", ") || "its entities"}`);
+  for (const entry of data.timeline) {
+    const date = el("time", { className: "date", textContent: entry.published_at ? formatDate(entry.published_at) : "" });
+    const link = el("a", { href: `/articles/${encodeURIComponent(entry.article_id)}`, target: "_blank",
+                           rel: "noopener", textContent: entry.title });
+    list.append(el("li", { className: "result story-entry" },
+                   el("div", { className: "meta" }, date, el("span", { className: "badge", textContent: entry.relation }),
+                      el("span", { className: "source", textContent: entry.source || "" })),
+                   el("h3", { className: "title" }, link),
+                   entry.shared.length ? el("p", { className: "passage", textContent: `also names ${entry.shared.join(", ")}` }) : ""));
+  }
+  document.title = "Story – newsearch";
 }
 
 function clearResults() {
@@ -252,9 +277,11 @@ function fillResult(item, r) {
   const chips = item.querySelector(".entities");
   for (const name of r.entities) chips.append(el("li", {}, filterButton("entity", name, "chip")));
   item.querySelector(".similar").textContent = r.similar ? `+ ${r.similar} similar` : "";
-  item.querySelector(".foot").append(el("button", { type: "button", className: "link more-like",
-                                                    textContent: "More like this",
-                                                    onclick: () => navigate({ similar: r.article_id, q: "" }) }));
+  item.querySelector(".foot").append(
+    el("button", { type: "button", className: "link more-like", textContent: "More like this",
+                   onclick: () => navigate({ similar: r.article_id, story: "", q: "" }) }),
+    el("button", { type: "button", className: "link story", textContent: "Story",
+                   onclick: () => navigate({ story: r.article_id, similar: "", q: "" }) }));
   item.querySelector(".score").textContent = `score ${r.score.toFixed(3)}`;
 }
 
@@ -415,7 +442,7 @@ function clearedFilters() {
 
 $("#search-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  navigate({ q: $("#q").value.trim(), similar: "" });
+  navigate({ q: $("#q").value.trim(), similar: "", story: "" });
 });
 for (const name of ["date_from", "date_to"]) {
   $(`#${name}`).addEventListener("change", (event) => navigate({ [name]: event.target.value }));
