@@ -11,24 +11,21 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from evidence_io import add_evidence_args, load_evidence_setup
 from results_io import write_results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=None, help="checkpoint folder (default: the released one)")
-    parser.add_argument("--data", default="../shared/data")
-    parser.add_argument("--cache", default="runs/evidence")
+    add_evidence_args(parser)
     args = parser.parse_args()
 
-    from search.evaluation.collections import CHOOSING, REPORTING, CollectionPlan, evidence_for, save_evidence
+    from search.evaluation.collections import CHOOSING, REPORTING, evidence_for, save_evidence
     from search.evaluation.ranking import product_run, subset
     from search.evaluation.retrieval_metrics import ranking_metrics
     from search.model.config import RankingSettings
-    from search.model.newsmodel import NewsModel
 
-    model = NewsModel.load(args.model)
-    base = NewsModel.from_base(model.config.base)
+    model, base, plan = load_evidence_setup(args)
     chosen = model.config.ranking
     rows = {"wave 1: RRF, pair head alone reranks the top 20, best passage": RankingSettings("rrf", 0.5, 30, 20, 1.0, 0.0),
             "RRF, rest as chosen": replace(chosen, fusion="rrf"),
@@ -36,7 +33,6 @@ def main() -> None:
             "chosen": chosen,
             "chosen, best passage only": replace(chosen, second_passage_weight=0.0),
             "chosen, rerank depth 10": replace(chosen, rerank_depth=10)}
-    plan = CollectionPlan(data_dir=args.data, cache=args.cache)
     names = CHOOSING + REPORTING
     table: dict[str, dict[str, float]] = {}
     for name in names:

@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import argparse
 
+from evidence_io import add_evidence_args, load_evidence_setup
 from results_io import write_results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=None, help="checkpoint folder (default: the released one)")
-    parser.add_argument("--data", default="../shared/data")
-    parser.add_argument("--cache", default="runs/evidence")
+    add_evidence_args(parser)
     args = parser.parse_args()
 
-    from search.evaluation.collections import CHOOSING, REPORTING, CollectionPlan, evidence_for, save_evidence
+    from search.evaluation.collections import CHOOSING, REPORTING, evidence_for, save_evidence
     from search.evaluation.ranking import product_run
-    from search.model.newsmodel import NewsModel
 
-    model = NewsModel.load(args.model)
-    base = NewsModel.from_base(model.config.base)
-    plan = CollectionPlan(data_dir=args.data, cache=args.cache)
+    model, base, plan = load_evidence_setup(args)
     rows = {}
     print("| collection | queries | no lexical hit | of those, relevant in top 10 | examples |\n|---|---|---|---|---|")
     for name in CHOOSING + REPORTING:
