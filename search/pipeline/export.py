@@ -2,7 +2,7 @@
 
 Used by `GET /search?format=csv|jsonl` and `news-search query --csv`; the rows follow the JSON results (same
 order, same ids). CSV is written by the standard library's `csv` module (RFC 4180 quoting); list cells
-(entities) are joined with "; ".
+(entities) are joined with "; "; a cell a spreadsheet would run as a formula is prefixed with '.
 """
 from __future__ import annotations
 
@@ -28,8 +28,14 @@ def to_csv(response: SearchResponse) -> str:
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for row in export_rows(response):
-        writer.writerow({**row, "entities": "; ".join(row["entities"])})
+        row = {**row, "entities": "; ".join(row["entities"])}
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading ' (OWASP: CSV injection)."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def to_jsonl(response: SearchResponse) -> str:

@@ -52,18 +52,23 @@ def story_timeline(store: Store, article_id: str, days: int = 30) -> StoryRespon
     entries = {a: StoryEntry(a, "", None, None, "this article" if a == article_id else "same story")
                for a in copies}
     need = min(2, len(main))
-    for other, shared in store.articles_naming(main).items():
-        if other not in entries and len(shared) >= need and _within(article.published_at, other, store, days):
-            entries[other] = StoryEntry(other, "", None, None, "follow-up", sorted(shared))
-    for entry, row in zip(entries.values(), store.article_heads(list(entries))):
-        entry.title, entry.published_at, entry.source = row
-    timeline = sorted(entries.values(), key=lambda e: (e.published_at is None, e.published_at or "", e.article_id))
-    return StoryResponse(article_id, main, days, timeline[:MAX_ARTICLES])
+    named = {other: shared for other, shared in store.articles_naming(main).items()
+             if other not in entries and len(shared) >= need}
+    ids = list(entries) + list(named)
+    heads = dict(zip(ids, store.article_heads(ids)))
+    follow_ups = [StoryEntry(other, "", None, None, "follow-up", sorted(shared)) for other, shared in named.items()
+                  if _days_apart(article.published_at, heads[other][1]) <= days]
+    # the article and its copies always; then the follow-ups nearest in time, up to MAX_ARTICLES in all
+    follow_ups.sort(key=lambda e: _days_apart(article.published_at, heads[e.article_id][1]))
+    chosen = list(entries.values()) + follow_ups[:max(0, MAX_ARTICLES - len(entries))]
+    for entry in chosen:
+        entry.title, entry.published_at, entry.source = heads[entry.article_id]
+    timeline = sorted(chosen, key=lambda e: (e.published_at is None, e.published_at or "", e.article_id))
+    return StoryResponse(article_id, main, days, timeline)
 
 
-def _within(published: str | None, other: str, store: Store, days: int) -> bool:
-    """Whether `other` was published within `days` of `published` (an undated side: no)."""
-    when = store.article_heads([other])[0][1]
-    if not published or not when:
-        return False
-    return abs((date.fromisoformat(when[:10]) - date.fromisoformat(published[:10])).days) <= days
+def _days_apart(published: str | None, other: str | None) -> float:
+    """Days between two publication dates (infinite when either is missing)."""
+    if not published or not other:
+        return float("inf")
+    return abs((date.fromisoformat(other[:10]) - date.fromisoformat(published[:10])).days)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from search.store.base import DB_FILE, MANIFEST_FILE, VECTOR_FILE
 from search.store.errors import StoreError
+from search.store.manifest import Manifest
 from search.store.store import Store
 
 
@@ -29,9 +32,13 @@ def backup(store: Store, dest: str | Path) -> Store:
             store.db.conn.backup(target)
     finally:
         target.close()
-    for name in (VECTOR_FILE, MANIFEST_FILE):
-        if (store.folder / name).exists():
-            shutil.copy2(store.folder / name, dest / name)
+    if (store.folder / VECTOR_FILE).exists():
+        shutil.copy2(store.folder / VECTOR_FILE, dest / VECTOR_FILE)
     copy = Store.open(dest)
+    own_id = uuid.uuid4().hex  # a store of its own: its manifest must not pass for the original's
+    copy._set_meta("store_id", own_id)
+    manifest = Manifest.read(store.folder / MANIFEST_FILE)
+    if manifest is not None:  # the copied vector file is this copy's: trusted, then reconciled with the snapshot
+        replace(manifest, store_id=own_id).write(dest / MANIFEST_FILE)
     copy.sync_vectors()
     return copy

@@ -61,9 +61,9 @@ def _fts(store: Store) -> Check:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        if "readonly" not in str(exc):
+        if "readonly" not in str(exc) and "locked" not in str(exc):
             return Check("FTS5 index", False, f"integrity-check failed: {exc}")
-        own = "integrity-check skipped (read-only folder)"
+        own = f"integrity-check skipped ({'read-only folder' if 'readonly' in str(exc) else 'a writer holds it'})"
     missing = store.db.execute("SELECT COUNT(*) FROM passages WHERE id NOT IN "
                                "(SELECT rowid FROM passages_fts)").fetchone()[0]
     extra = store.db.execute("SELECT COUNT(*) FROM passages_fts WHERE rowid NOT IN "

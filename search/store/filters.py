@@ -22,7 +22,9 @@ def article_conditions(filters: Filters, names: Names | None = None) -> tuple[st
             parts.append(f"{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     if filters.entities:
-        entities = [names.canonical(v) for v in filters.entities] if names else filters.entities
+        # the value as given and its canonical name: a store indexed before a name rule or alias keeps old names
+        entities = sorted({*filters.entities, *(names.canonical(v) for v in filters.entities)} if names
+                          else set(filters.entities))
         # ASCII names through the NOCASE index; others casefolded (NOCASE folds ASCII only: "Örebro" ≠ "örebro")
         plain = [v for v in entities if v.isascii()]
         other = [v.casefold() for v in entities if not v.isascii()]

@@ -205,7 +205,10 @@ class Reads(StoreBase):
         given = list(values)
         if not given:
             return []
-        values = [self.names.canonical(v) for v in given] if kind == "entities" else given
+        # an entity value is found as given or as its canonical name (a store indexed before a name rule or an
+        # alias keeps the old names), as the filter matches it
+        forms = {g: {g, self.names.canonical(g)} if kind == "entities" else {g} for g in given}
+        values = sorted(set().union(*forms.values()))
         # the column is on the left, so its collation (NOCASE for entity names) decides; a non-ASCII entity name
         # is compared casefolded, which NOCASE cannot do (a scan of the entity names, not an index lookup)
         folded = [v for v in values if kind == "entities" and not v.isascii()]
@@ -214,7 +217,7 @@ class Reads(StoreBase):
                     (SELECT 1 FROM {table} t WHERE t.{column} = v.value)""", [json.dumps(values)])}
             found |= {v for v in folded if self.db.execute(
                 "SELECT 1 FROM entities WHERE casefold(name) = ? LIMIT 1", [v.casefold()]).fetchone()}
-        return [g for g, v in zip(given, values) if v not in found]
+        return [g for g in given if not forms[g] & found]
 
     def counts(self) -> dict[str, int]:
         """"articles" and "passages": the two counts, cheaply (for metrics)."""

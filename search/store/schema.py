@@ -50,6 +50,8 @@ def create(db: sqlite_utils.Database) -> None:
         db["article_entities"].create_index(["entity_id", "article_id"])
     if "passages_fts" not in db.table_names():
         db.execute(CREATE_FTS)
+    if "clusters_to_recheck" not in db.table_names():  # story clusters to re-check (indexer/clusters.py)
+        db.execute("CREATE TABLE clusters_to_recheck (cluster_id TEXT PRIMARY KEY)")
     if stored == 1:
         refill_lexical(db)
     if stored is None:
@@ -83,9 +85,15 @@ def halve_vectors(db: sqlite_utils.Database) -> None:
 def refill_lexical(db: sqlite_utils.Database) -> None:
     """Index every passage in FTS5 again as `lexical_text` (no model needed), in one commit: the migration from
     version 1, and `news-index repair`."""
-    with db.conn:  # dropped, not emptied: a damaged FTS5 index may fail to delete its own rows
-        db.execute("DROP TABLE IF EXISTS passages_fts")
-        db.execute(CREATE_FTS)
-        rows = db.execute("SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id")
-        db.conn.executemany("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
-                            ((i, lexical_text(t), lexical_text(x)) for i, t, x in rows))
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")  # sqlite3 opens no transaction for DDL by itself: without this the DROP
+    try:  # would commit alone, and a crash before the refill ends would leave an empty index
+        conn.execute("DROP TABLE IF EXISTS passages_fts")  # dropped, not emptied: a damaged index may fail to
+        conn.execute(CREATE_FTS)  # delete its own rows
+        rows = conn.execute("SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id")
+        conn.executemany("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
+                         [(i, lexical_text(t), lexical_text(x)) for i, t, x in rows])
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise

@@ -23,11 +23,10 @@ class ArticleWrites(StoreBase):
             schema.refill_lexical(self.db)
 
     def delete_orphans(self) -> int:
-        """Delete rows whose parent is gone (search/store/check.py lists them), in one commit; returns how many."""
+        """Delete rows whose parent is gone (search/store/check.py lists them), in one commit; returns how many.
+        Their FTS5 rows stay for `refill_lexical`, which `repair` runs next (a damaged index cannot delete)."""
         with self._writing():
             before = self.db.conn.total_changes
-            self.db.execute("DELETE FROM passages_fts WHERE rowid IN (SELECT id FROM passages WHERE article_id NOT IN "
-                            "(SELECT id FROM articles))")
             self.db.execute("DELETE FROM passages WHERE article_id NOT IN (SELECT id FROM articles)")
             self.db.execute("DELETE FROM article_entities WHERE article_id NOT IN (SELECT id FROM articles) "
                             "OR entity_id NOT IN (SELECT id FROM entities)")
@@ -89,7 +88,9 @@ class ArticleWrites(StoreBase):
     def clusters_to_recheck(self) -> list[str]:
         """Story clusters that lost or changed a member since they were last checked (journaled with the write,
         so a crash between the write and the re-check leaves the re-check to the next run)."""
-        return json.loads(self._meta("clusters_to_recheck") or "[]")
+        if "clusters_to_recheck" not in self.db.table_names():  # a store from before the journal, read-only
+            return []
+        return [r[0] for r in self.db.execute("SELECT cluster_id FROM clusters_to_recheck ORDER BY rowid")]
 
     def cluster_articles(self, cluster_id: str) -> list[tuple[str, np.ndarray, str]]:
         """[(article id, article vector (dim,) float32, title + body)] of one story cluster, in indexing order."""
@@ -105,8 +106,7 @@ class ArticleWrites(StoreBase):
         with self._writing():
             self.db.conn.executemany("UPDATE articles SET cluster_id = ? WHERE id = ?",
                                      [(c, a) for a, c in assignment.items()])
-            left = [c for c in self.clusters_to_recheck() if c != checked]
-            self._set_meta("clusters_to_recheck", json.dumps(left), commit=False)
+            self.db.execute("DELETE FROM clusters_to_recheck WHERE cluster_id = ?", [checked])
 
     def _insert_article(self, a: ArticleWrite, dtype: np.dtype) -> None:
         ex = self.db.execute
@@ -146,9 +146,8 @@ class ArticleWrites(StoreBase):
         row = self.db.execute("""SELECT cluster_id FROM articles WHERE id = ? AND
                 (SELECT COUNT(*) FROM articles o WHERE o.cluster_id = articles.cluster_id) > 1""",
                               [article_id]).fetchone()
-        pending = self.clusters_to_recheck()
-        if row is not None and row[0] not in pending:
-            self._set_meta("clusters_to_recheck", json.dumps(pending + [row[0]]), commit=False)
+        if row is not None:
+            self.db.execute("INSERT OR IGNORE INTO clusters_to_recheck (cluster_id) VALUES (?)", [row[0]])
 
     def _drop_unused_entities(self, entity_ids: set[int]) -> None:
         self.db.execute("""DELETE FROM entities WHERE id IN (SELECT value FROM json_each(?))
