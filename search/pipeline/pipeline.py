@@ -41,7 +41,7 @@ from search.pipeline.rerank import RerankPlan, rerank_and_read
 from search.pipeline.retrieve import fetch_passages, retrieve
 from search.pipeline.syntax import merged_filters, parse_query
 from search.pipeline.timing import Stopwatch
-from search.pipeline.validate import LIMITS, Limits, validate_request
+from search.pipeline.validate import LIMITS, Limits, validate_query, validate_request
 from search.pipeline.weak import split_weak
 from search.store import PassageRow, Store
 
@@ -87,11 +87,11 @@ class SearchPipeline:
 
     def _stages(self, request: SearchRequest, early: bool) -> Iterator[SearchResponse]:
         began = time.perf_counter()
-        validate_request(request, self.store, self.limits)  # the query as typed: its length, the parameters
+        validate_query(request.query, self.limits)  # the query as typed: some words, not too long
         parsed = parse_query(request.query)  # its syntax: the words, the lexical expression, its own filters
         key_request = request
         request = replace(request, query=parsed.text, filters=merged_filters(request.filters, parsed))
-        validate_request(request, self.store, self.limits)  # words left to search; the query's own filters
+        validate_request(request, self.store, self.limits)  # words left to search, the parameters, all filters
         settings = self._settings(request)
         model = [self.model.model_id, asdict(settings), self.model.config.min_answer_confidence,
                  self.model.config.min_relevance]

@@ -56,12 +56,7 @@ class InvalidRequest(ValueError):
 def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMITS, names: Naming = API_NAMES
                      ) -> None:
     """Raise InvalidRequest on the first problem found, in the words of `names`' interface."""
-    query = request.query.strip()
-    if not query:
-        raise InvalidRequest("q", f"{names('q')} is empty: type a few words or a question")
-    if len(query) > limits.max_query_chars:
-        raise InvalidRequest("q", f"{names('q')} has {len(query)} characters; shorten it to at most "
-                                  f"{limits.max_query_chars}")
+    validate_query(request.query, limits, names)
     validate_paging(request.page, request.size, limits, names)
     if request.k is not None:
         _check_range("k", request.k, 1, limits.max_k, names)
@@ -90,6 +85,16 @@ def validate_filters(filters: Filters, store: Store, names: Naming = API_NAMES) 
     if len(dates) == 2 and dates["date_from"] > dates["date_to"]:
         raise InvalidRequest("date_from", f"{names('date_from')} ({filters.date_from}) is after {names('date_to')} "
                                           f"({filters.date_to}): swap them or widen the range")
+
+
+def validate_query(query: str, limits: Limits = LIMITS, names: Naming = API_NAMES) -> None:
+    """Some words, and not more characters than the limit."""
+    query = query.strip()
+    if not query:
+        raise InvalidRequest("q", f"{names('q')} is empty: type a few words or a question")
+    if len(query) > limits.max_query_chars:
+        raise InvalidRequest("q", f"{names('q')} has {len(query)} characters; shorten it to at most "
+                                  f"{limits.max_query_chars}")
 
 
 def validate_paging(page: int, size: int, limits: Limits = LIMITS, names: Naming = API_NAMES) -> None:

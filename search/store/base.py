@@ -31,7 +31,7 @@ class StoreBase:
         self._lock = threading.RLock()  # one Store per API process, shared by its worker threads
         self._vectors: VectorIndex | None = None
         self._vectors_mtime: float | None = None
-        self._names: Names | None = None
+        self._names: tuple[str, Names] | None = None  # (the meta value it was read from, the rules)
 
     def close(self) -> None:
         """Close the SQLite connection."""
@@ -53,10 +53,10 @@ class StoreBase:
     @property
     def names(self) -> Names:
         """The canonical-name rules with this store's alias table (search/store/names.py)."""
-        extra = self._meta("aliases")
-        if self._names is None or self._names.extra != json.loads(extra or "{}"):
-            self._names = Names(json.loads(extra or "{}"))
-        return self._names
+        raw = self._meta("aliases") or "{}"
+        if self._names is None or self._names[0] != raw:  # another process may have added aliases
+            self._names = (raw, Names(json.loads(raw)))
+        return self._names[1]
 
     def add_aliases(self, aliases: dict[str, str]) -> None:
         """Add to (or change) the store's alias table: alias -> canonical entity name, for the articles indexed
@@ -82,7 +82,8 @@ class StoreBase:
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def _meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        with self._lock:  # the connection is shared with the lexical retriever's thread
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
     @property
