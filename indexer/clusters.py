@@ -15,19 +15,21 @@ from typing import Callable, Iterable
 
 import faiss
 import numpy as np
+from cachetools import LRUCache
 
 from search.store import Store
 from search.terms import words
 
 SHINGLE_WORDS = 3
 CANDIDATES = 5  # nearest article vectors checked for being a copy
+SHINGLES_CACHED = 4096  # articles whose shingles stay in memory (more than a commit batch holds)
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
-    """The text's runs of `size` consecutive words (lowercased, punctuation dropped); the whole text as one
-    shingle when it is shorter."""
+def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[int]:
+    """The text's runs of `size` consecutive words (lowercased, punctuation dropped), each as its hash (this
+    process's: never stored); the whole text as one shingle when it is shorter."""
     w = words(text)
-    return frozenset(tuple(w[i:i + size]) for i in range(max(1, len(w) - size + 1)))
+    return frozenset(hash(tuple(w[i:i + size])) for i in range(max(1, len(w) - size + 1)))
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -46,7 +48,9 @@ class StoryClusters:
         self.texts = texts  # article id -> text for members not assigned by this object (stored ones)
         self.index = faiss.IndexFlatIP(dim)
         self.members: list[tuple[str, str]] = []  # (article id, cluster id) per index row
-        self._shingles: dict[str, frozenset] = {}
+        # shingles of recent articles: those of a batch not yet committed must stay (the store cannot give their
+        # text yet), older ones are read again from the store when a candidate needs them
+        self._shingles: LRUCache[str, frozenset] = LRUCache(maxsize=SHINGLES_CACHED)
 
     @classmethod
     def from_store(cls, store: Store, model_id: str, dim: int, threshold: float,
@@ -64,9 +68,11 @@ class StoryClusters:
         later articles. `vector`: (dim,) unit article vector."""
         own = shingles(text)
         cluster = article_id
-        for row in self._close_rows(article_id, vector):
+        rows = self._close_rows(article_id, vector)
+        others = self._shingles_of([self.members[row][0] for row in rows])
+        for row in rows:
             other_id, other_cluster = self.members[row]
-            if jaccard(own, self._shingles_of(other_id)) >= self.min_jaccard:
+            if jaccard(own, others.get(other_id, frozenset())) >= self.min_jaccard:
                 cluster = other_cluster
                 break
         self.index.add(vector.reshape(1, -1))
@@ -81,11 +87,13 @@ class StoryClusters:
         return [int(r) for s, r in zip(scores[0], rows[0])
                 if r >= 0 and s >= self.threshold and self.members[r][0] != article_id]
 
-    def _shingles_of(self, article_id: str) -> frozenset:
-        if article_id not in self._shingles:
-            text = self.texts([article_id]).get(article_id, "") if self.texts else ""
-            self._shingles[article_id] = shingles(text)
-        return self._shingles[article_id]
+    def _shingles_of(self, ids: list[str]) -> dict[str, frozenset]:
+        """Shingles of these members: cached, or from their stored texts in one query."""
+        missing = [i for i in ids if i not in self._shingles]
+        texts = self.texts(missing) if missing and self.texts else {}
+        for article_id in missing:
+            self._shingles[article_id] = shingles(texts.get(article_id, ""))
+        return {i: self._shingles[i] for i in ids if i in self._shingles}
 
 
 def recheck(store: Store, threshold: float, min_jaccard: float) -> int:

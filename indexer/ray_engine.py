@@ -172,9 +172,10 @@ def _merge(store: Store, model: NewsModel, names: list[str], written: Iterator[s
         while not path.exists():  # wait for the actors: shards finished out of turn wait on disk for theirs
             if written is None or next(written, None) is None:
                 raise RuntimeError(f"shard {name} was not written: run the same command again")
-        writes = [w for w in _read_shard(path)
-                  if store.article_states([w.id]).get(w.id) != (w.content_hash, model.model_id)]
-        replaced = store.article_states([w.id for w in writes])
+        shard = _read_shard(path)
+        states = store.article_states([w.id for w in shard])
+        writes = [w for w in shard if states.get(w.id) != (w.content_hash, model.model_id)]
+        replaced = {w.id for w in writes if w.id in states}
         for w in writes:
             w.cluster_id = clusters.assign(w.id, w.vector, article_text(w.title, w.body))
         store.replace_articles(writes)
