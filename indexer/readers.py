@@ -33,12 +33,24 @@ def read_inputs(paths: list[str]) -> Iterator[Item]:
 
 
 def count_records(paths: list[str]) -> int | None:
-    """How many records `read_inputs(paths)` will give (a full read, no model), or None when one of the
-    inputs is standard input, which cannot be read twice."""
+    """How many records `read_inputs(paths)` will give, counted without parsing them (non-blank JSONL lines,
+    non-blank CSV rows under the header, one per text file), or None when one of the inputs is standard input,
+    which cannot be read twice."""
     files = expand(paths)
     if "-" in files:
         return None
-    return sum(1 for _ in _records(files))
+    return sum(_count(Path(f)) for f in files)
+
+
+def _count(path: Path) -> int:
+    reader = _reader(path)
+    if reader is read_jsonl:
+        with open(path, "rb") as f:
+            return sum(1 for line in f if line.strip())
+    if reader is read_csv:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+            return max(0, sum(1 for row in csv.reader(f) if row) - 1)
+    return 1
 
 
 def _records(files: list[Path | str]) -> Iterator[Item]:

@@ -135,3 +135,16 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path, heade
     assert isinstance(record, Article) and record.id == "glen-001"
     (streamed,) = read_stream(io.BytesIO(b"\xef\xbb\xbf" + json.dumps(values).encode()), "<stdin>")
     assert isinstance(streamed, Article) and streamed.id == "glen-001"
+
+
+def test_the_count_for_the_progress_bar_equals_the_records_read(tmp_path: Path) -> None:
+    from indexer.readers import count_records
+
+    (tmp_path / "a.jsonl").write_text(json.dumps(GOOD) + "\n\n{broken\n" + json.dumps({"title": "no body"}) + "\n")
+    (tmp_path / "b.csv").write_bytes(b'id,body\nc1,"two\nlines"\n\nc2,x\nc3,\n')
+    sub = tmp_path / "texts"
+    sub.mkdir()
+    (sub / "one.txt").write_text("Title\nBody.\n")
+    (sub / "two.md").write_text("# T\nB\n")
+    for paths in ([str(tmp_path / "a.jsonl"), str(tmp_path / "b.csv")], [str(sub)]):
+        assert count_records(paths) == len(list(read_inputs(paths))), paths
