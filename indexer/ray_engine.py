@@ -2,7 +2,8 @@
 
 1. The inputs are read by the same readers with the same bad-record rules; unchanged articles are skipped as
    the local engine skips them. The rest are cut into *shards* of `shard_articles` articles; a shard's name is a
-   hash of its articles' ids and content hashes and of the model, so the same work always has the same name.
+   hash of its articles' ids and content hashes, the model and the settings the rows depend on (passage length,
+   overlap, entity score floor, alias table), so the same work always has the same name.
 2. Ray Data runs the shards that have no Parquet file yet through an actor pool (`map_batches` with a class:
    one loaded model per actor, GPU actors when `gpus_per_worker` > 0). Each actor splits its articles into
    passages, makes the one encoder pass per passage (`indexer.derive.annotate_articles`, as the local engine)
@@ -91,7 +92,10 @@ def add_with_ray(store: Store, model: NewsModel, model_path: str | None, items: 
         store.set_model(model_id, model.name)
     todo = _new_or_changed(store, model_id, items, strict, report, progress)
     folder = store.folder / "shards" / model_id
-    shards = _shards(todo, model_id, settings.shard_articles)
+    # what the rows depend on besides the articles: a shard made under other settings is not reused
+    made_with = json.dumps([model_id, config.passage_tokens, config.overlap_tokens, config.min_entity_score,
+                            store.names.extra], sort_keys=True)
+    shards = _shards(todo, made_with, settings.shard_articles)
     missing = [(name, batch) for name, batch in shards if not (folder / f"{name}.parquet").exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -128,12 +132,12 @@ def _new_or_changed(store: Store, model_id: str, items: Iterable[Item], strict: 
     return list(todo.values())
 
 
-def _shards(articles: list[Article], model_id: str, size: int) -> list[tuple[str, list[Article]]]:
-    """Runs of `size` articles, each named by what it holds."""
+def _shards(articles: list[Article], made_with: str, size: int) -> list[tuple[str, list[Article]]]:
+    """Runs of `size` articles, each named by what it holds and `made_with` (model and settings)."""
     shards = []
     for i in range(0, len(articles), size):
         batch = articles[i:i + size]
-        digest = hashlib.sha1(model_id.encode())
+        digest = hashlib.sha1(made_with.encode())
         for a in batch:
             digest.update(f"{a.id}\0{a.content_hash}\0".encode())
         shards.append((digest.hexdigest()[:20], batch))
