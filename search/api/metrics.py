@@ -40,9 +40,9 @@ class Metrics:
         Gauge("newsearch_searches_in_flight", "searches admitted to the pair pass, waiting or running",
               registry=r).set_function(lambda: admission.inflight)
         Gauge("newsearch_index_passages", "passages in the store", registry=r).set_function(
-            lambda: store.counts()["passages"])
+            lambda: store.count("passages"))
         Gauge("newsearch_index_articles", "articles in the store", registry=r).set_function(
-            lambda: store.counts()["articles"])
+            lambda: store.count("articles"))
         Info("newsearch_model", "the loaded checkpoint", registry=r).info({"id": model_id, "name": model_name})
 
     def observe_request(self, endpoint: str, status: int, seconds: float) -> None:

@@ -219,10 +219,12 @@ class Reads(StoreBase):
                 "SELECT 1 FROM entities WHERE casefold(name) = ? LIMIT 1", [v.casefold()]).fetchone()}
         return [g for g in given if not forms[g] & found]
 
-    def counts(self) -> dict[str, int]:
-        """"articles" and "passages": the two counts, cheaply (for metrics)."""
+    def count(self, table: str) -> int:
+        """Rows of "articles" or "passages" (for metrics)."""
+        if table not in ("articles", "passages"):
+            raise ValueError(f"count articles or passages, not {table!r}")
         with self._lock:
-            return {"articles": self._count("articles"), "passages": self._count("passages")}
+            return self._count(table)
 
     def stats(self) -> dict:
         """What `news-index stats` and /health show."""
@@ -232,26 +234,27 @@ class Reads(StoreBase):
             clusters = self.db.execute("SELECT COUNT(*) FROM (SELECT cluster_id FROM articles GROUP BY cluster_id "
                                        "HAVING COUNT(*) > 1)").fetchone()[0]
             dates = self.db.execute("SELECT MIN(published_date), MAX(published_date) FROM articles").fetchone()
+            passages, disk = self._count("passages"), self.disk_bytes()
             return {
-                "articles": self._count("articles"), "passages": self._count("passages"),
+                "articles": self._count("articles"), "passages": passages,
                 "entities": self._count("entities"), "multi_article_clusters": int(clusters),
                 "topics": facets["topics"], "top_entities": facets["entities"], "sources": facets["sources"],
                 "date_range": list(dates), "index_type": manifest.index_type if manifest else None,
                 "index_kind": self._meta("index_kind") or "auto", "vectors": manifest.vectors if manifest else 0,
                 "index_on_gpu": bool(manifest) and searches_on_gpu(manifest.index_type),
                 "model_id": self.model_id, "model_name": self._meta("model_name"),
-                "schema_version": schema.SCHEMA_VERSION, "disk_bytes": self.disk_bytes(),
-                "bytes_per_passage": self._bytes_per_passage(),
+                "schema_version": schema.SCHEMA_VERSION, "disk_bytes": disk,
+                "bytes_per_passage": self._bytes_per_passage(passages, disk),
             }
 
-    def _bytes_per_passage(self) -> dict[str, float]:
+    def _bytes_per_passage(self, passages: int, disk: int) -> dict[str, float]:
         """Bytes each passage costs: its vector in SQLite (`vector_dtype`), its vector in the vector file, and
-        the whole folder."""
-        passages = max(self._count("passages"), 1)
+        the whole folder (`disk` bytes)."""
+        passages = max(passages, 1)
         vector_file = self.folder / VECTOR_FILE
         return {"sqlite_vector": float(int(self._meta("dim") or 0) * self.vector_dtype.itemsize),
                 "vector_file": (vector_file.stat().st_size if vector_file.exists() else 0) / passages,
-                "all_files": self.disk_bytes() / passages}
+                "all_files": disk / passages}
 
     def disk_bytes(self) -> int:
         """Size of the store folder's files (database, WAL, vector file, manifest)."""

@@ -76,7 +76,7 @@ def test_a_shard_annotated_before_a_crash_is_merged_not_annotated_again(tmp_path
         patch.setattr(ray_engine, "_read_shard", interrupted)
         with pytest.raises(KeyboardInterrupt):
             add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
-    assert len(list((tmp_path / "ray" / "shards").rglob("*.parquet"))) == 1 and store.counts()["articles"] == 3
+    assert len(list((tmp_path / "ray" / "shards").rglob("*.parquet"))) == 1 and store.count("articles") == 3
     report = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
     assert (report.unchanged, report.added, report.shards_annotated) == (3, 3, 0)
     assert not [c for c in check_store(store) if not c.ok]
