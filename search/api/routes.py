@@ -23,7 +23,7 @@ from search.pipeline.export import COLUMNS, to_csv, to_jsonl
 from search.pipeline.facets import filtered_facets
 from search.pipeline.similar import SimilarResponse, similar_articles
 from search.pipeline.story import StoryResponse, story_timeline
-from search.pipeline.validate import LIMITS, validate_filters, validate_paging
+from search.pipeline.validate import LIMITS, unknown_article, validate_filters, validate_paging
 from search.store import Filters
 
 router = APIRouter(dependencies=[Depends(refuse_unknown_params)],  # the API: strict about its parameters
@@ -139,8 +139,7 @@ def article(state: State, article_id: str, offsets: Offsets = "codepoints") -> d
     """The full text (title + blank line + body) with entity spans as character offsets into `text`."""
     row = state.store.article(article_id)
     if row is None:
-        raise InvalidRequest("article_id", f"no article with id {article_id!r}: use an article_id from a /search "
-                                           "result", status=404)
+        raise unknown_article(article_id)
     return article_offsets({**asdict(row), "text": row.text}, offsets)
 
 

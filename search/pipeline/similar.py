@@ -16,7 +16,7 @@ from search.pipeline.grouping import group_results
 from search.pipeline.paging import paginate
 from search.pipeline.records import Candidate, FacetValue, Result, ScoredPassage
 from search.pipeline.retrieve import fetch_passages
-from search.pipeline.validate import InvalidRequest
+from search.pipeline.validate import unknown_article
 from search.store import Filters, Store
 
 NEIGHBOURS = 200  # passages the article's vector retrieves before grouping
@@ -43,8 +43,7 @@ def similar_articles(store: Store, article_id: str, filters: Filters, page: int,
     InvalidRequest (404) for an unknown article."""
     found = store.article_vector(article_id)
     if found is None:
-        raise InvalidRequest("article_id", f"no article with id {article_id!r}: use an article_id from a /search "
-                                           "result", status=404)
+        raise unknown_article(article_id)
     vector, cluster_id, title = found
     story = set(store.cluster_members(cluster_id)) if cluster_id else {article_id}
     allowed = store.allowed_passage_ids(filters)

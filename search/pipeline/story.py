@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from search.pipeline.validate import InvalidRequest
+from search.pipeline.validate import unknown_article
 from search.store import Store
 
 MAIN_ENTITIES = 3
@@ -42,8 +42,7 @@ def story_timeline(store: Store, article_id: str, days: int = 30) -> StoryRespon
     """The timeline of `article_id` (see the module docstring). Raises InvalidRequest (404) for an unknown id."""
     article = store.article(article_id)
     if article is None:
-        raise InvalidRequest("article_id", f"no article with id {article_id!r}: use an article_id from a /search "
-                                           "result", status=404)
+        raise unknown_article(article_id)
     counts: dict[str, int] = {}
     for mention in article.entities:
         counts[mention.name] = counts.get(mention.name, 0) + 1

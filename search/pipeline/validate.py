@@ -53,6 +53,12 @@ class InvalidRequest(ValueError):
         self.status = status
 
 
+def unknown_article(article_id: str) -> InvalidRequest:
+    """The 404 every endpoint that takes an article id answers for one the store does not hold."""
+    return InvalidRequest("article_id", f"no article with id {article_id!r}: use an article_id from a /search "
+                                        "result", status=404)
+
+
 def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMITS, names: Naming = API_NAMES
                      ) -> None:
     """Raise InvalidRequest on the first problem found, in the words of `names`' interface."""
