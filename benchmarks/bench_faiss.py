@@ -1,5 +1,7 @@
-"""FAISS index types as the store builds them (flat, HNSW, IVF): build time, recall@10 against flat, and
-batch-1 search latency, on random unit vectors, on vectors shaped like a store's, or on a store's own vectors.
+"""FAISS index types as the store builds them (flat, HNSW, IVF, IVF-PQ with exact re-scoring): build time,
+memory once loaded, recall@10 against flat and batch-1 search latency — at the default search settings and at
+those `news-index tune-index` would choose for a recall target — on random unit vectors, on vectors shaped like a
+store's, or on a store's own vectors.
 
 Isotropic random vectors (queries = stored vectors plus noise) have no structure at all, the worst case for HNSW
 and IVF. `--like STORE` draws from a Gaussian with the mean and covariance of that store's passage vectors, so a
@@ -11,11 +13,16 @@ Prints a table and writes benchmarks/results/faiss-<n>.json (faiss-like-<store>-
     python benchmarks/bench_faiss.py --n 20000          # a quick smoke run
     python benchmarks/bench_faiss.py --like stores/large --n 100000 1000000   # shaped like real vectors
     python benchmarks/bench_faiss.py --store stores/large   # the real passage vectors of a store
+    python benchmarks/bench_faiss.py --like stores/large --n 1000000 --kinds flat ivfpq   # the 1M target
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import faiss
@@ -23,8 +30,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from search.store.vectors import KINDS, VectorIndex
+from search.store.index_tuning import exact_neighbours, measure, tune_index
+from search.store.vectors import KINDS, ExactVectors, SearchSettings, VectorIndex
 from results_io import write_results
+
+KNOBS = {"hnsw": ("ef_search",), "ivf": ("nprobe",), "ivfpq": ("nprobe", "refine")}
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -69,35 +79,74 @@ def store_set(folder: str, queries: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(vectors[~held]), np.ascontiguousarray(vectors[held])
 
 
-def bench(vectors: np.ndarray, q: np.ndarray, k: int) -> dict:
-    """Build each index type over `vectors`; recall@k of each against flat (exact) and batch-1 latency."""
+def fp16_table(vectors: np.ndarray, folder: Path) -> ExactVectors:
+    """The exact vectors as a store keeps them (float16, on disk, read through the page cache) for ivfpq's
+    re-scoring; ids are 1..n. A store reads them from SQLite (`exact_vectors`), which `--store` runs measure."""
+    path = folder / "vectors.f16"
+    table = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=vectors.shape)
+    table[:] = vectors
+    table.flush()
+
+    def lookup(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = np.sort(np.asarray(ids, np.int64))
+        return found, table[found - 1].astype(np.float32)
+    return lookup
+
+
+def resident_mb(path: Path) -> float:
+    """Memory the index takes once loaded: the resident-set growth of a fresh process reading the file."""
+    code = ("import faiss, sys\n"
+            "def rss(): return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])\n"
+            "before = rss(); index = faiss.read_index(sys.argv[1]); print((rss() - before) / 1024)")
+    return float(subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                                check=True).stdout)
+
+
+def bench(vectors: np.ndarray, q: np.ndarray, k: int, kinds: list[str], target: float) -> dict:
+    """Build each index type over `vectors`: its recall@k against flat (exact) and batch-1 latency on the queries
+    `q`, at the default search settings and at the settings `tune_index` chose for recall `target` on 200 stored
+    vectors (leave-one-out, as `news-index tune-index` does) — chosen on stored vectors, reported on `q`."""
     n, dim = vectors.shape
     ids = np.arange(1, n + 1, dtype=np.int64)
-    rows, truth = {}, None
-    for kind in KINDS:
-        start = time.perf_counter()
-        index = VectorIndex.build(kind, dim, ids, vectors)
-        build = time.perf_counter() - start
-        times, found = [], []
-        for i in range(len(q)):  # batch 1, as a search request
-            t = time.perf_counter()
-            found.append({pid for pid, _ in index.search(q[i:i + 1], k)[0]})
-            times.append(time.perf_counter() - t)
-        truth = truth or found  # flat comes first: exact
-        recall = float(np.mean([len(f & t) / k for f, t in zip(found, truth)]))
-        rows[kind] = {"build_s": build, "recall_at_k": recall, "latency_ms_p50": 1000 * float(np.median(times)),
-                      "latency_ms_p95": 1000 * float(np.percentile(times, 95))}
-        del index
-    return {"n": n, "dim": dim, "queries": len(q), "k": k, "threads": faiss.omp_get_max_threads(), "results": rows}
+    rows = {}
+    with tempfile.TemporaryDirectory() as folder:
+        exact = fp16_table(vectors, Path(folder))
+        truth = exact_neighbours([(ids[i:i + 100_000], vectors[i:i + 100_000]) for i in range(0, n, 100_000)],
+                                 q, np.zeros(len(q), np.int64), k)
+        for kind in kinds:
+            start = time.perf_counter()
+            index = VectorIndex.build(kind, dim, ids, vectors)
+            build = time.perf_counter() - start
+            index.save(Path(folder) / "index.faiss")
+            row = {"build_s": build, "index_mb": resident_mb(Path(folder) / "index.faiss"),
+                   "file_mb": (Path(folder) / "index.faiss").stat().st_size / 2**20}
+            default = measure(index, exact, q, np.zeros(len(q), np.int64), truth, SearchSettings())
+            row["default"] = asdict(default)
+            if kind != "flat":
+                tuning = tune_index(index, exact, lambda: [(ids, vectors)],
+                                    np.random.default_rng(1).choice(ids, 200, replace=False), target, k)
+                row["tuned_on_stored"] = asdict(tuning.chosen)
+                row["tuned"] = asdict(measure(index, exact, q, np.zeros(len(q), np.int64), truth,
+                                              tuning.chosen.settings))
+            rows[kind] = row
+            del index
+    return {"n": n, "dim": dim, "queries": len(q), "k": k, "target_recall": target,
+            "threads": faiss.omp_get_max_threads(), "results": rows}
 
 
 def print_table(report: dict, title: str) -> None:
     table = Table(title=f"FAISS on {title}, {report['threads']} threads")
-    for col in ("index", "build s", f"recall@{report['k']} vs flat", "p50 ms (batch 1)", "p95 ms"):
+    for col in ("index", "settings", "build s", "memory MB", f"recall@{report['k']} vs flat", "p50 ms (batch 1)",
+                "p95 ms"):
         table.add_column(col, justify="right")
     for kind, r in report["results"].items():
-        table.add_row(kind, f"{r['build_s']:.1f}", f"{r['recall_at_k']:.3f}", f"{r['latency_ms_p50']:.2f}",
-                      f"{r['latency_ms_p95']:.2f}")
+        for label in ("default", "tuned"):
+            if label in r:
+                t = r[label]
+                knobs = ", ".join(f"{name} {value}" for name, value in t["settings"].items()
+                                  if name in KNOBS.get(kind, ()))
+                table.add_row(kind, f"{label}: {knobs}" if knobs else label, f"{r['build_s']:.1f}",
+                              f"{r['index_mb']:.0f}", f"{t['recall']:.3f}", f"{t['p50_ms']:.2f}", f"{t['p95_ms']:.2f}")
     Console().print(table)
 
 
@@ -110,10 +159,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--noise", type=float, default=0.5, help="query = stored vector + this much noise")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="index types to build")
+    parser.add_argument("--recall", type=float, default=0.95, help="recall target the tuned rows are chosen for")
     args = parser.parse_args()
     if args.store:
         vectors, q = store_set(args.store, args.queries)
-        report = bench(vectors, q, args.k) | {"store": args.store}
+        report = bench(vectors, q, args.k, args.kinds, args.recall) | {"store": args.store}
         print_table(report, f"{len(vectors):,} passage vectors of {args.store}")
         write_results(f"faiss-store-{Path(args.store).name}", report)
         return
@@ -126,7 +177,7 @@ def main() -> None:
             vectors, q = shaped_set(real, n, args.queries)
             extra, title = {"like": args.like}, f"{n:,} vectors shaped like {args.like}'s"
             name = f"faiss-like-{Path(args.like).name}-{n}"
-        report = bench(vectors, q, args.k) | extra
+        report = bench(vectors, q, args.k, args.kinds, args.recall) | extra
         print_table(report, f"{title}, d={vectors.shape[1]}")
         write_results(name, report)
 

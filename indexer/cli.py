@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -18,7 +19,7 @@ from tqdm import tqdm
 from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
 from indexer.readers import InputError, count_records, read_aliases, read_inputs
 from indexer.repair import repair
-from indexer.summary import print_checks, print_pairs, print_report, print_stats
+from indexer.summary import print_checks, print_pairs, print_report, print_stats, print_tuning
 from search.commands import ArgumentParser
 from search.model import ModelLoadError
 from search.store import Store, StoreError
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from search.model import NewsModel
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_STORE, EXIT_DAMAGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-INDEX_KINDS = ["auto", "flat", "hnsw", "ivf"]
+INDEX_KINDS = ["auto", "flat", "hnsw", "ivf", "ivfpq"]
 MIN_PASSAGE_TOKENS = 16  # below this a passage is a few words: no room for a sentence and its overlap
 
 
@@ -79,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
     repair = sub.add_parser("repair", parents=[store], help="rebuild the FTS5 index and the vector file from SQLite")
     repair.set_defaults(func=cmd_repair)
+    tune = sub.add_parser("tune-index", parents=[store], help="choose the vector index's search settings for a "
+                          "recall target, measured on the store's passages (or set them with the flags below)")
+    tune.add_argument("--recall", type=_fraction, default=0.95,
+                      help="recall@10 against exact search to reach at the lowest latency (default 0.95)")
+    tune.add_argument("--queries", type=_positive, default=200, help="stored passages used as queries (default 200)")
+    tune.add_argument("--nprobe", type=_positive, default=None, help="set: IVF lists visited per query")
+    tune.add_argument("--ef-search", type=_positive, default=None, help="set: HNSW candidate list length")
+    tune.add_argument("--refine", type=_positive, default=None,
+                      help="set: ivfpq candidates re-scored exactly per result")
+    tune.set_defaults(func=cmd_tune_index)
     backup = sub.add_parser("backup", parents=[store], help="copy the store consistently, even while it is used")
     backup.add_argument("dest", metavar="DEST", help="a new or empty folder for the copy")
     backup.set_defaults(func=cmd_backup)
@@ -178,6 +189,25 @@ def cmd_repair(args: argparse.Namespace) -> int:
         "SQLite itself is damaged: restore a backup (`news-index backup`) or index the articles again", EXIT_DAMAGED)
 
 
+def cmd_tune_index(args: argparse.Namespace) -> int:
+    """`news-index tune-index`: measure and keep the cheapest search settings reaching --recall, or set them."""
+    store = Store.open(args.store)
+    given = {name: value for name, value in (("nprobe", args.nprobe), ("ef_search", args.ef_search),
+                                              ("refine", args.refine)) if value is not None}
+    if given:
+        store.set_search_settings(replace(store.search_settings, **given))
+        print_pairs(Console(), f"news-index tune-index {args.store}",
+                    [(name, str(value)) for name, value in asdict(store.search_settings).items()])
+        return EXIT_OK
+    with tqdm(desc="measuring settings", unit=" settings", file=sys.stderr) as bar:
+        tuning = store.tune_vector_search(args.recall, args.queries, on_trial=lambda _: bar.update(1))
+    print_tuning(Console(), f"news-index tune-index {args.store}", tuning)
+    if tuning.reached:
+        return EXIT_OK
+    return _fail(f"no setting reached recall@{tuning.k} {tuning.target}; the best found "
+                 f"({tuning.chosen.recall:.3f}) is kept; try `--index hnsw` or `--index ivf`", EXIT_PARTIAL)
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """`news-index backup DEST`: a consistent copy, taken while the store is read or written."""
     copy = backup(Store.open(args.store, readonly=True), args.dest)
@@ -227,6 +257,16 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return int(text)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0 and at most 1, got {text!r}")
+    return value
 
 
 def _fail(message: str, code: int) -> int:

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from indexer.pipeline import RunReport
 from search.store.check import Check
+from search.store.index_tuning import Tuning
 
 MAX_LISTED = 10  # skipped records / missing ids shown one per line; the rest are counted
 
@@ -56,6 +57,7 @@ def print_stats(console: Console, folder: str, stats: dict) -> None:
                            f"searched on the {'GPU' if stats['index_on_gpu'] else 'CPU'}")
     table.add_row("model", f"{stats['model_id']} ({stats['model_name']})")
     table.add_row("disk size", f"{stats['disk_bytes'] / 2**20:.1f} MiB")
+    table.add_row("vector search", ", ".join(f"{k} {v}" for k, v in stats["vector_search"].items()))
     per = stats["bytes_per_passage"]
     table.add_row("bytes per passage", f"{per['all_files']:,.0f} in all: vector {per['sqlite_vector']:,.0f} in SQLite "
                                        f"+ {per['vector_file']:,.0f} in the vector file")
@@ -70,6 +72,21 @@ def print_checks(console: Console, title: str, checks: list[Check]) -> None:
     table.add_column()
     for c in checks:
         table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]PROBLEM[/]", c.detail)
+    console.print(table)
+
+
+def print_tuning(console: Console, title: str, tuning: Tuning) -> None:
+    """`news-index tune-index`: every setting measured, the chosen one marked."""
+    knobs = {"hnsw": ("ef_search",), "ivf": ("nprobe",), "ivfpq": ("nprobe", "refine")}.get(tuning.kind, ())
+    table = Table(title=title, title_justify="left", caption_justify="left",
+                  caption=f"{tuning.kind} index; recall@{tuning.k} against exact search over {tuning.queries} "
+                          f"stored passages as queries (target {tuning.target})")
+    for name in (*knobs, f"recall@{tuning.k}", "p50 ms", "p95 ms", ""):
+        table.add_column(name, justify="right")
+    for trial in tuning.trials:
+        chosen = "[green]chosen[/]" if trial is tuning.chosen else ""
+        table.add_row(*(str(getattr(trial.settings, k)) for k in knobs), f"{trial.recall:.3f}",
+                      f"{trial.p50_ms:.2f}", f"{trial.p95_ms:.2f}", chosen)
     console.print(table)
 
 

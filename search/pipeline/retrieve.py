@@ -27,7 +27,7 @@ def retrieve_lists(store: Store, query_vector: np.ndarray, query: str, filters: 
     if allowed is not None and len(allowed) == 0:
         return [], []
     lexical_hits = _LEXICAL.submit(store.lexical_search, query, k, filters, match)
-    dense = store.vectors.search(query_vector, k, allowed)[0]
+    dense = store.dense_search(query_vector, k, allowed)[0]
     return dense, lexical_hits.result()
 
 

@@ -47,7 +47,7 @@ def similar_articles(store: Store, article_id: str, filters: Filters, page: int,
     vector, cluster_id, title = found
     story = set(store.cluster_members(cluster_id)) if cluster_id else {article_id}
     allowed = store.allowed_passage_ids(filters)
-    hits = store.vectors.search(vector, NEIGHBOURS, allowed)[0]
+    hits = store.dense_search(vector, NEIGHBOURS, allowed)[0]
     candidates = [Candidate(pid, fused=max(0.0, min(1.0, score)), dense_rank=rank + 1)
                   for rank, (pid, score) in enumerate(hits)]
     rows = [(c, row) for c, row in fetch_passages(store, candidates) if row.article_id not in story]

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
@@ -14,7 +15,7 @@ import sqlite_utils
 
 from search.store.errors import StoreError
 from search.store.names import Names
-from search.store.vectors import VectorIndex
+from search.store.vectors import SearchSettings, VectorIndex
 
 DB_FILE = "store.db"
 VECTOR_FILE = "vectors.faiss"
@@ -63,6 +64,16 @@ class StoreBase:
         from now on and for filter values."""
         with self._lock:
             self._set_meta("aliases", json.dumps({**self.names.extra, **aliases}, ensure_ascii=False))
+
+    @property
+    def search_settings(self) -> SearchSettings:
+        """The vector index's search-time knobs for this store (`news-index tune-index` chooses and sets them)."""
+        raw = self._meta("vector_search")
+        return SearchSettings(**json.loads(raw)) if raw else SearchSettings()
+
+    def set_search_settings(self, settings: SearchSettings) -> None:
+        """Keep these knobs for every later search of this store, in any process."""
+        self._set_meta("vector_search", json.dumps(asdict(settings)))
 
     def set_model(self, model_id: str, name: str) -> None:
         """Record the checkpoint (fingerprint and name) the store's vectors come from."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import Callable, Iterator
 
 import numpy as np
 
 from search.store import schema
 from search.store.base import MANIFEST_FILE, VECTOR_FILE, StoreBase
 from search.store.errors import StoreError
+from search.store.index_tuning import Trial, Tuning, tune_index
 from search.store.manifest import Manifest
 from search.store.vectors import KINDS, VectorIndex, choose_kind
 
@@ -29,6 +31,41 @@ class VectorSync(StoreBase):
                 kind = saved.kind if saved is not None and self.readonly else self._target_kind(None)
                 self._vectors, _ = self._reconciled(saved, kind)
             return self._vectors
+
+    def dense_search(self, queries: np.ndarray, k: int,
+                     allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+        """Top-k (passage id, cosine) per (n, dim) query within `allowed` passage ids (None: all), with the
+        store's search settings; an ivfpq index re-scores its candidates with SQLite's vectors."""
+        vectors = self.vectors
+        vectors.configure(self.search_settings)
+        return vectors.search(queries, k, allowed, exact=self.exact_vectors)
+
+    def exact_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids found, in id order; their (n, dim) float32 vectors) from SQLite, the exact copies."""
+        with self._lock:  # the connection is shared with the API's other threads
+            return self._passage_vectors(np.asarray(ids, np.int64))
+
+    def vector_chunks(self, size: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every (ids, (n, dim) float32 vectors) of SQLite's passages, `size` at a time, in id order."""
+        last = 0
+        while True:
+            with self._lock:
+                rows = self.db.execute("SELECT id, vector FROM passages WHERE id > ? ORDER BY id LIMIT ?",
+                                       [last, size]).fetchall()
+            if not rows:
+                return
+            yield np.array([r[0] for r in rows], np.int64), self._decode_vectors([r[1] for r in rows])
+            last = rows[-1][0]
+
+    def tune_vector_search(self, target: float = 0.95, queries: int = 200, k: int = 10,
+                           on_trial: Callable[[Trial], None] | None = None) -> Tuning:
+        """Measure the index's knobs on `queries` of this store's passages (search/store/index_tuning.py), keep
+        the cheapest setting reaching recall@k `target` for later searches, and return what was measured."""
+        ids = self._passage_ids()
+        sample = np.sort(np.random.default_rng(0).choice(ids, min(queries, len(ids)), replace=False))
+        tuning = tune_index(self.vectors, self.exact_vectors, self.vector_chunks, sample, target, k, on_trial)
+        self.set_search_settings(tuning.chosen.settings)
+        return tuning
 
     def sync_vectors(self, kind: str | None = None) -> VectorIndex:
         """Bring the vector file in line with SQLite (adds, removals, index type) and save it with its manifest.
@@ -50,7 +87,7 @@ class VectorSync(StoreBase):
     def _target_kind(self, kind: str | None) -> str:
         requested = kind or self._meta("index_kind") or "auto"
         if requested != "auto" and requested not in KINDS:
-            raise StoreError(f"unknown index type {requested!r}; use flat, hnsw, ivf or auto")
+            raise StoreError(f"unknown index type {requested!r}; use {', '.join(KINDS)} or auto")
         return choose_kind(self._count("passages")) if requested == "auto" else requested
 
     def _load_vector_file(self) -> VectorIndex | None:

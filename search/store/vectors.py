@@ -2,6 +2,12 @@
 
 The index is an `IndexIDMap2` whose ids are SQLite passage ids. SQLite also keeps every vector, so this file
 is a rebuildable cache: the store reconciles it with SQLite after a crash or when the index type changes.
+
+Index types: flat (exact), hnsw (a graph over the full vectors), ivf (inverted lists of full vectors) and ivfpq
+(inverted lists of product-quantised codes, 48 bytes a vector at 384 dimensions, whose top candidates are
+re-scored with the exact vectors SQLite keeps: the IVFADC + re-ranking scheme of Jégou et al., "Product
+quantization for nearest neighbor search", TPAMI 2011, and FAISS's IndexRefine). Their search-time knobs are
+`SearchSettings`, kept per store and chosen for a recall target by search/store/index_tuning.py.
 """
 from __future__ import annotations
 
@@ -9,25 +15,45 @@ import math
 import os
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import faiss
 import numpy as np
 
 from search.store.errors import StoreError
 
-KINDS = ("flat", "hnsw", "ivf")
+KINDS = ("flat", "hnsw", "ivf", "ivfpq")
 HNSW_FROM = 200_000  # passages; below this exact flat search is fast enough on CPU
-IVF_FROM = 2_000_000  # above this HNSW's memory and build time grow too much
+IVFPQ_FROM = 1_000_000  # HNSW holds every float32 vector and its graph in memory: about 1.8 GB at 1M
 HNSW_M = 32
-HNSW_EF_SEARCH = 128
-IVF_NPROBE = 32
+PQ_BYTES_PER_DIM = 1 / 8  # one 8-bit code per 8 dimensions: 48 bytes for 384
+PQ_MIN_TRAIN = 256 * 39  # FAISS's rule of 39 training points per centroid, for 256 codes per sub-quantiser
+
+# (ids,) -> (found ids, their float32 vectors): the exact vectors an ivfpq index re-scores its candidates with
+ExactVectors = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Search-time knobs of the approximate index types (flat ignores them); kept per store in its meta table.
+
+    nprobe: IVF lists visited per query (ivf, ivfpq); ef_search: HNSW's candidate list; refine: ivfpq re-scores
+    k × refine candidates with the exact vectors and keeps the best k."""
+    nprobe: int = 32
+    ef_search: int = 128
+    refine: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("nprobe", "ef_search", "refine"):
+            if getattr(self, name) < 1:
+                raise StoreError(f"{name} must be at least 1, not {getattr(self, name)}")
 
 
 def choose_kind(n: int) -> str:
     """The index type for a corpus of `n` passages when the user did not pick one."""
-    return "flat" if n < HNSW_FROM else "hnsw" if n < IVF_FROM else "ivf"
+    return "flat" if n < HNSW_FROM else "hnsw" if n < IVFPQ_FROM else "ivfpq"
 
 
 class VectorIndex:
@@ -39,11 +65,14 @@ class VectorIndex:
         self.dim = dim
         self._gpu: faiss.Index | None = None  # search mirror on a GPU, dropped on every write
         self._gpu_lock = threading.Lock()  # FAISS GPU indexes are not thread-safe; API threads share this one
+        self.settings = SearchSettings()
+        self._apply(self.settings)
 
     # ---- building -----------------------------------------------------------------------------------
     @classmethod
     def build(cls, kind: str, dim: int, ids: np.ndarray, vectors: np.ndarray) -> "VectorIndex":
-        """A fresh index of `kind` holding `vectors` under `ids` (IVF is trained on them)."""
+        """A fresh index of `kind` holding (n, dim) `vectors` under `ids`; IVF types are trained on a sample of
+        them once (later additions are encoded with those centroids and codebooks). StoreError: unknown kind."""
         if kind not in KINDS:
             raise StoreError(f"unknown index type {kind!r}; use one of {', '.join(KINDS)}")
         n = len(ids)
@@ -54,10 +83,18 @@ class VectorIndex:
             inner.hnsw.efConstruction = 80
         else:
             nlist = max(1, min(int(4 * math.sqrt(max(n, 1))), n // 39))
-            inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            quantizer = faiss.IndexFlatIP(dim)
+            if kind == "ivf":
+                inner = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            else:
+                if n < PQ_MIN_TRAIN:
+                    raise StoreError(f"an ivfpq index needs at least {PQ_MIN_TRAIN:,} passages to train its codes, "
+                                     f"this store has {n:,}; use --index auto (flat, hnsw or ivf suit it)")
+                nlist = max(1, min(nlist, n // 256))
+                inner = faiss.IndexIVFPQ(quantizer, dim, nlist, _pq_parts(dim), 8, faiss.METRIC_INNER_PRODUCT)
+                inner.by_residual = True
             inner = _trained(inner, _train_sample(vectors) if n else np.zeros((1, dim), np.float32))
         index = cls(faiss.IndexIDMap2(inner), kind, dim)
-        index._tune()
         index.add(ids, vectors)
         return index
 
@@ -69,17 +106,28 @@ class VectorIndex:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:
             raise StoreError(f"the vector file {path} is damaged ({str(exc).splitlines()[0][-80:]})") from exc
-        vectors = cls(index, kind or _kind_of(index), index.d)
-        vectors._tune()
-        return vectors
+        return cls(index, kind or _kind_of(index), index.d)
 
-    def _tune(self) -> None:
-        """Set the search-time knobs (HNSW efSearch, IVF nprobe), which the file format does not keep."""
+    def configure(self, settings: SearchSettings) -> None:
+        """Use these search-time knobs (HNSW efSearch, IVF nprobe, ivfpq re-scoring), which the file format does
+        not keep; the store sets its own before each search (a no-op when unchanged)."""
+        if settings != self.settings:
+            self._apply(settings)
+
+    def _apply(self, settings: SearchSettings) -> None:
         inner = faiss.downcast_index(self.index.index)
         if isinstance(inner, faiss.IndexHNSW):
-            inner.hnsw.efSearch = HNSW_EF_SEARCH
+            inner.hnsw.efSearch = settings.ef_search
         elif isinstance(inner, faiss.IndexIVF):
-            inner.nprobe = min(IVF_NPROBE, inner.nlist)
+            inner.nprobe = min(settings.nprobe, inner.nlist)
+        self.settings = settings
+        self._gpu = None  # the GPU mirror copied the old knobs
+
+    @property
+    def nlist(self) -> int:
+        """Inverted lists of an IVF type (0 for flat and hnsw)."""
+        inner = faiss.downcast_index(self.index.index)
+        return int(inner.nlist) if isinstance(inner, faiss.IndexIVF) else 0
 
     # ---- writing ------------------------------------------------------------------------------------
     @property
@@ -113,12 +161,20 @@ class VectorIndex:
         return int(self.index.ntotal)
 
     # ---- reading ------------------------------------------------------------------------------------
-    def search(self, queries: np.ndarray, k: int,
-               allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
-        """Top-k (passage id, inner product) per query; `allowed` restricts the candidates before top-k."""
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None,
+               exact: ExactVectors | None = None) -> list[list[tuple[int, float]]]:
+        """Top-k (passage id, inner product) per (n, dim) query; `allowed` restricts the candidates before top-k.
+        An ivfpq index given `exact` re-scores its top k × refine candidates with those vectors (the scores are
+        then exact inner products); without it, its scores are the codes' approximations."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), np.float32)
         if (allowed is not None and len(allowed) == 0) or len(self) == 0 or k <= 0:
             return [[] for _ in range(len(queries))]
+        if self.kind == "ivfpq" and exact is not None:
+            found = self._search(queries, k * self.settings.refine, allowed)
+            return [_rescored(query, hits, k, exact) for query, hits in zip(queries, found)]
+        return self._search(queries, k, allowed)
+
+    def _search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None) -> list[list[tuple[int, float]]]:
         k = min(k, len(self))
         with _one_omp_thread(len(queries) == 1):
             if allowed is not None:  # selectors are a CPU feature
@@ -153,9 +209,30 @@ class VectorIndex:
             return self._gpu
 
 
+def _rescored(query: np.ndarray, hits: list[tuple[int, float]], k: int,
+              exact: ExactVectors) -> list[tuple[int, float]]:
+    """The best k of `hits` by exact inner product with `query`; ids `exact` no longer finds are dropped."""
+    if not hits:
+        return []
+    ids, vectors = exact(np.array([i for i, _ in hits], np.int64))
+    scores = vectors @ query
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+def _pq_parts(dim: int) -> int:
+    """Sub-quantisers for a `dim`-wide PQ: about one per 8 dimensions, and a divisor of `dim` (FAISS needs it)."""
+    parts = max(1, int(dim * PQ_BYTES_PER_DIM))
+    while dim % parts:
+        parts -= 1
+    return parts
+
+
 def _kind_of(index: faiss.Index) -> str:
-    """flat, hnsw or ivf: what an `IndexIDMap2` read from a file wraps."""
+    """flat, hnsw, ivf or ivfpq: what an `IndexIDMap2` read from a file wraps."""
     inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    if isinstance(inner, faiss.IndexIVFPQ):
+        return "ivfpq"
     return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "ivf" if isinstance(inner, faiss.IndexIVF) else "flat"
 
 

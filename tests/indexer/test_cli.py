@@ -128,3 +128,26 @@ def test_a_read_only_store_folder_is_one_line_and_exit_3(tmp_path: Path, capsys:
         assert "make the folder writable" in capsys.readouterr().err
     finally:
         store.chmod(0o755)
+
+
+def test_tune_index_measures_keeps_and_sets_the_vector_search_settings(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                       sample_store: Path) -> None:
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store)
+    Store.open(store).sync_vectors("ivf")
+    assert main(["tune-index", "--store", str(store), "--recall", "0.99", "--queries", "50"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "recall@10" in out and "chosen" in out
+    reader = Store.open(store, readonly=True)  # another process sees the kept setting and searches with it
+    chosen = reader.search_settings.nprobe
+    assert reader.stats()["vector_search"]["nprobe"] == chosen and chosen <= reader.vectors.nlist
+    query = reader.exact_vectors(reader.vectors.ids()[:1])[1]
+    reader.dense_search(query, 10)
+    assert faiss.downcast_index(reader.vectors.index.index).nprobe == chosen
+    assert main(["tune-index", "--store", str(store), "--nprobe", "3", "--refine", "4"]) == EXIT_OK
+    assert Store.open(store, readonly=True).search_settings.nprobe == 3
+    with pytest.raises(SystemExit) as exit_:
+        main(["tune-index", "--store", str(store), "--recall", "1.5"])
+    assert exit_.value.code == EXIT_USAGE and "at most 1" in capsys.readouterr().err

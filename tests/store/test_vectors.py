@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from search.store import StoreError, VectorIndex
-from search.store.vectors import choose_kind, searches_on_gpu
+from search.store.index_tuning import exact_neighbours, tune_index
+from search.store.vectors import PQ_MIN_TRAIN, SearchSettings, choose_kind, searches_on_gpu
 
 
 def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -58,7 +59,7 @@ def test_unreadable_file_and_unknown_kind_are_store_errors(tmp_path: Path) -> No
 
 
 def test_auto_kind_grows_with_the_corpus() -> None:
-    assert [choose_kind(n) for n in (10, 500_000, 5_000_000)] == ["flat", "hnsw", "ivf"]
+    assert [choose_kind(n) for n in (10, 500_000, 5_000_000)] == ["flat", "hnsw", "ivfpq"]
 
 
 def test_hnsw_always_searches_on_the_cpu() -> None:
@@ -74,3 +75,64 @@ def test_one_query_searches_alike_and_leaves_the_thread_setting_alone() -> None:
     assert faiss.omp_get_max_threads() == threads  # restored after each single-query search
     batched = index.search(vectors[:20], 5)
     assert [[i for i, _ in hits] for hits in one_by_one] == [[i for i, _ in hits] for hits in batched]
+
+
+def exact_lookup(ids: np.ndarray, vectors: np.ndarray):
+    """An ExactVectors over an in-memory table: the role SQLite plays for a store."""
+    row = {int(i): n for n, i in enumerate(ids)}
+
+    def lookup(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = np.array(sorted(int(i) for i in wanted if int(i) in row), np.int64)
+        return found, vectors[[row[i] for i in found]] if len(found) else np.zeros((0, vectors.shape[1]), np.float32)
+    return lookup
+
+
+def test_ivfpq_rescores_its_candidates_with_the_exact_vectors() -> None:
+    vectors = unit_vectors(PQ_MIN_TRAIN, seed=3)
+    ids = np.arange(5, 5 + len(vectors))
+    index = VectorIndex.build("ivfpq", 32, ids, vectors)
+    exact = exact_lookup(ids, vectors)
+    query = vectors[[10, 400]]
+    index.configure(SearchSettings(nprobe=index.nlist, refine=50))
+    hits = index.search(query, 5, exact=exact)
+    assert [h[0][0] for h in hits] == [15, 405]
+    for q, found in zip(query, hits):  # exact inner products, best first, not the codes' estimates
+        assert [s for _, s in found] == pytest.approx([float(vectors[i - 5] @ q) for i, _ in found], abs=1e-5)
+        assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    coded = index.search(query, 5)[0][0][1]  # without the exact vectors: the PQ approximation
+    assert coded != pytest.approx(1.0, abs=1e-5)
+    index.remove(ids[:1])
+    assert 5 not in {i for i, _ in index.search(vectors[:1], 5, exact=exact)[0]}
+
+
+def test_ivfpq_refuses_a_corpus_too_small_to_train_its_codes() -> None:
+    with pytest.raises(StoreError, match="at least 9,984 passages"):
+        VectorIndex.build("ivfpq", 32, np.arange(500), unit_vectors(500))
+
+
+def test_exact_neighbours_in_chunks_equal_a_brute_force_sort_without_the_query_itself() -> None:
+    vectors = unit_vectors(1000, seed=4)
+    ids = np.arange(1000) * 3
+    own = ids[[7, 8, 500]]
+    chunks = [(ids[i:i + 128], vectors[i:i + 128]) for i in range(0, 1000, 128)]
+    got = exact_neighbours(chunks, vectors[[7, 8, 500]], own, 10)
+    scores = vectors[[7, 8, 500]] @ vectors.T
+    scores[np.arange(3), [7, 8, 500]] = -np.inf
+    assert got.tolist() == ids[np.argsort(-scores, axis=1, kind="stable")[:, :10]].tolist()
+
+
+@pytest.mark.parametrize("kind", ["ivf", "ivfpq"])
+def test_tuning_finds_the_cheapest_setting_that_reaches_the_recall_target(kind: str) -> None:
+    vectors = unit_vectors(PQ_MIN_TRAIN, seed=5)
+    ids = np.arange(len(vectors))
+    index = VectorIndex.build(kind, 32, ids, vectors)
+    exact = exact_lookup(ids, vectors)
+    tuning = tune_index(index, exact, lambda: [(ids, vectors)], ids[::200], target=0.9)
+    assert tuning.reached and tuning.chosen.recall >= 0.9 and index.settings == tuning.chosen.settings
+    for knob in ("nprobe", "refine"):  # one step less on the chosen knob no longer reaches the target
+        same_line = [t for t in tuning.trials if all(getattr(t.settings, o) == getattr(tuning.chosen.settings, o)
+                                                    for o in ("nprobe", "refine") if o != knob)]
+        smaller = [t for t in same_line if getattr(t.settings, knob) < getattr(tuning.chosen.settings, knob)]
+        assert all(t.recall < 0.9 for t in smaller)
+    flat = tune_index(VectorIndex.build("flat", 32, ids, vectors), exact, lambda: [(ids, vectors)], ids[::500])
+    assert [t.recall for t in flat.trials] == [1.0]
