@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from tqdm import tqdm
 
-from indexer.pipeline import Indexer, IndexerConfig, RunReport, delete
+from indexer.pipeline import Indexer, IndexerConfig, OnProgress, RunReport, delete
 from indexer.readers import InputError, count_records, read_aliases, read_inputs
 from indexer.repair import repair
+from indexer.sharded import add_sharded, delete_sharded
 from indexer.summary import print_checks, print_pairs, print_report, print_stats, print_tuning
 from search.commands import ArgumentParser
 from search.model import ModelLoadError
-from search.store import Store, StoreError
+from search.store import ShardedStore, Store, StoreError, open_store
 from search.store.backup import backup
 from search.store.check import check_store
+from search.store.sharded import LAYOUT_FILE
 
 if TYPE_CHECKING:
     from search.model import NewsModel
@@ -64,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an existing Ray cluster (default: start a local Ray sized to this machine)")
     add.add_argument("--workers", type=_positive, default=1, help="--engine ray: actors, each with its own model")
     add.add_argument("--gpus-per-worker", type=float, default=0.0, help="--engine ray: GPUs per actor (e.g. 0.5)")
+    add.add_argument("--shards", type=_positive, default=None,
+                     help="split a new store into N shards (each its own SQLite and vector file), searched in "
+                          "parallel and merged; later runs keep the store's shards")
     add.add_argument("--aliases", metavar="FILE", default=None,
                      help='JSON object of entity aliases, {"alias": "canonical name", ...}, added to the store\'s '
                           "table (kept for later runs; applies to the articles indexed from now on and to filters)")
@@ -115,14 +122,22 @@ def cmd_add(args: argparse.Namespace) -> int:
     total = count_records(args.paths)  # a first, cheap pass (no model), so the bar has a total and an ETA
     items = read_inputs(args.paths)
     model, config = _model(args)  # a bad --passage-tokens must not leave an empty store behind
-    indexer = Indexer(Store.open(args.store, create=True), model, config)
-    store = indexer.store
+    store = open_store(args.store, create=True, shards=args.shards)
     if aliases:
         store.add_aliases(aliases)
-    store.check_model(indexer.model.model_id)  # before the progress bar, so a refusal is one clean line
+    store.check_model(model.model_id)  # before the progress bar, so a refusal is one clean line
+    if isinstance(store, ShardedStore):
+        if args.engine == "ray":
+            raise InputError(f"--engine ray indexes into one store and {args.store} has shards; leave out --engine")
+        bar, on_progress = _progress("indexing", total)
+        with bar:
+            report = add_sharded(store, model, config, items, args.strict, args.index, on_progress)
+        return _finish(store, "news-index add", report)
+    indexer = Indexer(store, model, config)
     if args.engine == "ray":
         return _add_with_ray(args, indexer, items, total)
-    with _progress(indexer, "indexing", total):
+    bar, indexer.on_progress = _progress("indexing", total)
+    with bar:
         report = indexer.add(items, strict=args.strict, index_kind=args.index)
     return _finish(store, "news-index add", report)
 
@@ -136,30 +151,37 @@ def _add_with_ray(args: argparse.Namespace, indexer: Indexer, items, total: int 
     from indexer.ray_engine import RaySettings, add_with_ray
 
     settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
-    with _progress(indexer, "indexing (ray)", total):
+    bar, indexer.on_progress = _progress("indexing (ray)", total)
+    with bar:
         report = add_with_ray(indexer.store, indexer.model, args.model, items, settings, indexer.config,
                               strict=args.strict, index_kind=args.index, on_progress=indexer.on_progress)
     return _finish(indexer.store, "news-index add --engine ray", report)
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    """`news-index rebuild`: annotate every article again with the current model."""
-    indexer = Indexer(Store.open(args.store), *_model(args))
-    store = indexer.store
-    with _progress(indexer, "re-annotating", len(indexer.rebuild_ids())):
-        report = indexer.rebuild(args.index)
-    return _finish(store, "news-index rebuild", report)
+    """`news-index rebuild`: annotate every article again with the current model (shard by shard)."""
+    model, config = _model(args)
+    code = EXIT_OK
+    for label, store in _stores(args.store):
+        indexer = Indexer(store, model, config)
+        bar, indexer.on_progress = _progress(f"re-annotating{label}", len(indexer.rebuild_ids()))
+        with bar:
+            report = indexer.rebuild(args.index)
+        code = max(code, _finish(store, f"news-index rebuild{label}", report))
+    return code
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """`news-index delete`: remove articles by id."""
-    store = Store.open(args.store)
-    return _finish(store, "news-index delete", delete(store, args.ids, args.index), always=("deleted", "time"))
+    store = open_store(args.store)
+    report = (delete_sharded(store, args.ids, args.index) if isinstance(store, ShardedStore)
+              else delete(store, args.ids, args.index))
+    return _finish(store, "news-index delete", report, always=("deleted", "time"))
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """`news-index stats`: what the store holds, as a table or JSON."""
-    stats = Store.open(args.store, readonly=True).stats()
+    stats = open_store(args.store, readonly=True).stats()
     if args.json:
         print(json.dumps(stats, indent=2))
     else:
@@ -169,8 +191,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """`news-index check`: every part of the store against SQLite; exit 4 when something is wrong."""
-    checks = check_store(Store.open(args.store, readonly=True))
-    print_checks(Console(), f"news-index check {args.store}", checks)
+    checks = []
+    for label, store in _stores(args.store, readonly=True):
+        found = check_store(store)
+        print_checks(Console(), f"news-index check {args.store}{label}", found)
+        checks += found
     if all(c.ok for c in checks):
         return EXIT_OK
     fix = (f"`news-index repair --store {args.store}` rebuilds it from SQLite" if all(c.ok or c.repairable for c in checks)
@@ -180,37 +205,53 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_repair(args: argparse.Namespace) -> int:
     """`news-index repair`: rebuild what SQLite can rebuild, then check again."""
-    store = Store.open(args.store)
-    console = Console()
-    print_pairs(console, f"news-index repair {args.store}", repair(store))
-    checks = check_store(store)
-    print_checks(console, "then check", checks)
+    console, checks = Console(), []
+    for label, store in _stores(args.store):
+        print_pairs(console, f"news-index repair {args.store}{label}", repair(store))
+        found = check_store(store)
+        print_checks(console, "then check", found)
+        checks += found
     return EXIT_OK if all(c.ok for c in checks) else _fail(
         "SQLite itself is damaged: restore a backup (`news-index backup`) or index the articles again", EXIT_DAMAGED)
 
 
 def cmd_tune_index(args: argparse.Namespace) -> int:
-    """`news-index tune-index`: measure and keep the cheapest search settings reaching --recall, or set them."""
-    store = Store.open(args.store)
+    """`news-index tune-index`: measure and keep the cheapest search settings reaching --recall, or set them
+    (each shard of a sharded store on its own vectors)."""
     given = {name: value for name, value in (("nprobe", args.nprobe), ("ef_search", args.ef_search),
                                               ("refine", args.refine)) if value is not None}
-    if given:
-        store.set_search_settings(replace(store.search_settings, **given))
-        print_pairs(Console(), f"news-index tune-index {args.store}",
-                    [(name, str(value)) for name, value in asdict(store.search_settings).items()])
+    missed = []
+    for label, store in _stores(args.store):
+        if given:
+            store.set_search_settings(replace(store.search_settings, **given))
+            print_pairs(Console(), f"news-index tune-index {args.store}{label}",
+                        [(name, str(value)) for name, value in asdict(store.search_settings).items()])
+            continue
+        with tqdm(desc=f"measuring settings{label}", unit=" settings", file=sys.stderr) as bar:
+            tuning = store.tune_vector_search(args.recall, args.queries, on_trial=lambda _: bar.update(1))
+        print_tuning(Console(), f"news-index tune-index {args.store}{label}", tuning)
+        if not tuning.reached:
+            missed.append(f"{label.strip() or 'the store'} reached {tuning.chosen.recall:.3f}")
+    if not missed:
         return EXIT_OK
-    with tqdm(desc="measuring settings", unit=" settings", file=sys.stderr) as bar:
-        tuning = store.tune_vector_search(args.recall, args.queries, on_trial=lambda _: bar.update(1))
-    print_tuning(Console(), f"news-index tune-index {args.store}", tuning)
-    if tuning.reached:
-        return EXIT_OK
-    return _fail(f"no setting reached recall@{tuning.k} {tuning.target}; the best found "
-                 f"({tuning.chosen.recall:.3f}) is kept; try `--index hnsw` or `--index ivf`", EXIT_PARTIAL)
+    return _fail(f"no setting reached recall@10 {args.recall} ({'; '.join(missed)}); the best found is kept; "
+                 "try `--index hnsw` or `--index ivf`", EXIT_PARTIAL)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    """`news-index backup DEST`: a consistent copy, taken while the store is read or written."""
-    copy = backup(Store.open(args.store, readonly=True), args.dest)
+    """`news-index backup DEST`: a consistent copy, taken while the store is read or written (shard by shard,
+    each consistent in itself, for a sharded store)."""
+    store = open_store(args.store, readonly=True)
+    if isinstance(store, ShardedStore):
+        dest = Path(args.dest)
+        if dest.exists() and any(dest.iterdir()):
+            raise StoreError(f"{dest} is not empty: give a new folder for the backup")
+        for i, shard in enumerate(store.shards):
+            backup(shard, dest / f"shard-{i:03d}")
+        shutil.copyfile(store.folder / LAYOUT_FILE, dest / LAYOUT_FILE)
+        copy = open_store(dest, readonly=True)
+    else:
+        copy = backup(store, args.dest)
     stats = copy.stats()
     print_pairs(Console(), f"news-index backup {args.store} → {args.dest}",
                 [("articles / passages", f"{stats['articles']} / {stats['passages']}"),
@@ -231,9 +272,18 @@ def _model(args: argparse.Namespace) -> tuple[NewsModel, IndexerConfig]:
     return model, IndexerConfig(batch_passages=args.batch_passages, passage_tokens=tokens)
 
 
-def _progress(indexer: Indexer, what: str, total: int | None) -> tqdm:
-    """A bar of articles done out of `total` (with its ETA), and the passages annotated so far, moved as
-    `indexer` commits a batch or passes over an unchanged or bad record."""
+def _stores(folder: str, readonly: bool = False) -> list[tuple[str, Store]]:
+    """(" shard-00i" or "", store) for each store part a command works on: the shards of a sharded store, or
+    the store itself."""
+    store = open_store(folder, readonly=readonly)
+    if isinstance(store, ShardedStore):
+        return [(f" shard-{i:03d}", shard) for i, shard in enumerate(store.shards)]
+    return [("", store)]
+
+
+def _progress(what: str, total: int | None) -> tuple[tqdm, OnProgress]:
+    """A bar of articles done out of `total` (with its ETA), and the passages annotated so far, and the
+    callback that moves it as an indexer commits a batch or passes over an unchanged or bad record."""
     bar = tqdm(desc=what, total=total, unit=" articles", file=sys.stderr, dynamic_ncols=True)
     passages_done = 0
 
@@ -243,11 +293,10 @@ def _progress(indexer: Indexer, what: str, total: int | None) -> tqdm:
         bar.set_postfix(passages=passages_done, refresh=False)
         bar.update(articles)
 
-    indexer.on_progress = on_progress
-    return bar
+    return bar, on_progress
 
 
-def _finish(store: Store, title: str, report: RunReport,
+def _finish(store: Store | ShardedStore, title: str, report: RunReport,
             always: tuple[str, ...] = ("added", "passages/s", "time")) -> int:
     print_report(Console(), title, report, store.stats(), always)
     return EXIT_PARTIAL if report.skipped or report.not_found else EXIT_OK

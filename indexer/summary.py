@@ -26,6 +26,8 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict,
             ("passages/s", f"{report.passages_per_s:.1f}"), ("time", f"{report.seconds:.1f} s"),
             ("store: articles / passages", f"{stats['articles']} / {stats['passages']}"),
             ("index", f"{stats['index_type']} ({stats['vectors']} vectors)")]
+    if "shards" in stats:
+        rows.append(("store: shards (articles each)", " / ".join(str(s["articles"]) for s in stats["shards"])))
     for name, value in rows:
         if (value and value != "0.0") or name in always or name.startswith(("store", "index")):
             table.add_row(name, str(value))
@@ -48,6 +50,9 @@ def print_stats(console: Console, folder: str, stats: dict) -> None:
     table.add_column()
     table.add_row("articles", str(stats["articles"]))
     table.add_row("passages", str(stats["passages"]))
+    if "shards" in stats:
+        table.add_row("shards", ", ".join(f"{s['articles']}/{s['passages']}" for s in stats["shards"])
+                      + " (articles/passages each)")
     table.add_row("story clusters (>1 article)", str(stats["multi_article_clusters"]))
     table.add_row("dates", " … ".join(d or "?" for d in stats["date_range"]))
     table.add_row("topics", _pairs(stats["topics"]))

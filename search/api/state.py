@@ -9,7 +9,7 @@ from search.api.settings import ServeSettings
 from search.model import NewsModel
 from search.pipeline import SearchPipeline
 from search.pipeline.admission import Admission
-from search.store import Store
+from search.store import ShardedStore, Store, open_store
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -19,7 +19,7 @@ class AppState:
     """The loaded model, the read-only store and the pipeline over both, shared by every request."""
 
     model: NewsModel
-    store: Store
+    store: Store | ShardedStore
     store_dir: Path
     pipeline: SearchPipeline
     settings: ServeSettings
@@ -32,7 +32,7 @@ class AppState:
         """Open the store read-only, load the model (its pair pass on the settings' runtime), and refuse a model
         the index was not built with."""
         settings = settings or ServeSettings()
-        store = Store.open(store_dir, readonly=True)
+        store = open_store(store_dir, readonly=True)  # one store or a sharded one (search/store/sharded.py)
         model = NewsModel.load(model_path, runtime=settings.runtime)
         store.check_model(model.model_id)
         admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)

@@ -50,13 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run one search and print it; InvalidRequest and StoreError propagate to the CLI, which prints them (exit 2)."""
     from search.pipeline.validate import validate_request
-    from search.store import Filters, Store
+    from search.store import Filters, open_store
 
     request = SearchRequest(query=args.query, k=args.k, page=args.page, size=args.size, rerank=args.rerank,
                             answers=args.answers, recency=args.recency, fusion=args.fusion, alpha=args.alpha,
                             filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,
                                             date_from=args.date_from, date_to=args.date_to))
-    store = Store.open(args.store, readonly=True)
+    store = open_store(args.store, readonly=True)
     names = replace(CLI_NAMES, values_listed_by=f"`news-index stats --store {args.store}` (topics, top entities, "
                                                 "sources)")
     validate_request(request, store, names=names)  # before the model loads: a bad flag answers at once

@@ -21,6 +21,19 @@ KNOWN_KINDS = ("topics", "sources", "entities")
 _VALUE_COLUMNS = {"topics": ("articles", "topic"), "sources": ("articles", "source"), "entities": ("entities", "name")}
 
 
+def date_buckets(days: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Articles per day (`YYYY-MM-DD`, oldest first) as articles per day, month or year: the unit that gives at
+    most about 60 bars over the span (`YYYY-MM-DD`, `YYYY-MM` or `YYYY` buckets, oldest first)."""
+    if not days:
+        return []
+    span = (date.fromisoformat(days[-1][0]) - date.fromisoformat(days[0][0])).days
+    width = 10 if span <= 62 else 7 if span <= 5 * 366 else 4
+    buckets: dict[str, int] = {}
+    for day, n in days:
+        buckets[day[:width]] = buckets.get(day[:width], 0) + n
+    return list(buckets.items())
+
+
 class Reads(StoreBase):
     """Everything search and the API read."""
 
@@ -140,11 +153,11 @@ class Reads(StoreBase):
                     (SELECT value FROM json_each(?)) GROUP BY cluster_id""", [json.dumps(list(set(cluster_ids)))])
             return {r[0]: int(r[1]) for r in rows}
 
-    def facets(self, passage_ids: list[int] | None = None, limit: int = 20,
-               filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
+    def facets(self, passage_ids: list[int] | None = None, limit: int = 20, filters: Filters | None = None,
+               daily: bool = False) -> dict[str, list[tuple[str, int]]]:
         """"topics", "entities", "sources" -> [(value, article count)], most frequent first, and "dates" -> the
-        date histogram (`_date_histogram`), over the articles of `passage_ids`, or else over the articles
-        `filters` allow (both None: the whole store). Entity labels: `entity_labels`."""
+        date histogram (`date_buckets`; per day with `daily`), over the articles of `passage_ids`, or else over
+        the articles `filters` allow (both None: the whole store). Entity labels: `entity_labels`."""
         if passage_ids is None:
             scope, params = article_conditions(filters or Filters(), self.names)  # in SQL: no passage id list
         else:
@@ -162,20 +175,11 @@ class Reads(StoreBase):
         with self._lock:
             counts = {kind: [(r[0], int(r[1])) for r in self.db.execute(sql, [*params, limit])]
                       for kind, sql in queries.items()}
-            counts["dates"] = self._date_histogram(scope, params)
+            days = [(r[0], int(r[1])) for r in self.db.execute(
+                f"""SELECT a.published_date, COUNT(*) FROM articles a WHERE {scope} AND a.published_date IS NOT NULL
+                    GROUP BY 1 ORDER BY 1""", params)]
+            counts["dates"] = days if daily else date_buckets(days)
             return counts
-
-    def _date_histogram(self, scope: str, params: list) -> list[tuple[str, int]]:
-        """Articles per day, month or year — the unit that gives at most about 60 bars over the scope's span
-        (`YYYY-MM-DD`, `YYYY-MM` or `YYYY` buckets, oldest first); undated articles are left out."""
-        dated = f"FROM articles a WHERE {scope} AND a.published_date IS NOT NULL"
-        low, high = self.db.execute(f"SELECT MIN(a.published_date), MAX(a.published_date) {dated}", params).fetchone()
-        if low is None:
-            return []
-        days = (date.fromisoformat(high) - date.fromisoformat(low)).days
-        width = 10 if days <= 62 else 7 if days <= 5 * 366 else 4
-        return [(r[0], int(r[1])) for r in self.db.execute(
-            f"SELECT substr(a.published_date, 1, {width}), COUNT(*) {dated} GROUP BY 1 ORDER BY 1", params)]
 
     def entity_labels(self, names: Iterable[str]) -> dict[str, str]:
         """name -> its most frequent label (PER, ORG, LOC, MISC), for showing entity facets by type."""

@@ -339,3 +339,22 @@ def test_export_as_csv_and_jsonl_holds_the_json_results_in_order(client) -> None
     lines = [json.loads(line) for line in client.get("/search", params={**params, "format": "jsonl"}).text.splitlines()]
     assert [line["article_id"] for line in lines] == ids and isinstance(lines[0]["entities"], list)
     assert client.get("/search", params={**params, "format": "xml"}).json()["field"] == "format"
+
+
+def test_the_api_serves_a_sharded_store_like_one_store(tmp_path, model, sample_jsonl) -> None:
+    from indexer.pipeline import IndexerConfig
+    from indexer.readers import read_inputs
+    from indexer.sharded import add_sharded
+    from search.store import open_store
+
+    lines = sample_jsonl.read_text(encoding="utf-8").splitlines(keepends=True)[:10]
+    (tmp_path / "ten.jsonl").write_text("".join(lines), encoding="utf-8")
+    store = open_store(tmp_path / "store", create=True, shards=2)
+    add_sharded(store, model, IndexerConfig(), read_inputs([str(tmp_path / "ten.jsonl")]))
+    first = json.loads(lines[0])
+    with TestClient(create_app(tmp_path / "store")) as sharded:
+        found = sharded.get("/search", params={"q": first["title"]}).json()
+        assert found["results"][0]["article_id"] == first["id"]
+        assert sharded.get(f"/articles/{first['id']}").json()["title"] == first["title"]
+        assert sharded.get(f"/articles/{first['id']}/similar").status_code == 200
+        assert sharded.get("/health").json()["index"]["articles"] == 10

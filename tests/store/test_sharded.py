@@ -1,0 +1,123 @@
+"""A 2-shard store built by the real indexer from the sample, against the 1-shard sample store: same articles
+and passages, the same top results through the search pipeline, merged reads equal to the single store's."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.cli import EXIT_OK, main
+from indexer.pipeline import IndexerConfig
+from indexer.readers import read_inputs
+from indexer.sharded import add_sharded, delete_sharded
+from search.pipeline import SearchPipeline, SearchRequest
+from search.store import Filters, ShardedStore, Store, StoreError, open_store
+from search.store.sharded import shard_of
+
+CLOCK = lambda: datetime(2025, 1, 1, tzinfo=timezone.utc)  # noqa: E731
+
+
+@pytest.fixture(scope="module")
+def sharded_folder(tmp_path_factory: pytest.TempPathFactory, model, sample_jsonl: Path) -> Path:
+    folder = tmp_path_factory.mktemp("sharded") / "store"
+    store = open_store(folder, create=True, shards=2)
+    add_sharded(store, model, IndexerConfig(), read_inputs([str(sample_jsonl)]))
+    store.close()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def one(sample_store: Path) -> Store:
+    return Store.open(sample_store, readonly=True)
+
+
+@pytest.fixture(scope="module")
+def two(sharded_folder: Path) -> ShardedStore:
+    store = open_store(sharded_folder, readonly=True)
+    assert isinstance(store, ShardedStore)
+    return store
+
+
+def test_articles_go_to_their_shard_and_the_whole_matches_one_store(one: Store, two: ShardedStore) -> None:
+    for i, shard in enumerate(two.shards):
+        ids = [r[0] for r in shard.db.execute("SELECT id FROM articles")]
+        assert ids and all(shard_of(a, 2) == i for a in ids)
+    assert two.count("articles") == one.count("articles") and two.count("passages") == one.count("passages")
+    stats, single = two.stats(), one.stats()
+    assert [s["articles"] for s in stats["shards"]] == [s.count("articles") for s in two.shards]
+    assert stats["topics"] == single["topics"] and stats["sources"] == single["sources"]
+    assert stats["date_range"] == single["date_range"]
+    whole_one, whole_two = one.facets(None, limit=5), two.facets(None, limit=5)
+    assert whole_two == whole_one  # the most frequent values and the date histogram, summed over the shards
+    some = list(range(1, one.count("passages") + 1, 4))  # a candidate set: counted exactly, every value
+    two_ids = [pid * 2 + i for i, s in enumerate(two.shards) for pid, in s.db.execute("SELECT id FROM passages")]
+    by_text = {(row.article_id, row.position): row.id for row in two.passages(two_ids)}
+    mapped = [by_text[(r.article_id, r.position)] for r in one.passages(some)]
+    assert two.facets(mapped) == one.facets(some)
+
+
+def test_global_passage_ids_read_back_the_same_passages(one: Store, two: ShardedStore) -> None:
+    hits = two.lexical_search("election minister", 20)
+    assert hits and [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    rows = two.passages([pid for pid, _ in hits])
+    assert [r.id for r in rows] == [pid for pid, _ in hits]
+    texts = {(r.article_id, r.position): r.text for r in one.passages(list(range(1, one.count("passages") + 1)))}
+    assert all(texts[(r.article_id, r.position)] == r.text for r in rows)
+
+
+def test_dense_search_merges_the_shards_into_the_exact_top_k(two: ShardedStore) -> None:
+    ids, vectors = [], []
+    for i, shard in enumerate(two.shards):
+        local, v = shard.exact_vectors(shard.vectors.ids())
+        ids += [int(p) * 2 + i for p in local]
+        vectors.append(v)
+    vectors = np.concatenate(vectors)
+    query = vectors[3:4]
+    expected = np.array(ids)[np.argsort(-(vectors @ query[0]), kind="stable")[:10]]
+    assert [pid for pid, _ in two.dense_search(query, 10)[0]] == expected.tolist()
+    allowed = np.array(ids[::3], np.int64)
+    assert {pid for pid, _ in two.dense_search(query, 10, allowed)[0]} <= set(allowed.tolist())
+
+
+@pytest.mark.parametrize("rerank", [False, True])
+def test_a_two_shard_store_returns_the_same_top_results_as_one_store(model, one: Store, two: ShardedStore,
+                                                                    rerank: bool) -> None:
+    titles = [r[0] for r in one.db.execute("SELECT title FROM articles ORDER BY id LIMIT 6")]
+    queries = titles if not rerank else titles[:2]
+    single, sharded = SearchPipeline(model, one, clock=CLOCK), SearchPipeline(model, two, clock=CLOCK)
+    for query in queries:  # the lexical side scores with each shard's own term statistics (see sharded.py):
+        # on 60-article shards, neighbours below the top result may swap; the top result and most of the top 5 hold
+        request = SearchRequest(query=query, rerank=rerank, answers=rerank, size=5)
+        top_one = [r.article_id for r in single.search(request).results[:5]]
+        top_two = [r.article_id for r in sharded.search(request).results[:5]]
+        assert top_one[0] == top_two[0] and len(set(top_one) & set(top_two)) >= 4, query
+    topic = one.stats()["topics"][0][0]
+    request = SearchRequest(query=titles[0], rerank=False, answers=False, filters=Filters(topics=[topic]))
+    assert {r.article_id for r in sharded.search(request).results} <= {
+        a for a, in one.db.execute("SELECT id FROM articles WHERE topic = ?", [topic])}
+
+
+def test_the_cli_adds_deletes_checks_and_backs_up_a_sharded_store(tmp_path: Path, sample_jsonl: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    lines = sample_jsonl.read_text(encoding="utf-8").splitlines(keepends=True)[:12]
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(lines), encoding="utf-8")
+    store = tmp_path / "store"
+    assert main(["add", str(small), "--store", str(store), "--shards", "3"]) == EXIT_OK
+    assert "shards" in capsys.readouterr().out
+    assert main(["add", str(small), "--store", str(store)]) == EXIT_OK  # the same shards: all unchanged
+    sharded = open_store(store)
+    assert sharded.count("articles") == 12 and all(s.count("articles") for s in sharded.shards)
+    first = sharded.article_heads([a for a, in sharded.shards[0].db.execute("SELECT id FROM articles")][:1])
+    assert first and first[0][0]
+    victim = next(a for s in sharded.shards for a, in s.db.execute("SELECT id FROM articles LIMIT 1"))
+    assert delete_sharded(sharded, [victim]).deleted == 1 and sharded.article(victim) is None
+    assert main(["check", "--store", str(store)]) == EXIT_OK
+    assert main(["backup", str(tmp_path / "copy"), "--store", str(store)]) == EXIT_OK
+    assert open_store(tmp_path / "copy", readonly=True).count("articles") == 11
+    with pytest.raises(StoreError, match="has 3 shards, not 2"):
+        open_store(store, shards=2)
+    with pytest.raises(StoreError, match="not sharded"):
+        open_store(tmp_path / "copy" / "shard-000", shards=2)
