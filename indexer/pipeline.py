@@ -15,6 +15,8 @@ from indexer.derive import annotate_articles
 from search.passages import Span, split_passages
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
+from indexer.webhooks import Delivery, WebhookSettings, deliver_webhooks
+from search.pipeline.watch_match import WatchMatcher
 from search.store import ArticleRow, Store, article_text
 
 if TYPE_CHECKING:  # the model (torch) loads only when a command needs it: --help and input errors answer at once
@@ -34,6 +36,7 @@ class IndexerConfig:
     duplicate_threshold: float = 0.92  # article-vector cosine from which two articles may be one story
     copy_jaccard: float = 0.5  # word 3-shingle overlap from which they are copies (indexer/clusters.py)
     min_entity_score: float = 0.0  # drop entity mentions the tagger is less sure of
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)  # retries of the watches' webhooks
 
 
 @dataclass
@@ -51,6 +54,9 @@ class RunReport:
     generated: list[str] = field(default_factory=list)  # "file:4: doc-…" — ids made for records without one
     notes: list[str] = field(default_factory=list)  # "file:5: body is a number (42), stored as text"
     shards_annotated: int = 0  # --engine ray: shards annotated by this run (the rest came from earlier runs)
+    watches: int = 0  # saved watches in the store when the run ended
+    watch_matches: int = 0  # (watch, article) matches this run recorded
+    deliveries: list[Delivery] = field(default_factory=list)  # the watches' webhooks this run called
     seconds: float = 0.0
 
     @property
@@ -81,7 +87,10 @@ class Indexer:
         self.store.check_model(self.model.model_id)
         if self.store.model_id is None:
             self.store.set_model(self.model.model_id, self.model.name)
-        return self._index(items, strict, index_kind)
+        matcher = WatchMatcher(self.store, self.model.config.ranking.alpha, self.model.model_id)
+        report = self._index(items, strict, index_kind, matcher)
+        finish_watches(self.store, report, self.config)
+        return report
 
     def rebuild_ids(self) -> list[str]:
         """The articles `rebuild` annotates: those not yet annotated by this model (an interrupted rebuild
@@ -92,12 +101,16 @@ class Indexer:
 
     def rebuild(self, index_kind: str | None = None) -> RunReport:
         """Annotate every article again with this model; an interrupted rebuild continues where it stopped."""
-        report = self._index(_stored(self.store, self.rebuild_ids()), False, index_kind)
+        report = self._index(_stored(self.store, self.rebuild_ids()), False, index_kind, matcher=None)
         self.store.set_model(self.model.model_id, self.model.name)
+        reencode_watches(self.store, self.model)  # the saved query vectors, for this model
         self.store.sync_vectors(index_kind)  # nothing left to patch: writes the manifest with the new model
         return report
 
-    def _index(self, items: Iterable[Item], strict: bool, index_kind: str | None) -> RunReport:
+    def _index(self, items: Iterable[Item], strict: bool, index_kind: str | None,
+               matcher: WatchMatcher | None) -> RunReport:
+        """Index `items`; with a `matcher` (`add`, not `rebuild`: an article already there is no news), each
+        batch's articles are matched against the saved watches right after their commit."""
         report = RunReport()
         start = time.perf_counter()
         clusters = StoryClusters.from_store(self.store, self.model.model_id, self.model.dim,
@@ -128,25 +141,32 @@ class Indexer:
                 pending_passages += len(spans) - (len(previous.spans) if previous else 0)
                 pending[item.id] = _Pending(item, spans, replaces=state is not None)
                 if pending_passages >= self.config.batch_passages:
-                    self._commit(list(pending.values()), clusters, report)
+                    self._commit(list(pending.values()), clusters, report, matcher)
                     pending.clear()
                     pending_passages = 0
-            self._commit(list(pending.values()), clusters, report)
+            self._commit(list(pending.values()), clusters, report, matcher)
+            if matcher is not None:  # articles a crashed run wrote and did not match
+                report.watch_matches += matcher.match_pending()
             recheck(self.store, self.config.duplicate_threshold, self.config.copy_jaccard)
         finally:
             self.store.sync_vectors(index_kind)
             report.seconds = time.perf_counter() - start
         return report
 
-    def _commit(self, batch: list[_Pending], clusters: StoryClusters, report: RunReport) -> None:
-        """One `annotate` call over every passage of the batch, then one SQLite transaction."""
+    def _commit(self, batch: list[_Pending], clusters: StoryClusters, report: RunReport,
+                matcher: WatchMatcher | None) -> None:
+        """One `annotate` call over every passage of the batch, then one SQLite transaction, then the batch
+        matched against the saved watches (journaled in that transaction: a crash between the two loses
+        nothing)."""
         if not batch:
             return
         writes = annotate_articles(self.model, [(p.article, p.spans) for p in batch], self.config.min_entity_score,
                                    self.store.names)
         for w in writes:
             w.cluster_id = clusters.assign(w.id, w.vector, article_text(w.title, w.body))
-        self.store.replace_articles(writes)
+        self.store.replace_articles(writes, match_watches=matcher is not None)
+        if matcher is not None:
+            report.watch_matches += matcher.match_pending()
         passages = sum(len(w.passages) for w in writes)
         report.passages += passages
         report.updated += sum(p.replaces for p in batch)
@@ -166,6 +186,24 @@ def _note(report: RunReport, item: Article, seen: dict[str, str]) -> None:
     if item.generated_id:
         report.generated.append(f"{item.origin}: {item.id}" if item.origin else item.id)
     report.notes += [f"{item.origin}: {note}" if item.origin else note for note in item.notes]
+
+
+def finish_watches(store: Store, report: RunReport, config: IndexerConfig) -> None:
+    """After an `add` run's matches are recorded: the watches' webhooks, and the count for the summary."""
+    report.deliveries = deliver_webhooks(store, config.webhooks)
+    report.watches = len(store.watches())
+
+
+def reencode_watches(store: Store, model: NewsModel) -> int:
+    """Encode again the saved queries of watches another model encoded (after a rebuild with a new checkpoint:
+    one short query pass per watch, once); returns how many."""
+    from search.pipeline.syntax import parse_query
+
+    stale = [w for w in store.watches() if w.model_id != model.model_id]
+    if stale:
+        vectors = model.embed_queries([parse_query(w.query).text.strip() for w in stale])
+        store.set_watch_vectors(model.model_id, {w.id: v for w, v in zip(stale, vectors)})
+    return len(stale)
 
 
 def delete(store: Store, ids: list[str], index_kind: str | None = None,

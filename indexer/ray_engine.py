@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 
 from indexer.clusters import StoryClusters, recheck
-from indexer.pipeline import IndexerConfig, OnProgress, RunReport, _note
+from indexer.pipeline import IndexerConfig, OnProgress, RunReport, _note, finish_watches
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
+from search.pipeline.watch_match import WatchMatcher
 from search.store import ArticleWrite, Mention, PassageWrite, Store, article_text
 
 if TYPE_CHECKING:
@@ -100,12 +101,15 @@ def add_with_ray(store: Store, model: NewsModel, model_path: str | None, items: 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         written = _annotate(missing, folder, model_path, config, store.names.extra, settings) if missing else None
-        _merge(store, model, [name for name, _ in shards], written, folder, config, report, progress)
+        matcher = WatchMatcher(store, model.config.ranking.alpha, model_id)
+        _merge(store, model, [name for name, _ in shards], written, folder, config, report, progress, matcher)
+        report.watch_matches += matcher.match_pending()  # articles a crashed run wrote and did not match
         recheck(store, config.duplicate_threshold, config.copy_jaccard)
     finally:
         store.sync_vectors(index_kind)
         report.seconds = time.perf_counter() - start
     report.shards_annotated = len(missing)
+    finish_watches(store, report, config)
     return report
 
 
@@ -166,7 +170,7 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
 
 
 def _merge(store: Store, model: NewsModel, names: list[str], written: Iterator[str] | None, folder: Path,
-           config: IndexerConfig, report: RunReport, progress: OnProgress) -> None:
+           config: IndexerConfig, report: RunReport, progress: OnProgress, matcher: WatchMatcher) -> None:
     """Write each shard into the store in input order — one written by an earlier run at once, one being
     annotated when `written` yields it — skipping articles already stored alike; a merged shard's file goes."""
     clusters = StoryClusters.from_store(store, model.model_id, model.dim, config.duplicate_threshold,
@@ -182,7 +186,8 @@ def _merge(store: Store, model: NewsModel, names: list[str], written: Iterator[s
         replaced = {w.id for w in writes if w.id in states}
         for w in writes:
             w.cluster_id = clusters.assign(w.id, w.vector, article_text(w.title, w.body))
-        store.replace_articles(writes)
+        store.replace_articles(writes, match_watches=True)
+        report.watch_matches += matcher.match_pending()
         passages = sum(len(w.passages) for w in writes)
         report.passages += passages
         report.updated += sum(w.id in replaced for w in writes)

@@ -23,6 +23,7 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict,
             ("ids not found", len(report.not_found)), ("ids repeated in the input", len(report.repeated)),
             ("ids generated (no id given)", len(report.generated)), ("passages annotated", report.passages),
             ("shards annotated by Ray", report.shards_annotated),
+            ("new watch matches", f"{report.watch_matches} ({report.watches} watches)" if report.watches else 0),
             ("passages/s", f"{report.passages_per_s:.1f}"), ("time", f"{report.seconds:.1f} s"),
             ("store: articles / passages", f"{stats['articles']} / {stats['passages']}"),
             ("index", f"{stats['index_type']} ({stats['vectors']} vectors)")]
@@ -35,7 +36,8 @@ def print_report(console: Console, title: str, report: RunReport, stats: dict,
     hidden = 0
     for label, lines in (("skipped", [str(b) for b in report.skipped]), ("not found", report.not_found),
                          ("repeated id (the later record is kept)", report.repeated),
-                         ("note", report.notes), ("id generated", report.generated)):
+                         ("note", report.notes), ("id generated", report.generated),
+                         ("webhook", [str(d) for d in report.deliveries])):
         for line in lines[:MAX_LISTED]:
             console.print(f"[yellow]{label}[/] {line}", markup=True, highlight=False, soft_wrap=True)
         hidden += max(len(lines) - MAX_LISTED, 0)

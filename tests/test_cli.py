@@ -19,7 +19,7 @@ def test_train_command_does_not_import_the_search_stack():
 
 def test_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "search.cli", "--help"], capture_output=True, text=True).stdout
-    for command in ("train", "soup", "eval", "tune", "serve", "query"):
+    for command in ("train", "soup", "eval", "tune", "serve", "query", "watch"):
         assert command in out
 
 
@@ -130,3 +130,42 @@ def test_query_prints_csv_with_the_same_ids_as_json(sample_store):
     as_csv = subprocess.run(base + ["--csv"], capture_output=True, text=True, check=True).stdout
     assert [r["article_id"] for r in csv.DictReader(io.StringIO(as_csv))] == \
         [r["article_id"] for r in as_json["results"]]
+
+
+def test_watch_add_list_matches_and_rm_with_the_terminals_words(sample_store, tmp_path, capsys, monkeypatch) -> None:
+    """`news-search watch`, in-process: saved, listed, its matches shown, deleted; bad flags are exit 2 in the
+    terminal's words before the model loads, a missing store exit 3."""
+    import shutil
+
+    from search.cli import main
+    from search.store import Store
+
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store)
+    assert main(["watch", "add", "earthquake damage", "--store", str(store), "--name", "Quakes", "--topic", "world",
+                 "--entity", "Not Yet Named", "--webhook", "https://example.org/hook"]) == 0
+    assert "watch 1 saved: 'Quakes'" in capsys.readouterr().out
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: rich wraps no cell
+    assert main(["watch", "list", "--store", str(store)]) == 0
+    table = capsys.readouterr().out
+    assert "Quakes" in table and "earthquake damage" in table and "https://example.org/hook" in table
+    assert main(["watch", "list", "--store", str(store), "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["filters"]["topics"] == ["world"] and listed["filters"]["entities"] == ["Not Yet Named"]
+    writer = Store.open(store)  # a match as news-index add records it
+    article = writer.article_ids()[0]
+    with writer.matching():
+        writer.record_matches([(1, article, 0.75)], "2026-01-02T03:04:05+00:00")
+    assert main(["watch", "matches", "1", "--store", str(store)]) == 0
+    shown = capsys.readouterr().out
+    assert "1 articles matched watch 1 (Quakes)" in shown and article in shown and "0.750" in shown
+    assert main(["watch", "rm", "1", "--store", str(store)]) == 0
+    assert main(["watch", "rm", "1", "--store", str(store)]) == 2
+    assert "no watch with id 1: `news-search watch list` lists the saved ones" in capsys.readouterr().err
+    for flags, says in ((["--from", "2024-13-01"], "--from '2024-13-01' is not a date"),
+                        (["--min-score", "2"], "--min-score must be between 0 and 1"),
+                        (["--webhook", "ftp://x"], "--webhook must be an http:// or https:// URL")):
+        assert main(["watch", "add", "fire", "--store", str(store), *flags]) == 2
+        assert says in capsys.readouterr().err, flags
+    assert main(["watch", "list", "--store", str(tmp_path / "none")]) == 3
+    assert "no store at" in capsys.readouterr().err

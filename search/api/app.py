@@ -13,6 +13,7 @@ from search.api.middleware import install_middleware
 from search.api.routes import page_router, router
 from search.api.settings import ServeSettings
 from search.api.state import AppState
+from search.api.watches import router as watch_router
 
 
 def create_app(store_dir: str | Path, model_path: str | Path | None = None,
@@ -25,11 +26,14 @@ def create_app(store_dir: str | Path, model_path: str | Path | None = None,
     app.state.search = state
     install_middleware(app, state.metrics, state.settings.api_key)
     if state.settings.cors_origins:  # browsers on other origins may call the API only when asked for
-        app.add_middleware(CORSMiddleware, allow_origins=state.settings.cors_origins, allow_methods=["GET"],
-                           allow_headers=["Authorization"], expose_headers=["X-Request-ID", "Retry-After"])
+        app.add_middleware(CORSMiddleware, allow_origins=state.settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"],  # POST and DELETE: /watches
+                           allow_headers=["Authorization", "Content-Type"],
+                           expose_headers=["X-Request-ID", "Retry-After"])
     install_error_handlers(app)
     without_validation_422(app)
     app.include_router(router)
+    app.include_router(watch_router)
     app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=state.static_dir), name="static")
     return app

@@ -16,6 +16,9 @@ from starlette.exceptions import HTTPException
 
 from search.pipeline import InvalidRequest
 from search.pipeline.admission import Overloaded
+from search.store import StoreError
+
+STORE_RETRY_S = 5  # a store busy past its 10 s timeout: the indexer commits batch by batch, soon free again
 
 
 # pydantic's error types -> what to fix, in the pipeline's words
@@ -23,7 +26,11 @@ TYPE_WORDS = {"int_parsing": "must be a whole number", "float_parsing": "must be
               "bool_parsing": "must be true or false", "string_too_long": "is too long",
               "missing": "is required: type a few words or a question",
               "string_too_short": "is empty: give a value, or leave the parameter out",
-              "string_pattern_mismatch": "is only spaces: give a value, or leave the parameter out"}
+              "string_pattern_mismatch": "is only spaces: give a value, or leave the parameter out",
+              "extra_forbidden": "is not a field this endpoint takes"}
+BODY_WORDS = {"json_invalid": "the request body is not valid JSON: send an object such as {\"q\": \"earthquake\"}",
+              "missing": "the request body must be a JSON object such as {\"q\": \"earthquake\"} "
+                         "(Content-Type: application/json)"}
 
 
 class ErrorBody(BaseModel):
@@ -39,12 +46,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
                                              "range, an unknown filter value; `field` names the parameter"},
     401: {"model": ErrorBody, "description": "The server was started with an API key and the request has no "
                                              "valid `Authorization: Bearer <key>` header"},
-    404: {"model": ErrorBody, "description": "No such article (`field`: article_id) or endpoint (`field`: path)"},
-    413: {"model": ErrorBody, "description": "A request body (every endpoint is a GET)"},
+    404: {"model": ErrorBody, "description": "No such article (`field`: article_id), watch (`field`: watch_id) or "
+                                             "endpoint (`field`: path)"},
+    413: {"model": ErrorBody, "description": "A request body over 64 kB"},
     414: {"model": ErrorBody, "description": "A query string over 16 kB"},
     431: {"model": ErrorBody, "description": "Request headers over 16 kB"},
     503: {"model": ErrorBody, "description": "The model is busy: too many searches wait for a pair pass, or this "
-                                             "one waited past the server's deadline. Retry after the number of "
+                                             "one waited past the server's deadline; or the store could not be "
+                                             "written or read (a watch saved while the indexer held it past the "
+                                             "busy timeout, a read-only folder). Retry after the number of "
                                              "seconds in the `Retry-After` header",
           "headers": {"Retry-After": {"description": "seconds to wait before retrying",
                                       "schema": {"type": "integer"}}}},
@@ -87,14 +97,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
         return error_response(503, exc.message, headers={"Retry-After": str(exc.retry_after)})
 
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
+        # the store, not the request: saving a watch while another process held the store, a read-only folder
+        return error_response(503, str(exc), headers={"Retry-After": str(STORE_RETRY_S)})
+
     @app.exception_handler(RequestValidationError)
     async def invalid_params(_: Request, exc: RequestValidationError) -> JSONResponse:
         # a value of the wrong type is bad input like any other: 400, in the same words as the pipeline's checks
         first = exc.errors()[0] if exc.errors() else {}
+        kind = first.get("type", "")
+        if first.get("loc", ())[:1] == ("body",) and (kind == "json_invalid" or len(first["loc"]) == 1):
+            return error_response(400, BODY_WORDS.get(kind, BODY_WORDS["missing"]))  # no field to name
         loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")]
         field = loc[0] if loc else None
         given = f", got {first['input']!r}" if "input" in first and first["input"] is not None else ""
-        what = TYPE_WORDS.get(first.get("type", ""), first.get("msg", "is not valid").lower())
+        bound = first.get("ctx", {})
+        what = (f"must be at least {bound['ge']}" if "ge" in bound else f"must be at most {bound['le']}"
+                if "le" in bound else TYPE_WORDS.get(kind, first.get("msg", "is not valid").lower()))
         return error_response(400, f"{field or 'the request'} {what}{given}", field)
 
     @app.exception_handler(HTTPException)

@@ -22,7 +22,7 @@ from search.api.errors import error_response
 from search.api.metrics import Metrics
 
 ACCESS_LOG = logging.getLogger("newsearch.access")
-MAX_BODY_BYTES = 64 * 1024  # every endpoint is a GET: a body is never needed
+MAX_BODY_BYTES = 64 * 1024  # the only bodies are POST /watches's, a few hundred bytes
 MAX_QUERY_BYTES = 16 * 1024  # the longest query string a search can need is a few kB
 MAX_HEADER_BYTES = 16 * 1024
 OPEN_PATHS = ("/", "/static/", "/favicon.ico")  # the page itself: it asks for the key
@@ -61,7 +61,8 @@ def _refused(request: Request, api_key: str | None) -> Response | None:
     """The error response for a request refused before it is routed, or None."""
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        return error_response(413, f"request body over {MAX_BODY_BYTES} bytes: every endpoint is a GET")
+        return error_response(413, f"request body over {MAX_BODY_BYTES} bytes: only POST /watches takes one, of "
+                                   "a few hundred bytes")
     if len(request.scope.get("query_string", b"")) > MAX_QUERY_BYTES:
         return error_response(414, f"query string over {MAX_QUERY_BYTES} bytes: shorten the parameters", "q")
     if sum(len(k) + len(v) for k, v in request.scope.get("headers", [])) > MAX_HEADER_BYTES:

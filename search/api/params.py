@@ -30,6 +30,12 @@ def filter_params(
                    date_to=date_to)
 
 
+# paging, as every paged endpoint takes it (the limits are checked by validate_paging, with the pipeline's words)
+Page = Annotated[int, Query(description="1-based page number",
+                            json_schema_extra={"minimum": 1, "maximum": LIMITS.max_page})]
+Size = Annotated[int, Query(description="articles per page (1–50)",
+                            json_schema_extra={"minimum": 1, "maximum": LIMITS.max_size})]
+
 OFFSETS_DOC = ("the unit of every character offset in the response: codepoints (as Python indexes strings; "
                "default) or utf16 (as JavaScript, Java and C# do: an emoji counts two)")
 Offsets = Annotated[OffsetUnits, Query(description=OFFSETS_DOC)]
@@ -38,14 +44,12 @@ Offsets = Annotated[OffsetUnits, Query(description=OFFSETS_DOC)]
 def search_params(
     filters: Annotated[Filters, Depends(filter_params)],
     q: Annotated[str, Query(description="the question or keywords (1–512 characters, not only spaces)",
-                            max_length=TEXT_LIMIT, json_schema_extra=_schema(LIMITS.max_query_chars))],
+                            max_length=TEXT_LIMIT, json_schema_extra=query_schema(LIMITS.max_query_chars))],
     k: Annotated[int | None, Query(description="candidate passages each retriever gives and fusion keeps (1–200; "
                                                 "default: the model's setting, see /health)",
                                    json_schema_extra={"minimum": 1, "maximum": LIMITS.max_k})] = None,
-    page: Annotated[int, Query(description="1-based page number",
-                               json_schema_extra={"minimum": 1, "maximum": LIMITS.max_page})] = 1,
-    size: Annotated[int, Query(description="articles per page (1–50)",
-                               json_schema_extra={"minimum": 1, "maximum": LIMITS.max_size})] = 10,
+    page: Page = 1,
+    size: Size = 10,
     rerank: Annotated[bool, Query(description="order by the pair head's relevance (false: the fused retrieval "
                                               "order)")] = True,
     answers: Annotated[bool, Query(description="return the answer span of each best passage")] = True,
@@ -65,7 +69,7 @@ def search_params(
                          filters=filters, fusion=fusion or None, alpha=alpha)
 
 
-def _schema(max_chars: int) -> dict:
+def query_schema(max_chars: int) -> dict:
     """What the OpenAPI schema says of the query text: the pipeline's own limits (search/pipeline/validate.py)."""
     return {"minLength": 1, "maxLength": max_chars, "pattern": "\\S"}
 

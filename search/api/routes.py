@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from search.api.errors import ERROR_RESPONSES
 from search.api.offsets import article_offsets, response_offsets
-from search.api.params import Offsets, filter_params, refuse_unknown_params, search_params
+from search.api.params import Offsets, Page, Size, filter_params, refuse_unknown_params, search_params
 from search.api.state import AppState
 from search.pipeline import InvalidRequest, SearchRequest, SearchResponse
 from search.pipeline.admission import Overloaded
@@ -23,7 +23,7 @@ from search.pipeline.export import COLUMNS, to_csv, to_jsonl
 from search.pipeline.facets import filtered_facets
 from search.pipeline.similar import SimilarResponse, similar_articles
 from search.pipeline.story import StoryResponse, story_timeline
-from search.pipeline.validate import LIMITS, unknown_article, validate_filters, validate_paging
+from search.pipeline.validate import unknown_article, validate_filters, validate_paging
 from search.store import Filters
 
 router = APIRouter(dependencies=[Depends(refuse_unknown_params)],  # the API: strict about its parameters
@@ -110,11 +110,7 @@ def facets(state: State, filters: Annotated[Filters, Depends(filter_params)]) ->
 
 @router.get("/articles/{article_id:path}/similar", summary="More like this", response_model=SimilarResponse)
 def similar(state: State, article_id: str, filters: Annotated[Filters, Depends(filter_params)],
-            page: Annotated[int, Query(description="1-based page number",
-                                       json_schema_extra={"minimum": 1, "maximum": LIMITS.max_page})] = 1,
-            size: Annotated[int, Query(description="articles per page (1–50)",
-                                       json_schema_extra={"minimum": 1, "maximum": LIMITS.max_size})] = 10,
-            ) -> SimilarResponse:
+            page: Page = 1, size: Size = 10) -> SimilarResponse:
     """Other articles ranked by this article's stored vector (no encoder pass), with the usual filters and
     paging; the article and its story-cluster copies are left out of `results` and listed in `same_story`."""
     validate_paging(page, size)

@@ -9,6 +9,10 @@ T = TypeVar("T")
 
 def paginate(items: Sequence[T], page: int, size: int) -> tuple[list[T], int]:
     """(the items of `page`, number of pages); a page past the end is empty, not an error."""
-    pages = math.ceil(len(items) / size) if items else 0
     start = (page - 1) * size
-    return list(items[start:start + size]), pages
+    return list(items[start:start + size]), paginate_count(len(items), size)
+
+
+def paginate_count(total: int, size: int) -> int:
+    """Pages of `size` that `total` items fill (0 for none), for lists paged in SQL."""
+    return math.ceil(total / size) if total else 0

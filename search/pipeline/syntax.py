@@ -48,6 +48,13 @@ class ParsedQuery:
             return None
         return expression
 
+    def fts_units(self) -> list[str]:
+        """One FTS5 expression per thing the query asks for — each free word, each phrase, each title word — so
+        each can be looked up on its own (how much of a query a passage holds: search/pipeline/watch_match.py)."""
+        words = query_terms(" ".join(self.words)) if self.words else []
+        units = [_phrase(w) for w in words] + [_phrase(p) for p in self.phrases]
+        return list(dict.fromkeys(units + [f"title : {_phrase(w)}" for w in self.title]))
+
 
 def parse_query(query: str) -> ParsedQuery:
     """Split `query` into its parts (see the module docstring); never raises."""

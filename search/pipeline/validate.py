@@ -59,6 +59,12 @@ def unknown_article(article_id: str) -> InvalidRequest:
                                         "result", status=404)
 
 
+def unknown_watch(watch_id: int, listed_by: str = "GET /watches") -> InvalidRequest:
+    """The 404 every endpoint that takes a watch id answers for one the store does not hold (`listed_by`: where
+    the interface lists the saved ones)."""
+    return InvalidRequest("watch_id", f"no watch with id {watch_id}: {listed_by} lists the saved ones", status=404)
+
+
 def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMITS, names: Naming = API_NAMES
                      ) -> None:
     """Raise InvalidRequest on the first problem found, in the words of `names`' interface."""
@@ -79,13 +85,18 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
 
 
 def validate_filters(filters: Filters, store: Store, names: Naming = API_NAMES) -> None:
-    """Known topic/entity/source values only, ISO dates, and date_from ≤ date_to."""
+    """Known topic/entity/source values only, ISO dates, and date_from ≤ date_to (`validate_dates`)."""
     for kind, values, param in (("topics", filters.topics, "topic"), ("sources", filters.sources, "source"),
                                 ("entities", filters.entities, "entity")):
         unknown = store.missing_values(kind, values)  # entity names match case-insensitively, as in the filter
         if unknown:
             raise InvalidRequest(param, f"unknown {names(param)} {unknown[0]!r}: pick a value listed by "
                                         f"{names.values_listed_by}")
+    validate_dates(filters, names)
+
+
+def validate_dates(filters: Filters, names: Naming = API_NAMES) -> None:
+    """ISO dates, and date_from ≤ date_to."""
     dates = {param: _check_date(param, value, names) for param, value in (("date_from", filters.date_from),
                                                                           ("date_to", filters.date_to)) if value}
     if len(dates) == 2 and dates["date_from"] > dates["date_to"]:

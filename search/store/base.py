@@ -120,13 +120,16 @@ class StoreBase:
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, immediate: bool = False) -> Iterator[None]:
         """One write transaction under the lock. SQLite's own failures to write — a full disk, a read-only
         folder, another process holding the store past the busy timeout — roll it back and become a StoreError
-        that says what to do; what earlier transactions committed stays."""
+        that says what to do; what earlier transactions committed stays. `immediate` takes SQLite's write lock
+        before the first statement, so what the transaction reads first cannot change before it writes."""
         with self._lock:
             try:
                 with self.db.conn:
+                    if immediate:
+                        self.db.conn.execute("BEGIN IMMEDIATE")
                     yield
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"cannot write the store in {self.folder}: {exc}; free disk space or make the "

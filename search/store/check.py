@@ -26,6 +26,9 @@ ORPHANS = {  # what each query counts: rows whose parent is gone
     "mentions without an entity": "SELECT COUNT(*) FROM article_entities "
                                   "WHERE entity_id NOT IN (SELECT id FROM entities)",
     "entities nobody mentions": "SELECT COUNT(*) FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)",
+    "watch matches without an article": "SELECT COUNT(*) FROM watch_matches "
+                                        "WHERE article_id NOT IN (SELECT id FROM articles)",
+    "watch matches without a watch": "SELECT COUNT(*) FROM watch_matches WHERE watch_id NOT IN (SELECT id FROM watches)",
 }
 
 
@@ -41,7 +44,7 @@ class Check:
 
 def check_store(store: Store) -> list[Check]:
     """Every check, in order; none raises on a damaged part (its line says what is wrong)."""
-    return [_sqlite(store), _fts(store), *_vectors(store), _orphans(store), _journal(store)]
+    return [_sqlite(store), _fts(store), *_vectors(store), _orphans(store), _journal(store), _watches(store)]
 
 
 def _sqlite(store: Store) -> Check:
@@ -98,7 +101,9 @@ def _vectors(store: Store) -> list[Check]:
 
 
 def _orphans(store: Store) -> Check:
-    counts = {name: store.db.execute(sql).fetchone()[0] for name, sql in ORPHANS.items()}
+    tables = set(store.db.table_names())  # a store from before schema 4, read-only, has no watch tables
+    counts = {name: store.db.execute(sql).fetchone()[0] for name, sql in ORPHANS.items()
+              if "watch" not in sql or "watch_matches" in tables}
     found = {name: n for name, n in counts.items() if n}
     return Check("orphan rows", not found, ", ".join(f"{n} {name}" for name, n in found.items()) or "none")
 
@@ -107,3 +112,11 @@ def _journal(store: Store) -> Check:
     pending = store.clusters_to_recheck()
     return Check("story clusters", not pending, f"{len(pending)} wait for their re-check" if pending else
                  "none waits for a re-check")
+
+
+def _watches(store: Store) -> Check:
+    # articles journaled for matching and not matched yet are no damage: a crash came between the two commits,
+    # and the next `news-index add` matches them first
+    watches, pending = len(store.watches()), store.pending_count()
+    return Check("watches", True, f"{watches} saved" + (f", {pending} new articles wait for matching (the next "
+                                                         "`news-index add` matches them)" if pending else ""))

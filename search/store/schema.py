@@ -1,18 +1,38 @@
 """The SQLite schema: the only place tables, columns and indexes are defined."""
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import sqlite_utils
 
 from search.terms import lexical_text
 
-SCHEMA_VERSION = 3  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py); 3: vectors in
-# SQLite as float16 (`meta.vector_dtype`; the vector file, a cache, is rebuilt from them)
-READABLE_VERSIONS = (1, 2, 3)  # an older store is searched as it is and brought to 3 when opened for writing
+SCHEMA_VERSION = 4  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py); 3: vectors in
+# SQLite as float16 (`meta.vector_dtype`; the vector file, a cache, is rebuilt from them); 4: saved searches
+# (`watches`, their `watch_matches` and the `watch_pending` journal; search/store/watches.py)
+READABLE_VERSIONS = (1, 2, 3, 4)  # an older store is searched as it is and brought to 4 when opened for writing
 VECTOR_DTYPE = "float16"
 
 
 CREATE_FTS = "CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, tokenize='porter unicode61')"
+
+# Saved searches ("watches"), their matches and the journal of articles still to match. `IF NOT EXISTS`: the API
+# server, whose store connection is read-only, creates them through a short write connection of its own when a
+# store from before version 4 gets its first watch (search/store/watches.py), without migrating anything else.
+WATCH_TABLES = (
+    # AUTOINCREMENT: a deleted watch's id is never reused, so an old feed URL never shows another watch
+    """CREATE TABLE IF NOT EXISTS watches (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+        query TEXT NOT NULL, filters TEXT NOT NULL, min_score REAL NOT NULL, webhook TEXT, model_id TEXT NOT NULL,
+        vector BLOB NOT NULL, created_at TEXT NOT NULL, webhook_error TEXT)""",
+    # one row per (watch, article): re-indexing an article never records it twice
+    """CREATE TABLE IF NOT EXISTS watch_matches (watch_id INTEGER NOT NULL REFERENCES watches(id),
+        article_id TEXT NOT NULL REFERENCES articles(id), score REAL NOT NULL, matched_at TEXT NOT NULL,
+        delivered_at TEXT, PRIMARY KEY (watch_id, article_id))""",
+    "CREATE INDEX IF NOT EXISTS watch_matches_by_time ON watch_matches (watch_id, matched_at)",
+    # articles written by `news-index add` and not yet matched: journaled with the write, cleared with the matches
+    "CREATE TABLE IF NOT EXISTS watch_pending (article_id TEXT PRIMARY KEY)",
+)
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -52,6 +72,7 @@ def create(db: sqlite_utils.Database) -> None:
         db.execute(CREATE_FTS)
     if "clusters_to_recheck" not in db.table_names():  # story clusters to re-check (indexer/clusters.py)
         db.execute("CREATE TABLE clusters_to_recheck (cluster_id TEXT PRIMARY KEY)")
+    create_watch_tables(db.conn)
     if stored == 1:
         refill_lexical(db)
     if stored is None:
@@ -59,6 +80,12 @@ def create(db: sqlite_utils.Database) -> None:
     elif stored < 3:
         halve_vectors(db)
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+
+
+def create_watch_tables(conn: sqlite3.Connection) -> None:
+    """The watch tables, where missing (idempotent; inside the caller's transaction when one is open)."""
+    for statement in WATCH_TABLES:
+        conn.execute(statement)
 
 
 def _stored_version(db: sqlite_utils.Database) -> int | None:

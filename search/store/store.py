@@ -3,7 +3,7 @@
 SQLite keeps every passage vector too, so the vector file can always be brought back in line with it: after a
 crash, when the index type changes, or when a reader opens a store another process is still writing.
 Readers open SQLite read-only in WAL mode, so searching while `news-index` writes is safe. The parts, one job each:
-search/store/base.py (connection, model, meta), vector_sync.py, writes.py, reads.py.
+search/store/base.py (connection, model, meta), vector_sync.py, writes.py, reads.py, watches.py.
 """
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ from search.store.base import DB_FILE, MANIFEST_FILE, VECTOR_FILE
 from search.store.errors import StoreError
 from search.store.reads import KNOWN_KINDS, Reads
 from search.store.vector_sync import VectorSync
+from search.store.watches import Watches
 from search.store.writes import ArticleWrites
 
 __all__ = ["Store", "DB_FILE", "VECTOR_FILE", "MANIFEST_FILE", "KNOWN_KINDS"]
 
 
-class Store(VectorSync, ArticleWrites, Reads):
-    """Reads for search and the API; writes (`replace_articles`, `delete_articles`, `sync_vectors`) for the indexer."""
+class Store(VectorSync, ArticleWrites, Reads, Watches):
+    """Reads for search and the API; writes (`replace_articles`, `delete_articles`, `sync_vectors`) for the indexer;
+    saved searches and their matches (`Watches`, search/store/watches.py)."""
 
     # ---- opening ------------------------------------------------------------------------------------
     @classmethod

@@ -31,6 +31,8 @@ class ArticleWrites(StoreBase):
             self.db.execute("DELETE FROM article_entities WHERE article_id NOT IN (SELECT id FROM articles) "
                             "OR entity_id NOT IN (SELECT id FROM entities)")
             self.db.execute("DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)")
+            self.db.execute("DELETE FROM watch_matches WHERE article_id NOT IN (SELECT id FROM articles) "
+                            "OR watch_id NOT IN (SELECT id FROM watches)")
             return self.db.conn.total_changes - before
 
     def article_states(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -58,9 +60,11 @@ class ArticleWrites(StoreBase):
                                [model_id]).fetchall()
         return [(r[0], r[1]) for r in rows], self._decode_vectors([r[2] for r in rows])
 
-    def replace_articles(self, articles: list[ArticleWrite]) -> None:
+    def replace_articles(self, articles: list[ArticleWrite], match_watches: bool = False) -> None:
         """Insert the articles, replacing any stored version (its passages, FTS rows and mentions), in one commit.
-        A replaced article's story cluster is noted for a re-check (`clusters_to_recheck`) in the same commit."""
+        A replaced article's story cluster is noted for a re-check (`clusters_to_recheck`) in the same commit;
+        with `match_watches` (`news-index add`), the articles are journaled for matching against the saved
+        watches (`watch_pending`, search/pipeline/watch_match.py) in it too, so a crash cannot lose them."""
         if not articles:
             return
         with self._writing():
@@ -72,6 +76,9 @@ class ArticleWrites(StoreBase):
                 touched |= self._delete_article(article.id)
                 self._insert_article(article, dtype)
             self._drop_unused_entities(touched)
+            if match_watches:
+                self.db.conn.executemany("INSERT OR IGNORE INTO watch_pending (article_id) VALUES (?)",
+                                         [(a.id,) for a in articles])
 
     def delete_articles(self, ids: Iterable[str]) -> list[str]:
         """Delete the articles with these ids; returns those that existed. Call `sync_vectors` afterwards.
@@ -82,6 +89,11 @@ class ArticleWrites(StoreBase):
             for article_id in found:
                 touched |= self._delete_article(article_id)
             self._drop_unused_entities(touched)
+            # a deleted article leaves the watches' matches and feeds (a re-indexed one keeps its matches)
+            self.db.execute("DELETE FROM watch_matches WHERE article_id IN (SELECT value FROM json_each(?))",
+                            [json.dumps(found)])
+            self.db.execute("DELETE FROM watch_pending WHERE article_id IN (SELECT value FROM json_each(?))",
+                            [json.dumps(found)])
         return found
 
     # ---- story clusters -----------------------------------------------------------------------------

@@ -32,3 +32,15 @@ def assert_consistent(folder: Path) -> list[int]:
     assert not q("SELECT id FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)")
     store.close()
     return passage_ids
+
+
+# Articles after the session's sample store (its first 120): two marathons, two Hong Kong protests (one before
+# 2019-10-10), two on Syria, an earthquake, an impeachment, and others on nothing a test watch asks for
+LATER_ARTICLES = ["wn-vat-2019-123", "wn-vat-2019-125", "wn-vat-2019-129", "wn-vat-2019-133", "wn-vat-2019-141",
+                  "wn-vat-2019-142", "wn-vat-2019-143", "wn-vat-2019-144", "wn-vat-2019-148", "wn-vat-2019-154"]
+
+
+def sample_records(ids: list[str]) -> list[dict]:
+    """The bundled sample's records with these ids, whole, in the given order."""
+    records = {r["id"]: r for r in map(json.loads, SAMPLE.read_text(encoding="utf-8").splitlines())}
+    return [records[i] for i in ids]

@@ -10,6 +10,7 @@ import pytest
 
 from search.model import NewsModel
 from search.store import Filters, Store, StoreError
+from search.store import schema
 from search.store.store import VECTOR_FILE
 
 
@@ -177,7 +178,8 @@ def test_a_version_1_store_is_searched_as_it_is_and_migrated_when_opened_for_wri
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     assert Store.open(folder, readonly=True).lexical_search("台风", 5) == []
     writable = Store.open(folder)
-    assert writable._meta("schema_version") == "3" and len(writable.lexical_search("台风", 5)) == 1
+    assert writable._meta("schema_version") == str(schema.SCHEMA_VERSION)
+    assert len(writable.lexical_search("台风", 5)) == 1
     with sqlite3.connect(folder / "store.db") as conn:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 99"):
@@ -211,7 +213,7 @@ def test_vectors_are_kept_once_in_float16_and_a_float32_store_is_read_then_halve
     assert old.vector_dtype == np.float32 and old.vectors.search(exact[1], 1)[0][0][0] == 1
     halved = Store.open(folder)
     ids, vectors = halved._passage_vectors(None)
-    assert halved.vector_dtype == np.float16 and halved._meta("schema_version") == "3"
+    assert halved.vector_dtype == np.float16 and halved._meta("schema_version") == str(schema.SCHEMA_VERSION)
     assert max(float(np.abs(v - exact[int(i)]).max()) for i, v in zip(ids, vectors)) < 1e-3
     assert not [c for c in check_store(halved) if not c.ok]
     Indexer(halved, model).add([parse_record({"id": "c", "title": "Ferry strike ends",

@@ -2,7 +2,7 @@
 
 The server is `news-search serve` in a subprocess on a free port, with the sample store and the real
 checkpoint; the test types a query, waits for results with a highlighted answer, narrows by a topic facet,
-goes back, and leaves screenshots in test-artifacts/.
+goes back, saves the search as a watch and opens its feed, and leaves screenshots in test-artifacts/.
 """
 from __future__ import annotations
 
@@ -58,7 +58,11 @@ def serve(store: Path, folder: Path, *extra: str):
 
 @pytest.fixture(scope="module")
 def server(sample_store, tmp_path_factory):
-    yield from serve(sample_store, tmp_path_factory.mktemp("server"))
+    import shutil
+
+    folder = tmp_path_factory.mktemp("server")
+    shutil.copytree(sample_store, folder / "store")  # "Watch this search" writes: a copy of the shared store
+    yield from serve(folder / "store", folder)
 
 
 @pytest.fixture(scope="module")
@@ -247,4 +251,33 @@ def test_more_like_this_lists_other_articles_and_a_new_search_leaves_it(server, 
     page.wait_for_url("**q=election*", timeout=TIMEOUT_MS)
     wait_idle(page)
     assert "similar=" not in page.url
+    page.close()
+
+
+def test_watch_this_search_saves_the_query_and_filters_and_links_the_feed(server, browser) -> None:
+    """The "Watch this search" control: POST /watches with the page's query and filters, then the feed's link."""
+    import json
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    params = {"q": "earthquake damage", "topic": "world", "date_from": "2019-01-01"}
+    page.goto(server + "/?" + urllib.parse.urlencode(params))
+    wait_idle(page)
+    expect(page.locator("#watch-bar")).to_be_visible()
+    page.locator("#watch-button").click()
+    feed = page.locator("#watch-status a.feed")
+    expect(feed).to_have_text("Atom feed", timeout=TIMEOUT_MS)
+    expect(page.locator("#watch-button")).to_be_disabled()  # saved once
+    page.screenshot(path=str(ARTIFACTS / "watch-saved.png"), full_page=True)
+    href = feed.get_attribute("href")
+    with urllib.request.urlopen(server + "/watches") as response:
+        watch = [w for w in json.load(response) if w["feed"] == href][0]
+    assert (watch["q"], watch["topic"], watch["date_from"]) == ("earthquake damage", ["world"], "2019-01-01")
+    with urllib.request.urlopen(server + href) as response:
+        assert response.headers["Content-Type"].startswith("application/atom+xml")
+        assert b"<feed" in response.read()
+    page.locator(".result .more-like").first.click()  # no watching of a "more like this" list
+    page.wait_for_url("**similar=*", timeout=TIMEOUT_MS)
+    wait_idle(page)
+    expect(page.locator("#watch-bar")).to_be_hidden()
     page.close()

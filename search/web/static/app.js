@@ -43,20 +43,20 @@ function navigate(change) {
 // ---- requests --------------------------------------------------------------------------------------
 // A server exposed beyond this machine asks for an API key (401): the page asks for it once per tab, keeps it in
 // sessionStorage and sends it as `Authorization: Bearer <key>` (the page itself is served without one).
-function authHeaders(accept) {
+function authHeaders(headers) {
   const key = sessionStorage.getItem("newsearch-api-key");
-  return key ? { Accept: accept, Authorization: `Bearer ${key}` } : { Accept: accept };
+  return key ? { ...headers, Authorization: `Bearer ${key}` } : headers;
 }
 
-async function request(path, params, accept) {
-  if (inflight) inflight.abort();
-  inflight = new AbortController();
-  let response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: authHeaders(accept) });
+// fetch with the API key (asked for once on a 401); a non-2xx answer throws the API's own message.
+async function authorizedFetch(url, init) {
+  const send = () => fetch(url, { ...init, headers: authHeaders(init.headers) });
+  let response = await send();
   if (response.status === 401) {
     const key = window.prompt("This newsearch server needs an API key:");
     if (key) {
       sessionStorage.setItem("newsearch-api-key", key.trim());
-      response = await fetch(`${path}?${params}`, { signal: inflight.signal, headers: authHeaders(accept) });
+      response = await send();
     }
   }
   if (!response.ok) {
@@ -64,6 +64,12 @@ async function request(path, params, accept) {
     throw new Error(body.error || `The server answered ${response.status}.`);
   }
   return response;
+}
+
+async function request(path, params, accept) {
+  if (inflight) inflight.abort();
+  inflight = new AbortController();
+  return authorizedFetch(`${path}?${params}`, { signal: inflight.signal, headers: { Accept: accept } });
 }
 
 async function getJSON(path, params) {
@@ -97,6 +103,7 @@ async function run() {
   const state = readState();
   syncForm(state);
   renderActiveFilters(state);
+  resetWatch(state);
   setLoading(true, state.q ? "Searching…" : "Loading…");
   try {
     if (state.story) {
@@ -430,6 +437,39 @@ function formatDate(iso) {
   return isNaN(date) ? iso : date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
+// ---- watches ---------------------------------------------------------------------------------------
+// "Watch this search" saves the query and filters (POST /watches); `news-index add` then records the new articles
+// that match, served as the watch's Atom feed.
+function resetWatch(state) {
+  $("#watch-bar").hidden = !state.q || Boolean(state.similar || state.story);
+  $("#watch-status").replaceChildren();
+  $("#watch-status").className = "";
+  $("#watch-button").disabled = false;
+}
+
+async function watchSearch() {
+  const state = readState();
+  const body = { q: state.q };
+  for (const name of LIST_FILTERS) if (state[name].length) body[name] = state[name];
+  for (const name of ["date_from", "date_to"]) if (state[name]) body[name] = state[name];
+  const button = $("#watch-button");
+  const status = $("#watch-status");
+  button.disabled = true;
+  try {
+    const response = await authorizedFetch("/watches", {
+      method: "POST", headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify(body) });
+    const watch = await response.json();
+    status.className = "saved";
+    status.replaceChildren(`Watching (#${watch.id}): new matching articles are collected as they are indexed · `,
+                           el("a", { href: watch.feed, className: "feed", textContent: "Atom feed" }));
+  } catch (err) {
+    button.disabled = false;
+    status.className = "error";
+    status.replaceChildren(err.message || "Could not save the watch.");
+  }
+}
+
 // ---- events ----------------------------------------------------------------------------------------
 function toggleFilter(name, value) {
   const current = readState()[name];
@@ -447,6 +487,7 @@ $("#search-form").addEventListener("submit", (event) => {
 for (const name of ["date_from", "date_to"]) {
   $(`#${name}`).addEventListener("change", (event) => navigate({ [name]: event.target.value }));
 }
+$("#watch-button").addEventListener("click", watchSearch);
 $("#recency").addEventListener("input", showRecency);
 $("#recency").addEventListener("change", (event) => navigate({ recency: event.target.value }));
 window.addEventListener("popstate", run);
