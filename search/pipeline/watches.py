@@ -17,7 +17,7 @@ from search.model.records import OTHER_TOPIC
 from search.pipeline.syntax import ParsedQuery, merged_filters, parse_query
 from search.pipeline.validate import API_NAMES, LIMITS, InvalidRequest, Limits, Naming, validate_dates, \
     validate_query
-from search.store import Filters, Store
+from search.store import Filters, ShardedStore, Store
 from search.store.watches import NewWatch, Watch
 
 if TYPE_CHECKING:  # torch loads only where the model is needed
@@ -72,7 +72,10 @@ def validate_watch(request: WatchRequest, store: Store, topics: list[str] | None
 def save_watch(store: Store, model: NewsModel, request: WatchRequest, now: datetime,
                names: Naming = API_NAMES) -> Watch:
     """Check, encode (one short query pass, never repeated: matching reads the saved vector) and save the watch.
-    Raises InvalidRequest on bad input, StoreError when the store cannot be written."""
+    Raises InvalidRequest on bad input or a sharded store, StoreError when the store cannot be written."""
+    if isinstance(store, ShardedStore):
+        raise InvalidRequest("store", "saved searches (watches) need a store without shards for now; index the "
+                                      "articles into a store without --shards to watch them")
     parsed = validate_watch(request, store, model.config.topic_labels, names=names)
     vector = model.embed_queries([parsed.text.strip()])[0]  # what a search encodes: the plain words
     name = (request.name or request.query).strip()[:MAX_NAME_CHARS]

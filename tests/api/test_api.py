@@ -358,3 +358,6 @@ def test_the_api_serves_a_sharded_store_like_one_store(tmp_path, model, sample_j
         assert sharded.get(f"/articles/{first['id']}").json()["title"] == first["title"]
         assert sharded.get(f"/articles/{first['id']}/similar").status_code == 200
         assert sharded.get("/health").json()["index"]["articles"] == 10
+        refused = sharded.post("/watches", json={"q": first["title"]})
+        assert refused.status_code == 400 and refused.json()["field"] == "store"
+        assert sharded.get("/watches").json() == [] and sharded.get("/watches/1").status_code == 404
