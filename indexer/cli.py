@@ -231,7 +231,7 @@ def cmd_tune_index(args: argparse.Namespace) -> int:
             tuning = store.tune_vector_search(args.recall, args.queries, on_trial=lambda _: bar.update(1))
         print_tuning(Console(), f"news-index tune-index {args.store}{label}", tuning)
         if not tuning.reached:
-            missed.append(f"{label.strip() or 'the store'} reached {tuning.chosen.recall:.3f}")
+            missed.append(f"{label.strip() or 'the store'} reached {tuning.chosen.recall_low:.3f}")
     if not missed:
         return EXIT_OK
     return _fail(f"no setting reached recall@10 {args.recall} ({'; '.join(missed)}); the best found is kept; "

@@ -59,13 +59,22 @@ class VectorSync(StoreBase):
 
     def tune_vector_search(self, target: float = 0.95, queries: int = 200, k: int = 10,
                            on_trial: Callable[[Trial], None] | None = None) -> Tuning:
-        """Measure the index's knobs on `queries` of this store's passages (search/store/index_tuning.py), keep
-        the cheapest setting reaching recall@k `target` for later searches, and return what was measured."""
+        """Measure the index's knobs on `queries` of this store's passages, each with its article's passages left
+        out (search/store/index_tuning.py), keep the cheapest setting reaching recall@k `target` for later
+        searches, and return what was measured."""
         ids = self._passage_ids()
         sample = np.sort(np.random.default_rng(0).choice(ids, min(queries, len(ids)), replace=False))
-        tuning = tune_index(self.vectors, self.exact_vectors, self.vector_chunks, sample, target, k, on_trial)
+        tuning = tune_index(self.vectors, self.exact_vectors, self.vector_chunks, sample, target, k, on_trial,
+                            siblings=self._article_passages)
         self.set_search_settings(tuning.chosen.settings)
         return tuning
+
+    def _article_passages(self, passage_id: int) -> np.ndarray:
+        """The ids of every passage of `passage_id`'s article (itself included)."""
+        with self._lock:
+            rows = self.db.execute("""SELECT p2.id FROM passages p1 JOIN passages p2 ON p2.article_id = p1.article_id
+                                      WHERE p1.id = ?""", [passage_id]).fetchall()
+        return np.array([r[0] for r in rows] or [passage_id], np.int64)
 
     def sync_vectors(self, kind: str | None = None) -> VectorIndex:
         """Bring the vector file in line with SQLite (adds, removals, index type) and save it with its manifest.

@@ -110,14 +110,15 @@ def test_ivfpq_refuses_a_corpus_too_small_to_train_its_codes() -> None:
         VectorIndex.build("ivfpq", 32, np.arange(500), unit_vectors(500))
 
 
-def test_exact_neighbours_in_chunks_equal_a_brute_force_sort_without_the_query_itself() -> None:
+def test_exact_neighbours_in_chunks_equal_a_brute_force_sort_without_the_left_out_ids() -> None:
     vectors = unit_vectors(1000, seed=4)
     ids = np.arange(1000) * 3
-    own = ids[[7, 8, 500]]
+    rows = [[7, 9, 10], [8], [500, 501]]  # a query and its article's other passages, left out together
     chunks = [(ids[i:i + 128], vectors[i:i + 128]) for i in range(0, 1000, 128)]
-    got = exact_neighbours(chunks, vectors[[7, 8, 500]], own, 10)
-    scores = vectors[[7, 8, 500]] @ vectors.T
-    scores[np.arange(3), [7, 8, 500]] = -np.inf
+    got = exact_neighbours(chunks, vectors[[r[0] for r in rows]], [ids[r] for r in rows], 10)
+    scores = vectors[[r[0] for r in rows]] @ vectors.T
+    for n, r in enumerate(rows):
+        scores[n, r] = -np.inf
     assert got.tolist() == ids[np.argsort(-scores, axis=1, kind="stable")[:, :10]].tolist()
 
 
@@ -128,11 +129,11 @@ def test_tuning_finds_the_cheapest_setting_that_reaches_the_recall_target(kind: 
     index = VectorIndex.build(kind, 32, ids, vectors)
     exact = exact_lookup(ids, vectors)
     tuning = tune_index(index, exact, lambda: [(ids, vectors)], ids[::200], target=0.9)
-    assert tuning.reached and tuning.chosen.recall >= 0.9 and index.settings == tuning.chosen.settings
+    assert tuning.reached and tuning.chosen.recall_low >= 0.9 and index.settings == tuning.chosen.settings
     for knob in ("nprobe", "refine"):  # one step less on the chosen knob no longer reaches the target
         same_line = [t for t in tuning.trials if all(getattr(t.settings, o) == getattr(tuning.chosen.settings, o)
                                                     for o in ("nprobe", "refine") if o != knob)]
         smaller = [t for t in same_line if getattr(t.settings, knob) < getattr(tuning.chosen.settings, knob)]
-        assert all(t.recall < 0.9 for t in smaller)
+        assert all(t.recall_low < 0.9 for t in smaller)
     flat = tune_index(VectorIndex.build("flat", 32, ids, vectors), exact, lambda: [(ids, vectors)], ids[::500])
     assert [t.recall for t in flat.trials] == [1.0]
