@@ -158,7 +158,7 @@ def test_watch_add_list_matches_and_rm_with_the_terminals_words(sample_store, tm
         writer.record_matches([(1, article, 0.75)], "2026-01-02T03:04:05+00:00")
     assert main(["watch", "matches", "1", "--store", str(store)]) == 0
     shown = capsys.readouterr().out
-    assert "1 articles matched watch 1 (Quakes)" in shown and article in shown and "0.750" in shown
+    assert "1 article matched watch 1 (Quakes)" in shown and article in shown and "0.750" in shown
     assert main(["watch", "rm", "1", "--store", str(store)]) == 0
     assert main(["watch", "rm", "1", "--store", str(store)]) == 2
     assert "no watch with id 1: `news-search watch list` lists the saved ones" in capsys.readouterr().err

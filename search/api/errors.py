@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from search.api.params import closest_hint
 from search.pipeline import InvalidRequest
 from search.pipeline.admission import Overloaded
 from search.store import StoreError
@@ -103,14 +104,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(503, str(exc), headers={"Retry-After": str(STORE_RETRY_S)})
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_params(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_params(request: Request, exc: RequestValidationError) -> JSONResponse:
         # a value of the wrong type is bad input like any other: 400, in the same words as the pipeline's checks
         first = exc.errors()[0] if exc.errors() else {}
         kind = first.get("type", "")
-        if first.get("loc", ())[:1] == ("body",) and (kind == "json_invalid" or len(first["loc"]) == 1):
-            return error_response(400, BODY_WORDS.get(kind, BODY_WORDS["missing"]))  # no field to name
-        loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body")]
-        field = loc[0] if loc else None
+        where, *loc = [str(part) for part in first.get("loc", ())] or [""]
+        if where == "body" and (kind == "json_invalid" or not loc):
+            return error_response(400, BODY_WORDS.get(kind, BODY_WORDS["missing"]), "body")
+        field = loc[0] if loc else None  # the first part says where (query, path, body): a body field may be "query"
+        if where == "body" and kind == "extra_forbidden" and field:
+            route = request.scope.get("route")
+            body = getattr(getattr(getattr(route, "body_field", None), "field_info", None), "annotation", None)
+            known = getattr(body, "model_fields", {})
+            return error_response(400, f"unknown field {field!r} in the request body: {closest_hint(field, known)}",
+                                  field)
         given = f", got {first['input']!r}" if "input" in first and first["input"] is not None else ""
         bound = first.get("ctx", {})
         what = (f"must be at least {bound['ge']}" if "ge" in bound else f"must be at most {bound['le']}"

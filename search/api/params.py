@@ -3,7 +3,7 @@ the limits themselves live in `search.pipeline.validate`, shared with the termin
 from __future__ import annotations
 
 import difflib
-from typing import Annotated
+from typing import Annotated, Iterable
 
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -81,15 +81,20 @@ def refuse_unknown_params(request: Request) -> None:
     if route is None or not hasattr(route, "dependant"):
         return
     known = _query_names(route.dependant)
-    # each name and each word of it ("from" of date_from), so `from` and `form` both find date_from
-    spellings = {word: name for name in sorted(known) for word in [*name.split("_"), name]}
     for name in request.query_params:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(spellings), n=1, cutoff=0.6)
-            hint = (f"did you mean {spellings[close[0]]}?" if close else
-                    f"it takes {', '.join(sorted(known))}" if known else "it takes none")
             path = getattr(route, "path_format", route.path)
-            raise InvalidRequest(name, f"unknown parameter {name!r} for {path}: {hint}")
+            raise InvalidRequest(name, f"unknown parameter {name!r} for {path}: {closest_hint(name, known)}")
+
+
+def closest_hint(name: str, known: Iterable[str]) -> str:
+    """"did you mean X?" for the known name closest to `name`, else the list of known names. Each name and each
+    word of it count ("from" of date_from), so `from` and `form` both find date_from."""
+    known = sorted(known)
+    spellings = {word: full for full in known for word in [*full.split("_"), full]}
+    close = difflib.get_close_matches(name, sorted(spellings), n=1, cutoff=0.6)
+    return (f"did you mean {spellings[close[0]]}?" if close else
+            f"it takes {', '.join(known)}" if known else "it takes none")
 
 
 def _query_names(dependant: Dependant) -> frozenset[str]:

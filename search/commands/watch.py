@@ -59,12 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_add(args: argparse.Namespace) -> int:
     """Check the input before the model loads (a bad flag answers at once), then encode and save."""
     from search.pipeline.watches import WatchRequest, save_watch, validate_watch
-    from search.store import Filters, Store
+    from search.store import Filters
 
     request = WatchRequest(query=args.query, name=args.name, webhook=args.webhook, min_score=args.min_score,
                            filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,
                                            date_from=args.date_from, date_to=args.date_to))
-    store = Store.open(args.store, readonly=True)
+    store = _watch_store(args.store)
     validate_watch(request, store, topics=None, names=WATCH_NAMES)  # all but the model's topic labels
     from search.model import NewsModel  # torch and transformers: seconds to import
 
@@ -81,9 +81,7 @@ def run_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from search.store import Store
-
-    watches = Store.open(args.store, readonly=True).watches()
+    watches = _watch_store(args.store).watches()
     if args.json:
         print(json.dumps([asdict(w) for w in watches], ensure_ascii=False, indent=2))
         return 0
@@ -105,9 +103,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_rm(args: argparse.Namespace) -> int:
     """Delete a watch; an unknown id is bad input (exit 2)."""
     from search.pipeline.validate import unknown_watch
-    from search.store import Store
 
-    if not Store.open(args.store, readonly=True).delete_watch(args.id):
+    if not _watch_store(args.store).delete_watch(args.id):
         raise unknown_watch(args.id, "`news-search watch list`")
     print(f"watch {args.id} deleted, with its matches")
     return 0
@@ -116,10 +113,9 @@ def run_rm(args: argparse.Namespace) -> int:
 def run_matches(args: argparse.Namespace) -> int:
     """One page of a watch's matches, newest first."""
     from search.pipeline.validate import unknown_watch, validate_paging
-    from search.store import Store
 
     validate_paging(args.page, args.size, names=WATCH_NAMES)
-    store = Store.open(args.store, readonly=True)
+    store = _watch_store(args.store)
     watch = store.watch(args.id)
     if watch is None:
         raise unknown_watch(args.id, "`news-search watch list`")
@@ -127,8 +123,17 @@ def run_matches(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"total": total, "matches": [asdict(m) for m in matches]}, ensure_ascii=False, indent=2))
         return 0
-    print(f"{total} articles matched watch {watch.id} ({watch.name})")
+    print(f"{total} article{'' if total == 1 else 's'} matched watch {watch.id} ({watch.name})")
     for m in matches:
         print(f"  {m.matched_at[:16].replace('T', ' ')}  {m.score:.3f}  {m.title}  "
               f"[{m.article_id}{', ' + m.published_at[:10] if m.published_at else ''}]")
     return 0
+
+
+def _watch_store(folder: str):
+    """The store in `folder`, opened read-only (watch writes take their own short connection); a sharded store
+    is refused with what to do (InvalidRequest: exit 2)."""
+    from search.pipeline.watches import watchable
+    from search.store import open_store
+
+    return watchable(open_store(folder, readonly=True))

@@ -69,13 +69,19 @@ def validate_watch(request: WatchRequest, store: Store, topics: list[str] | None
     return parsed
 
 
+def watchable(store: Store | ShardedStore) -> Store:
+    """`store`, when it can hold watches; InvalidRequest (field "store") for a sharded store, which holds none yet."""
+    if isinstance(store, ShardedStore):
+        raise InvalidRequest("store", "saved searches (watches) need a store without shards for now; index the "
+                                      "articles into a store without --shards to watch them")
+    return store
+
+
 def save_watch(store: Store, model: NewsModel, request: WatchRequest, now: datetime,
                names: Naming = API_NAMES) -> Watch:
     """Check, encode (one short query pass, never repeated: matching reads the saved vector) and save the watch.
     Raises InvalidRequest on bad input or a sharded store, StoreError when the store cannot be written."""
-    if isinstance(store, ShardedStore):
-        raise InvalidRequest("store", "saved searches (watches) need a store without shards for now; index the "
-                                      "articles into a store without --shards to watch them")
+    watchable(store)
     parsed = validate_watch(request, store, model.config.topic_labels, names=names)
     vector = model.embed_queries([parsed.text.strip()])[0]  # what a search encodes: the plain words
     name = (request.name or request.query).strip()[:MAX_NAME_CHARS]

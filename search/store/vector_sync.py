@@ -13,7 +13,7 @@ from search.store.base import MANIFEST_FILE, VECTOR_FILE, StoreBase
 from search.store.errors import StoreError
 from search.store.index_tuning import Trial, Tuning, tune_index
 from search.store.manifest import Manifest
-from search.store.vectors import KINDS, VectorIndex, choose_kind
+from search.store.vectors import KINDS, PQ_MIN_TRAIN, VectorIndex, choose_kind
 
 
 class VectorSync(StoreBase):
@@ -97,7 +97,11 @@ class VectorSync(StoreBase):
         requested = kind or self._meta("index_kind") or "auto"
         if requested != "auto" and requested not in KINDS:
             raise StoreError(f"unknown index type {requested!r}; use {', '.join(KINDS)} or auto")
-        return choose_kind(self._count("passages")) if requested == "auto" else requested
+        passages = self._count("passages")
+        kind = choose_kind(passages) if requested == "auto" else requested
+        if kind == "ivfpq" and passages < PQ_MIN_TRAIN:
+            return "flat"  # too few passages to train the codes: exact search until there are (`stats`: asked)
+        return kind
 
     def _load_vector_file(self) -> VectorIndex | None:
         """The saved index if it belongs to this store, else None (it is then rebuilt from SQLite). A damaged file

@@ -60,7 +60,9 @@ def test_save_list_read_and_delete_a_watch(client) -> None:
     ("post", "/watches", {"json": {"q": "fire", "min_score": 1.5}}, 400, "min_score"),
     ("post", "/watches", {"json": {"q": "fire", "topics": ["world"]}}, 400, "topics"),  # a mistyped field
     ("post", "/watches", {"json": {"q": "fire"}, "params": {"dry_run": "1"}}, 400, "dry_run"),
-    ("post", "/watches", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, None),
+    ("post", "/watches", {"json": {"q": "fire", "query": "flood"}}, 400, "query"),  # not the location "query"
+    ("post", "/watches", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "body"),
+    ("post", "/watches", {"json": ["fire"]}, 400, "body"),
     ("get", "/watches/999999", {}, 404, "watch_id"),
     ("get", "/watches/abc", {}, 400, "watch_id"),
     ("delete", "/watches/999999", {}, 404, "watch_id"),
@@ -73,6 +75,12 @@ def test_bad_input_gets_a_4xx_that_says_what_to_fix(client, method, path, kwargs
     response = getattr(client, method)(path, **kwargs)
     assert response.status_code == status, response.text
     assert len(response.json()["error"]) > 10 and response.json().get("field") == field
+
+
+def test_an_unknown_body_field_names_the_closest_one(client) -> None:
+    response = client.post("/watches", json={"q": "fire", "from": "2024-01-01"})
+    assert response.status_code == 400 and response.json() == {
+        "error": "unknown field 'from' in the request body: did you mean date_from?", "field": "from"}
 
 
 def test_a_watch_saved_through_the_api_gets_the_articles_added_later_and_its_feed_parses(client, folder,

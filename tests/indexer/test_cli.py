@@ -136,6 +136,8 @@ def test_tune_index_measures_keeps_and_sets_the_vector_search_settings(tmp_path:
 
     store = tmp_path / "store"
     shutil.copytree(sample_store, store)
+    assert Store.open(store).sync_vectors("ivfpq").kind == "flat"  # too few passages to train PQ codes: exact
+    assert Store.open(store, readonly=True).stats()["index_kind"] == "ivfpq"  # until the store has enough
     Store.open(store).sync_vectors("ivf")
     assert main(["tune-index", "--store", str(store), "--recall", "0.99", "--queries", "50"]) == EXIT_OK
     out = capsys.readouterr().out

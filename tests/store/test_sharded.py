@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from indexer.cli import EXIT_OK, main
+from search.cli import main as search_main
 from indexer.pipeline import IndexerConfig
 from indexer.readers import read_inputs
 from indexer.sharded import add_sharded, delete_sharded
@@ -115,6 +116,8 @@ def test_the_cli_adds_deletes_checks_and_backs_up_a_sharded_store(tmp_path: Path
     victim = next(a for s in sharded.shards for a, in s.db.execute("SELECT id FROM articles LIMIT 1"))
     assert delete_sharded(sharded, [victim]).deleted == 1 and sharded.article(victim) is None
     assert main(["check", "--store", str(store)]) == EXIT_OK
+    assert search_main(["watch", "list", "--store", str(store)]) == 2  # no watches on shards yet, said as such
+    assert "need a store without shards" in capsys.readouterr().err
     assert main(["backup", str(tmp_path / "copy"), "--store", str(store)]) == EXIT_OK
     assert open_store(tmp_path / "copy", readonly=True).count("articles") == 11
     with pytest.raises(StoreError, match="has 3 shards, not 2"):
