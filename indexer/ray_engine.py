@@ -161,7 +161,10 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
     context.enable_progress_bars = False
     rows = [{"shard": name, "articles": json.dumps([_record(a) for a in batch])} for name, batch in shards]
     ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-    annotated = ds.map_batches(ShardAnnotator, batch_size=1, concurrency=settings.workers,
+    # each actor gets its share of the cluster's CPUs: Ray sets an actor's OMP_NUM_THREADS (which torch follows)
+    # to its num_cpus, so the default of 1 left one worker on a 2-core machine at half the local engine's speed
+    cpus = max(1.0, float(ray.cluster_resources().get("CPU", 1)) // settings.workers)
+    annotated = ds.map_batches(ShardAnnotator, batch_size=1, concurrency=settings.workers, num_cpus=cpus,
                                num_gpus=settings.gpus_per_worker, max_restarts=0,
                                fn_constructor_kwargs={"model_path": model_path, "config": config,
                                                       "aliases": aliases, "folder": str(folder)})
