@@ -112,8 +112,8 @@ def bench(vectors: np.ndarray, q: np.ndarray, k: int, kinds: list[str], target: 
     with tempfile.TemporaryDirectory() as folder:
         exact = fp16_table(vectors, Path(folder))
         none = [np.zeros(0, np.int64)] * len(q)  # held-out queries: nothing of theirs is in the index
-        truth = exact_neighbours([(ids[i:i + 100_000], vectors[i:i + 100_000]) for i in range(0, n, 100_000)],
-                                 q, none, k)
+        chunks = [(ids[i:i + 100_000], vectors[i:i + 100_000]) for i in range(0, n, 100_000)]
+        truth = exact_neighbours(chunks, q, none, k)
         for kind in kinds:
             start = time.perf_counter()
             index = VectorIndex.build(kind, dim, ids, vectors)
@@ -124,7 +124,7 @@ def bench(vectors: np.ndarray, q: np.ndarray, k: int, kinds: list[str], target: 
             default = measure(index, exact, q, none, truth, SearchSettings())
             row["default"] = asdict(default)
             if kind != "flat":
-                tuning = tune_index(index, exact, lambda: [(ids, vectors)],
+                tuning = tune_index(index, exact, lambda: chunks,
                                     np.random.default_rng(1).choice(ids, 200, replace=False), target, k)
                 row["tuned_on_stored"] = asdict(tuning.chosen)
                 row["tuned"] = asdict(measure(index, exact, q, none, truth,

@@ -222,6 +222,9 @@ def cmd_tune_index(args: argparse.Namespace) -> int:
                                               ("refine", args.refine)) if value is not None}
     missed = []
     for label, store in _stores(args.store):
+        if not store.count("passages"):
+            print(f"news-index tune-index {args.store}{label}: no passages yet, nothing to measure")
+            continue
         if given:
             store.set_search_settings(replace(store.search_settings, **given))
             print_pairs(Console(), f"news-index tune-index {args.store}{label}",

@@ -109,14 +109,15 @@ def tune_index(index: VectorIndex, exact: ExactVectors, chunks: VectorChunks, qu
 
     def first_reaching(make: Callable[[int], SearchSettings], limit: int) -> Trial:
         trial = None
-        for step in [s for s in KNOB_STEPS if s <= limit] or [1]:
-            trial = run(make(step))
+        steps = [s for s in KNOB_STEPS if s < limit] + [limit]  # ends with the widest: every list, for IVF
+        for settings in dict.fromkeys(make(step) for step in steps):  # each setting once, in order
+            trial = run(settings)
             if trial.recall_low >= target:
                 break
         return trial
 
     if index.kind == "hnsw":
-        candidates = [first_reaching(lambda s: replace(base, ef_search=max(s, k)), KNOB_STEPS[-1])]
+        candidates = [first_reaching(lambda s: replace(base, ef_search=max(s, k)), KNOB_STEPS[-1])]  # FAISS: ≥ k
     elif index.kind == "ivf":
         candidates = [first_reaching(lambda s: replace(base, nprobe=s), index.nlist)]
     elif index.kind == "ivfpq":

@@ -116,12 +116,13 @@ class VectorIndex:
 
     def _apply(self, settings: SearchSettings) -> None:
         inner = faiss.downcast_index(self.index.index)
-        if isinstance(inner, faiss.IndexHNSW):
-            inner.hnsw.efSearch = settings.ef_search
-        elif isinstance(inner, faiss.IndexIVF):
-            inner.nprobe = min(settings.nprobe, inner.nlist)
-        self.settings = settings
-        self._gpu = None  # the GPU mirror copied the old knobs
+        with self._gpu_lock:  # the GPU mirror copied the old knobs: dropped, not while another thread copies it
+            if isinstance(inner, faiss.IndexHNSW):
+                inner.hnsw.efSearch = settings.ef_search
+            elif isinstance(inner, faiss.IndexIVF):
+                inner.nprobe = min(settings.nprobe, inner.nlist)
+            self.settings = settings
+            self._gpu = None
 
     @property
     def nlist(self) -> int:
