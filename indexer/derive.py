@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from indexer.records import Article
 from search.model import PassageAnnotation
 from search.model.records import topic_label
-from search.passages import Span
+from search.passages import Span, split_passages
 from search.store import ArticleWrite, Mention, PassageWrite, article_text
 from search.store.names import Names
 
@@ -20,6 +20,13 @@ if TYPE_CHECKING:  # torch loads only where a command needs the model
 
 _SPACES = re.compile(r"\s+")
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
+
+
+def article_spans(model: NewsModel, article: Article, passage_tokens: int, overlap_tokens: int) -> list[Span]:
+    """The article's passages as character spans of its text (title + body): `passage_tokens` word pieces each
+    (0: the model's limit), overlapping by `overlap_tokens`; the cut both engines make."""
+    return split_passages(article_text(article.title, article.body), model.tokenizer,
+                          passage_tokens or model.config.max_passage_tokens, overlap_tokens)
 
 
 def passage_writes(text: str, spans: list[Span], annotations: list[PassageAnnotation],

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from indexer.clusters import StoryClusters, recheck
-from indexer.derive import annotate_articles
-from search.passages import Span, split_passages
+from indexer.derive import annotate_articles, article_spans
+from search.passages import Span
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
 from indexer.webhooks import Delivery, WebhookSettings, deliver_webhooks
@@ -132,9 +132,7 @@ class Indexer:
                     report.unchanged += 1
                     self._progress(1, 0)
                     continue
-                spans = split_passages(article_text(item.title, item.body), self.model.tokenizer,
-                                       self.config.passage_tokens or self.model.config.max_passage_tokens,
-                                       self.config.overlap_tokens)
+                spans = article_spans(self.model, item, self.config.passage_tokens, self.config.overlap_tokens)
                 previous = pending.get(item.id)  # the same id twice in one batch: the later record wins
                 if previous:
                     self._progress(1, 0)  # the earlier record is done with: it will not be committed

@@ -65,15 +65,13 @@ class ShardAnnotator:
         self.folder = Path(folder)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        from indexer.derive import annotate_articles
-        from search.passages import split_passages
+        from indexer.derive import annotate_articles, article_spans
 
         passages = []
         for name, records in zip(batch["shard"], batch["articles"]):
             articles = [Article(**r) for r in json.loads(records)]
-            split = [(a, split_passages(article_text(a.title, a.body), self.model.tokenizer,
-                                        self.config.passage_tokens or self.model.config.max_passage_tokens,
-                                        self.config.overlap_tokens)) for a in articles]
+            split = [(a, article_spans(self.model, a, self.config.passage_tokens, self.config.overlap_tokens))
+                     for a in articles]
             writes = annotate_articles(self.model, split, self.config.min_entity_score, self.names)
             _write_shard(self.folder / f"{name}.parquet", writes)
             passages.append(sum(len(w.passages) for w in writes))
