@@ -131,8 +131,7 @@ def collect_evidence(name: str, col: IRCollection, model: NewsModel, base: NewsM
         try:
             store.replace_articles(articles)
             # ids grow in insertion order: articles as given, passages by position, the order of `texts`
-            rows = store.db.execute("SELECT id, article_id, text FROM passages ORDER BY id")
-            stored = list(rows)
+            stored = store.passage_texts()
             if len(stored) != len(texts):
                 raise RuntimeError(f"{name}: {len(stored)} passages stored for {len(texts)} vectors")
             ids = np.array([r[0] for r in stored])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from search.store import schema
 from search.store.base import DB_FILE, MANIFEST_FILE, VECTOR_FILE
 from search.store.errors import StoreError
 from search.store.manifest import Manifest
@@ -59,8 +60,9 @@ def _fts(store: Store) -> Check:
     own = "integrity-check ok"
     try:
         conn = sqlite3.connect(store.folder / DB_FILE, timeout=10)
+        schema.register_functions(conn)  # the check reads the text back through the passage_lexical view
         try:
-            conn.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 0)")
+            conn.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 1)")  # 1: against the text too
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:

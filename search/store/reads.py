@@ -13,7 +13,7 @@ from search.store import schema
 from search.store.base import MANIFEST_FILE, VECTOR_FILE, StoreBase
 from search.store.filters import article_conditions
 from search.store.manifest import Manifest
-from search.store.records import ArticleRow, Filters, Mention, PassageRow, article_text
+from search.store.records import ArticleRow, Filters, Mention, PassageRow, article_text, passage_text
 from search.store.vectors import searches_on_gpu
 from search.terms import query_terms
 
@@ -76,7 +76,7 @@ class Reads(StoreBase):
             return []
         ids_json = json.dumps([int(i) for i in ids])
         with self._lock:
-            rows = self.db.execute("""SELECT p.id, p.article_id, p.position, p.text, p.start, p."end", a.title,
+            rows = self.db.execute("""SELECT p.id, p.article_id, p.position, a.body, p.start, p."end", a.title,
                     a.source, a.url, a.published_at, a.topic, a.cluster_id FROM passages p
                     JOIN articles a ON a.id = p.article_id WHERE p.id IN (SELECT value FROM json_each(?))""",
                                    [ids_json]).fetchall()
@@ -87,8 +87,16 @@ class Reads(StoreBase):
                     JOIN entities e ON e.id = ae.entity_id
                     WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY ae.start""", [ids_json]):
                 mentions.setdefault(r[0], []).append(Mention(*r[1:]))
-        by_id = {r[0]: PassageRow(*r, entities=mentions.get(r[0], [])) for r in rows}
+        by_id = {r[0]: PassageRow(*r[:3], passage_text(r[6], *r[3:6]), *r[4:], entities=mentions.get(r[0], []))
+                 for r in rows}
         return [by_id[int(i)] for i in ids if int(i) in by_id]
+
+    def passage_texts(self) -> list[tuple[int, str, str]]:
+        """[(passage id, article id, passage text)] of every passage, by id."""
+        with self._lock:
+            rows = self.db.execute("""SELECT p.id, p.article_id, a.title, a.body, p.start, p."end" FROM passages p
+                                      JOIN articles a ON a.id = p.article_id ORDER BY p.id""").fetchall()
+        return [(r[0], r[1], passage_text(*r[2:])) for r in rows]
 
     def article(self, article_id: str) -> ArticleRow | None:
         """The whole article with its fields, topic distribution, entity mentions and story cluster size."""

@@ -113,3 +113,8 @@ class ArticleRow:
 def article_text(title: str, body: str) -> str:
     """Title and body as one text; passages and mentions are offsets into this."""
     return f"{title}\n\n{body}" if title else body
+
+
+def passage_text(title: str, body: str, start: int, end: int) -> str:
+    """A passage's text: characters [start, end) of its article's text (the store keeps no other copy)."""
+    return article_text(title, body)[start:end]

@@ -6,16 +6,32 @@ import sqlite3
 import numpy as np
 import sqlite_utils
 
+from search.store.records import passage_text
 from search.terms import lexical_text
 
-SCHEMA_VERSION = 4  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py); 3: vectors in
+SCHEMA_VERSION = 5  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py); 3: vectors in
 # SQLite as float16 (`meta.vector_dtype`; the vector file, a cache, is rebuilt from them); 4: saved searches
-# (`watches`, their `watch_matches` and the `watch_pending` journal; search/store/watches.py)
-READABLE_VERSIONS = (1, 2, 3, 4)  # an older store is searched as it is and brought to 4 when opened for writing
+# (`watches`, their `watch_matches` and the `watch_pending` journal; search/store/watches.py); 5: the article text
+# kept once — passages are offsets into it and FTS5 reads them through the `passage_lexical` view
+READABLE_VERSIONS = (1, 2, 3, 4, 5)  # an older store is searched as it is and brought to 5 when opened for writing
 VECTOR_DTYPE = "float16"
 
+# FTS5 "external content" (https://sqlite.org/fts5.html#external_content_tables): the index keeps no copy of the
+# text; what it needs back — to delete a row, for `rebuild` and `integrity-check` — it reads from this view, which
+# cuts each passage out of its article and applies `lexical_text` (SQL functions from `register_functions`).
+# A row must leave passages_fts before its passage or article changes, or FTS5 would delete the wrong words.
+CREATE_LEXICAL_VIEW = """CREATE VIEW IF NOT EXISTS passage_lexical (id, title, text) AS
+    SELECT p.id, lexical_text(a.title), lexical_text(passage_text(a.title, a.body, p.start, p."end"))
+    FROM passages p JOIN articles a ON a.id = p.article_id"""
+CREATE_FTS = ("CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='passage_lexical', "
+              "content_rowid='id', tokenize='porter unicode61')")
 
-CREATE_FTS = "CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, tokenize='porter unicode61')"
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the `passage_lexical` view calls; every connection that may write to passages_fts or
+    check it needs them."""
+    conn.create_function("lexical_text", 1, lexical_text, deterministic=True)
+    conn.create_function("passage_text", 4, passage_text, deterministic=True)
 
 # Saved searches ("watches"), their matches and the journal of articles still to match. `IF NOT EXISTS`: the API
 # server, whose store connection is read-only, creates them through a short write connection of its own when a
@@ -56,8 +72,8 @@ def create(db: sqlite_utils.Database) -> None:
         # AUTOINCREMENT: a deleted passage's id is never reused, so a stale vector can never alias a new passage.
         db.execute("""CREATE TABLE passages (
             id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL REFERENCES articles(id),
-            position INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
-            topic TEXT, vector BLOB NOT NULL)""")
+            position INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, topic TEXT,
+            vector BLOB NOT NULL)""")
         db["passages"].create_index(["article_id", "position"])
     if "entities" not in db.table_names():
         db.execute("""CREATE TABLE entities (id INTEGER PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE,
@@ -69,17 +85,20 @@ def create(db: sqlite_utils.Database) -> None:
         db["article_entities"].create_index(["article_id", "start"])
         db["article_entities"].create_index(["entity_id", "article_id"])
     if "passages_fts" not in db.table_names():
+        db.execute(CREATE_LEXICAL_VIEW)
         db.execute(CREATE_FTS)
     if "clusters_to_recheck" not in db.table_names():  # story clusters to re-check (indexer/clusters.py)
         db.execute("CREATE TABLE clusters_to_recheck (cluster_id TEXT PRIMARY KEY)")
     create_watch_tables(db.conn)
-    if stored == 1:
-        refill_lexical(db)
     if stored is None:
         db["meta"].upsert({"key": "vector_dtype", "value": VECTOR_DTYPE}, pk="key")
     elif stored < 3:
         halve_vectors(db)
+    if stored is not None and stored < 5:
+        refill_lexical(db)  # also drops the passages' own copy of their text
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+    if stored is not None and stored < 5:
+        _vacuum(db)
 
 
 def create_watch_tables(conn: sqlite3.Connection) -> None:
@@ -111,16 +130,27 @@ def halve_vectors(db: sqlite_utils.Database) -> None:
 
 def refill_lexical(db: sqlite_utils.Database) -> None:
     """Index every passage in FTS5 again as `lexical_text` (no model needed), in one commit: the migration from
-    version 1, and `news-index repair`."""
+    versions 1–4 (which also drops the passages' own text column: the text is cut from the article), and
+    `news-index repair`."""
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")  # sqlite3 opens no transaction for DDL by itself: without this the DROP
     try:  # would commit alone, and a crash before the refill ends would leave an empty index
         conn.execute("DROP TABLE IF EXISTS passages_fts")  # dropped, not emptied: a damaged index may fail to
-        conn.execute(CREATE_FTS)  # delete its own rows
-        rows = conn.execute("SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id")
-        conn.executemany("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
-                         [(i, lexical_text(t), lexical_text(x)) for i, t, x in rows])
+        if "text" in db["passages"].columns_dict:  # delete its own rows
+            conn.execute("ALTER TABLE passages DROP COLUMN text")
+        conn.execute(CREATE_LEXICAL_VIEW)
+        conn.execute(CREATE_FTS)
+        conn.execute("INSERT INTO passages_fts (passages_fts) VALUES ('rebuild')")
         conn.commit()
     except BaseException:
         conn.rollback()
         raise
+
+
+def _vacuum(db: sqlite_utils.Database) -> None:
+    """Give the pages a migration freed back to the disk. Only space is at stake: when another process holds
+    the store, the free pages are reused by later writes instead."""
+    try:
+        db.execute("VACUUM")
+    except sqlite3.OperationalError:
+        pass

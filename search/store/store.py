@@ -47,6 +47,7 @@ class Store(VectorSync, ArticleWrites, Reads, Watches):
         # SQLite's NOCASE folds ASCII letters only; entity names ("Örebro", "Émile Durand") are matched through
         # Python's casefold when a value is not plain ASCII (search/store/filters.py)
         conn.create_function("casefold", 1, _casefold, deterministic=True)
+        schema.register_functions(conn)
         db = sqlite_utils.Database(conn)
         try:
             if not readonly:

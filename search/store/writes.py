@@ -129,9 +129,9 @@ class ArticleWrites(StoreBase):
             json.dumps(a.categories), json.dumps(a.extra), a.content_hash, a.model_id, a.topic, json.dumps(a.topics),
             a.cluster_id, self._blob(a.vector, dtype), datetime.now(timezone.utc).isoformat(timespec="seconds")])
         for p in a.passages:
-            cursor = ex('INSERT INTO passages (article_id, position, start, "end", text, topic, vector) '
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", [a.id, p.position, p.start, p.end, p.text, p.topic,
-                                                          self._blob(p.vector, dtype)])
+            cursor = ex('INSERT INTO passages (article_id, position, start, "end", topic, vector) '
+                        "VALUES (?, ?, ?, ?, ?, ?)", [a.id, p.position, p.start, p.end, p.topic,
+                                                       self._blob(p.vector, dtype)])
             ex("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
                [cursor.lastrowid, lexical_text(a.title), lexical_text(p.text)])
         many = self.db.conn.executemany

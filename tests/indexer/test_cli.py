@@ -70,7 +70,7 @@ def test_passage_tokens_cuts_shorter_passages_and_is_checked(tmp_path: Path, cap
     assert "--passage-tokens must be between 16 and 256" in capsys.readouterr().err
     assert not store.exists()  # a refused command leaves nothing behind
     assert main(["add", str(path), "--store", str(store), "--passage-tokens", "32"]) == EXIT_OK
-    texts = [r[0] for r in Store.open(store, readonly=True).db.execute("SELECT text FROM passages")]
+    texts = [text for _, _, text in Store.open(store, readonly=True).passage_texts()]
     lengths = [len(model.tokenizer(t)["input_ids"]) for t in texts]
     assert len(texts) > 2 and max(lengths) <= 32
 

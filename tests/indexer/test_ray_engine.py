@@ -29,7 +29,7 @@ def local_ray():
 def rows(folder: Path) -> dict:
     with sqlite3.connect(folder / "store.db") as conn:
         return {"articles": conn.execute("SELECT id, topic, cluster_id, content_hash FROM articles ORDER BY id").fetchall(),
-                "passages": conn.execute("SELECT article_id, position, start, \"end\", text, topic FROM passages "
+                "passages": conn.execute("SELECT article_id, position, start, \"end\", topic FROM passages "
                                          "ORDER BY article_id, position").fetchall(),
                 "mentions": conn.execute("SELECT ae.article_id, e.name, e.label, ae.start FROM article_entities ae "
                                          "JOIN entities e ON e.id = ae.entity_id ORDER BY 1, 4").fetchall()}

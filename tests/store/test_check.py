@@ -37,8 +37,8 @@ def test_each_kind_of_damage_is_found_and_repair_rebuilds_it_from_sqlite(sample_
     with sqlite3.connect(folder / "store.db") as conn:
         conn.execute("UPDATE passages_fts_data SET block = zeroblob(length(block)) "
                      "WHERE id = (SELECT max(id) FROM passages_fts_data)")  # a damaged FTS5 segment
-        conn.execute("INSERT INTO passages (article_id, position, start, \"end\", text, vector) "
-                     "VALUES ('gone', 0, 0, 4, 'lost', x'00')")  # a passage whose article is gone
+        conn.execute("INSERT INTO passages (article_id, position, start, \"end\", vector) "
+                     "VALUES ('gone', 0, 0, 4, x'00')")  # a passage whose article is gone
         conn.execute("INSERT INTO clusters_to_recheck (cluster_id) VALUES ('nobody')")  # a re-check cut short
     with open(folder / VECTOR_FILE, "r+b") as f:  # a vector file cut short, as by a full disk
         f.truncate(1000)

@@ -12,6 +12,7 @@ from search.model import NewsModel
 from search.store import Filters, Store, StoreError
 from search.store import schema
 from search.store.store import VECTOR_FILE
+from tests.store.old_layouts import as_schema_4
 
 
 @pytest.fixture(scope="module")
@@ -171,11 +172,7 @@ def test_a_version_1_store_is_searched_as_it_is_and_migrated_when_opened_for_wri
     Indexer(store, model).add([parse_record({"id": "zh", "title": "台风逼近南部港口",
                                              "body": "强台风预计星期五登陆南部港口。"})])
     store.close()
-    with sqlite3.connect(folder / "store.db") as conn:  # as version 1 wrote it
-        conn.execute("DELETE FROM passages_fts")
-        conn.execute("INSERT INTO passages_fts (rowid, title, text) SELECT p.id, a.title, p.text FROM passages p "
-                     "JOIN articles a ON a.id = p.article_id")
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    as_schema_4(folder, version=1)
     assert Store.open(folder, readonly=True).lexical_search("台风", 5) == []
     writable = Store.open(folder)
     assert writable._meta("schema_version") == str(schema.SCHEMA_VERSION)
@@ -184,6 +181,46 @@ def test_a_version_1_store_is_searched_as_it_is_and_migrated_when_opened_for_wri
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 99"):
         Store.open(folder)
+
+
+def checkpointed_size(folder: Path) -> int:
+    """The database file's bytes once the write-ahead log is written into it."""
+    with sqlite3.connect(folder / "store.db") as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return (folder / "store.db").stat().st_size
+
+
+def test_the_text_is_kept_once_and_a_version_4_store_is_read_then_migrated(sample_store: Path,
+                                                                           tmp_path: Path) -> None:
+    """Schema 5 keeps the article text only: passages are offsets into it and FTS5 reads them through a view. A
+    version-4 store (passages and FTS5 each with their own copy) is searched as it is and migrated, then shrunk,
+    on its first writable open; searches and passages come out the same."""
+    from search.store.check import check_store
+
+    folder = tmp_path / "store"
+    shutil.copytree(sample_store, folder)
+    current = Store.open(folder, readonly=True)
+    ids = [int(r[0]) for r in current.db.execute("SELECT id FROM passages ORDER BY id")]
+    texts = {p.id: p.text for p in current.passages(ids)}
+    queries = ["earthquake rescue", "central bank interest rates", "台风"]
+    hits = {q: current.lexical_search(q, 10) for q in queries}
+    assert "text" not in current.db["passages"].columns_dict and texts[ids[0]].strip()
+    current.close()
+    as_schema_4(folder)
+    size_4 = checkpointed_size(folder)
+    old = Store.open(folder, readonly=True)
+    assert {p.id: p.text for p in old.passages(ids)} == texts
+    assert {q: old.lexical_search(q, 10) for q in queries} == hits
+    migrated = Store.open(folder)
+    assert migrated._meta("schema_version") == str(schema.SCHEMA_VERSION)
+    assert "text" not in migrated.db["passages"].columns_dict
+    assert {p.id: p.text for p in migrated.passages(ids)} == texts
+    assert {q: migrated.lexical_search(q, 10) for q in queries} == hits
+    assert checkpointed_size(folder) < 0.8 * size_4
+    assert not [c for c in check_store(migrated) if not c.ok]
+    gone = migrated.delete_articles([migrated.article_ids()[0]])  # FTS5 deletes through the view
+    migrated.sync_vectors()
+    assert gone and not [c for c in check_store(migrated) if not c.ok]
 
 
 def test_vectors_are_kept_once_in_float16_and_a_float32_store_is_read_then_halved(tmp_path: Path,

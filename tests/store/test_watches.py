@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.repair import repair
-from search.store import Filters, Store
+from search.store import Filters, Store, schema
 from search.store.backup import backup
 from search.store.check import check_store
 from search.store.watches import NewWatch
@@ -50,7 +50,7 @@ def test_a_read_only_store_saves_and_deletes_watches_through_a_short_connection(
     assert reader.delete_watch(1) and not reader.delete_watch(1) and reader.watches() == []
     assert reader.add_watch(new_watch(reader), NOW).id == 2  # ids are never reused
     writer = Store.open(folder)  # the indexer's open brings the rest up to date
-    assert writer._meta("schema_version") == "4" and [w.id for w in writer.watches()] == [2]
+    assert writer._meta("schema_version") == str(schema.SCHEMA_VERSION) and [w.id for w in writer.watches()] == [2]
 
 
 def test_saving_a_watch_waits_for_a_writer_holding_the_store(sample_store: Path, tmp_path: Path) -> None:
