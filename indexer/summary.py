@@ -66,8 +66,10 @@ def print_stats(console: Console, folder: str, stats: dict) -> None:
     table.add_row("disk size", f"{stats['disk_bytes'] / 2**20:.1f} MiB")
     table.add_row("vector search", ", ".join(f"{k} {v}" for k, v in stats["vector_search"].items()))
     per = stats["bytes_per_passage"]
+    in_file = (f"{per['vector_file']:,.0f} in the vector file" if per["vector_file"] else
+               "none on disk for the index (flat: built from SQLite when opened)")
     table.add_row("bytes per passage", f"{per['all_files']:,.0f} in all: vector {per['sqlite_vector']:,.0f} in SQLite "
-                                       f"+ {per['vector_file']:,.0f} in the vector file")
+                                       f"+ {in_file}")
     console.print(table)
 
 

@@ -31,7 +31,7 @@ class StoreBase:
         self.readonly = readonly
         self._lock = threading.RLock()  # one Store per API process, shared by its worker threads
         self._vectors: VectorIndex | None = None
-        self._vectors_mtime: float | None = None
+        self._synced_mtime: float | None = None  # the manifest's, when `_vectors` was last brought up to date
         self._names: tuple[str, Names] | None = None  # (the meta value it was read from, the rules)
 
     def close(self) -> None:
@@ -83,10 +83,10 @@ class StoreBase:
     def version(self) -> tuple[int, int, float | None]:
         """Changes whenever what a search can return may have changed: SQLite's `data_version` (moves when another
         connection, e.g. another process's `news-index add`, commits), this connection's own row changes, and the
-        vector file's modification time. For cache keys (search/pipeline/cache.py)."""
+        manifest's modification time (every vector sync rewrites it). For cache keys (search/pipeline/cache.py)."""
         with self._lock:
             data_version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
-            return data_version, self.db.conn.total_changes, self._file_mtime(VECTOR_FILE)
+            return data_version, self.db.conn.total_changes, self._file_mtime(MANIFEST_FILE)
 
     # ---- small helpers ------------------------------------------------------------------------------
     def _count(self, table: str) -> int:

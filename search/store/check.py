@@ -81,7 +81,11 @@ def _fts(store: Store) -> Check:
 def _vectors(store: Store) -> list[Check]:
     path = store.folder / VECTOR_FILE
     passages = np.fromiter((r[0] for r in store.db.execute("SELECT id FROM passages ORDER BY id")), np.int64)
+    manifest = Manifest.read(store.folder / MANIFEST_FILE)
     if not path.exists():
+        if store._target_kind(None) == "flat":  # kept in memory only, built from SQLite by whoever opens it
+            return [Check("vector index", True, f"flat, built from SQLite's {len(passages)} vectors when opened "
+                                                "(no file)"), _manifest(store, manifest, None)]
         return [Check("vector file", not len(passages), f"missing ({len(passages)} passages)")]
     try:
         index = VectorIndex.load(path)
@@ -92,14 +96,20 @@ def _vectors(store: Store) -> list[Check]:
     missing = len(np.setdiff1d(passages, ids))
     vector_check = Check("vector file", same, f"{index.kind}, {len(ids)} vectors = passage ids" if same else
                          f"{missing} passages have no vector, {len(np.setdiff1d(ids, passages))} vectors no passage")
-    manifest = Manifest.read(store.folder / MANIFEST_FILE)
-    problems = ["missing or unreadable"] if manifest is None else [
-        text for wrong, text in (
-            (manifest.store_id != store._meta("store_id"), "another store's"),
-            (manifest.model_id != (store.model_id or ""), f"model {manifest.model_id}, store {store.model_id}"),
-            (manifest.vectors != len(ids), f"says {manifest.vectors} vectors, the file holds {len(ids)}"),
-            (manifest.dim != index.dim, f"says dim {manifest.dim}, the file holds {index.dim}")) if wrong]
-    return [vector_check, Check("manifest", not problems, "; ".join(problems) or "this store, this model")]
+    return [vector_check, _manifest(store, manifest, index)]
+
+
+def _manifest(store: Store, manifest: Manifest | None, index: VectorIndex | None) -> Check:
+    """The manifest names this store and model and, when there is a vector file (`index`), describes it."""
+    if manifest is None:
+        return Check("manifest", False, "missing or unreadable")
+    checks = [(manifest.store_id != store._meta("store_id"), "another store's"),
+              (manifest.model_id != (store.model_id or ""), f"model {manifest.model_id}, store {store.model_id}")]
+    if index is not None:
+        checks += [(manifest.vectors != len(index), f"says {manifest.vectors} vectors, the file holds {len(index)}"),
+                   (manifest.dim != index.dim, f"says dim {manifest.dim}, the file holds {index.dim}")]
+    problems = [text for wrong, text in checks if wrong]
+    return Check("manifest", not problems, "; ".join(problems) or "this store, this model")
 
 
 def _orphans(store: Store) -> Check:

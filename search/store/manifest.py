@@ -11,7 +11,7 @@ FORMAT = 1
 
 @dataclass
 class Manifest:
-    """Ties `vectors.faiss` to one store (store_id) and one checkpoint (model_id)."""
+    """Ties the vector index to one store (store_id) and one checkpoint (model_id); rewritten by every sync."""
 
     store_id: str
     model_id: str
@@ -19,9 +19,9 @@ class Manifest:
     schema_version: int
     dim: int
     index_kind: str  # what was asked for: auto, flat, hnsw or ivf
-    index_type: str  # what the vector file holds: flat, hnsw or ivf
+    index_type: str  # what the index holds: flat, hnsw, ivf or ivfpq
     vectors: int
-    vector_file: str
+    vector_file: str  # "" for flat: built from SQLite in memory (search/store/vector_sync.py)
     updated_at: str
     format: int = FORMAT
 

@@ -12,7 +12,8 @@ from search.terms import lexical_text
 SCHEMA_VERSION = 5  # 2: CJK runs indexed as character pairs in passages_fts (search/terms.py); 3: vectors in
 # SQLite as float16 (`meta.vector_dtype`; the vector file, a cache, is rebuilt from them); 4: saved searches
 # (`watches`, their `watch_matches` and the `watch_pending` journal; search/store/watches.py); 5: the article text
-# kept once — passages are offsets into it and FTS5 reads them through the `passage_lexical` view
+# kept once — passages are offsets into it and FTS5 reads them through the `passage_lexical` view — and mentions
+# kept in article order without a rowid
 READABLE_VERSIONS = (1, 2, 3, 4, 5)  # an older store is searched as it is and brought to 5 when opened for writing
 VECTOR_DTYPE = "float16"
 
@@ -23,6 +24,12 @@ VECTOR_DTYPE = "float16"
 CREATE_LEXICAL_VIEW = """CREATE VIEW IF NOT EXISTS passage_lexical (id, title, text) AS
     SELECT p.id, lexical_text(a.title), lexical_text(passage_text(a.title, a.body, p.start, p."end"))
     FROM passages p JOIN articles a ON a.id = p.article_id"""
+# Mentions never overlap within an article (indexer/derive.py keeps the surer of two), so (article, start) is a
+# key: stored in that order, the table is its own index for an article's mentions and a passage's.
+CREATE_MENTIONS = """CREATE TABLE {name} (
+    article_id TEXT NOT NULL REFERENCES articles(id), entity_id INTEGER NOT NULL REFERENCES entities(id),
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, score REAL NOT NULL, PRIMARY KEY (article_id, start)
+    ) WITHOUT ROWID"""
 CREATE_FTS = ("CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='passage_lexical', "
               "content_rowid='id', tokenize='porter unicode61')")
 
@@ -79,10 +86,7 @@ def create(db: sqlite_utils.Database) -> None:
         db.execute("""CREATE TABLE entities (id INTEGER PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE,
             label TEXT NOT NULL, UNIQUE(name, label))""")
     if "article_entities" not in db.table_names():
-        db.execute("""CREATE TABLE article_entities (
-            article_id TEXT NOT NULL REFERENCES articles(id), entity_id INTEGER NOT NULL REFERENCES entities(id),
-            start INTEGER NOT NULL, "end" INTEGER NOT NULL, score REAL NOT NULL)""")
-        db["article_entities"].create_index(["article_id", "start"])
+        db.execute(CREATE_MENTIONS.format(name="article_entities"))
         db["article_entities"].create_index(["entity_id", "article_id"])
     if "passages_fts" not in db.table_names():
         db.execute(CREATE_LEXICAL_VIEW)
@@ -95,6 +99,7 @@ def create(db: sqlite_utils.Database) -> None:
     elif stored < 3:
         halve_vectors(db)
     if stored is not None and stored < 5:
+        _mentions_without_rowid(db)
         refill_lexical(db)  # also drops the passages' own copy of their text
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
     if stored is not None and stored < 5:
@@ -145,6 +150,21 @@ def refill_lexical(db: sqlite_utils.Database) -> None:
     except BaseException:
         conn.rollback()
         raise
+
+
+def _mentions_without_rowid(db: sqlite_utils.Database) -> None:
+    """Versions 1–4 → 5: article_entities as a WITHOUT ROWID table keyed by (article, start), in one commit;
+    its separate (article_id, start) index goes."""
+    if "WITHOUT ROWID" in db["article_entities"].schema:
+        return
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")  # the CREATE too: sqlite3 would commit DDL alone
+        db.execute(CREATE_MENTIONS.format(name="article_entities_by_article"))
+        db.execute("""INSERT OR IGNORE INTO article_entities_by_article
+                      SELECT article_id, entity_id, start, "end", score FROM article_entities""")
+        db.execute("DROP TABLE article_entities")
+        db.execute("ALTER TABLE article_entities_by_article RENAME TO article_entities")
+        db.execute("CREATE INDEX idx_article_entities_entity_id_article_id ON article_entities (entity_id, article_id)")
 
 
 def _vacuum(db: sqlite_utils.Database) -> None:

@@ -1,6 +1,7 @@
-"""The store: one folder with the SQLite database (truth), the FAISS vector file (a cache of it) and the manifest.
+"""The store: one folder with the SQLite database (truth), the FAISS vector file (a cache of it, for HNSW and IVF
+indexes; a flat index lives in memory only) and the manifest.
 
-SQLite keeps every passage vector too, so the vector file can always be brought back in line with it: after a
+SQLite keeps every passage vector too, so the vector index can always be brought back in line with it: after a
 crash, when the index type changes, or when a reader opens a store another process is still writing.
 Readers open SQLite read-only in WAL mode, so searching while `news-index` writes is safe. The parts, one job each:
 search/store/base.py (connection, model, meta), vector_sync.py, writes.py, reads.py, watches.py.

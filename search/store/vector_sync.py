@@ -1,5 +1,11 @@
-"""The vector file as a cache of SQLite: loaded, patched or rebuilt to hold exactly SQLite's passage ids, and saved
-with its manifest."""
+"""The vector index as a cache of SQLite: loaded, patched or rebuilt to hold exactly SQLite's passage ids, and saved
+with its manifest.
+
+A flat index is kept in memory only: exact search needs nothing SQLite's float16 vectors lack, so each process
+builds it from them when it opens the store (about 1.3 s per 130k passages here) and patches it as the store
+changes, instead of keeping a second, float32 copy of every vector on disk (1,544 bytes per passage). HNSW graphs
+and IVF codebooks cost minutes to build, so those are saved to the vector file.
+"""
 from __future__ import annotations
 
 import json
@@ -21,12 +27,16 @@ class VectorSync(StoreBase):
 
     @property
     def vectors(self) -> VectorIndex:
-        """The vector index, reloaded when another process has replaced the file since it was read."""
+        """The vector index, brought up to date when another process has synced it since it was read (every sync
+        rewrites the manifest)."""
         with self._lock:
-            mtime = self._file_mtime(VECTOR_FILE)
-            if self._vectors is None or (self.readonly and mtime != self._vectors_mtime):
-                self._vectors_mtime = mtime
+            mtime = self._file_mtime(MANIFEST_FILE)
+            if self._vectors is None or (self.readonly and mtime != self._synced_mtime):
+                self._synced_mtime = mtime
                 saved = self._load_vector_file()
+                if saved is None and self._vectors is not None and self._vectors.kind == "flat":
+                    # kept in memory only: patched rather than built again, on a copy (other threads may be
+                    saved = self._vectors.copy()  # searching the current one)
                 # a reader patches ids in memory but keeps the file's index type: switching is the writer's job
                 kind = saved.kind if saved is not None and self.readonly else self._target_kind(None)
                 self._vectors, _ = self._reconciled(saved, kind)
@@ -90,8 +100,11 @@ class VectorSync(StoreBase):
             self._set_meta("index_kind", kind)
         with self._lock:
             vectors, changed = self._reconciled(self._vectors or self._load_vector_file(), self._target_kind(kind))
-            if changed or not (self.folder / VECTOR_FILE).exists():
-                vectors.save(self.folder / VECTOR_FILE)
+            path = self.folder / VECTOR_FILE
+            if vectors.kind == "flat":
+                path.unlink(missing_ok=True)  # kept in memory only (module docstring)
+            elif changed or not path.exists():
+                vectors.save(path)
             self._write_manifest(vectors)
             self._vectors = vectors
         if vectors.kind == "ivfpq" and self._meta("vector_search") is None:
@@ -168,5 +181,5 @@ class VectorSync(StoreBase):
         Manifest(store_id=self._meta("store_id") or "", model_id=self.model_id or "",
                  model_name=self._meta("model_name") or "", schema_version=schema.SCHEMA_VERSION,
                  dim=vectors.dim, index_kind=self._meta("index_kind") or "auto", index_type=vectors.kind,
-                 vectors=len(vectors), vector_file=VECTOR_FILE,
+                 vectors=len(vectors), vector_file="" if vectors.kind == "flat" else VECTOR_FILE,
                  updated_at=datetime.now(timezone.utc).isoformat(timespec="seconds")).write(self.folder / MANIFEST_FILE)

@@ -108,6 +108,12 @@ class VectorIndex:
             raise StoreError(f"the vector file {path} is damaged ({str(exc).splitlines()[0][-80:]})") from exc
         return cls(index, kind or _kind_of(index), index.d)
 
+    def copy(self) -> "VectorIndex":
+        """An independent copy (FAISS `clone_index`) with the same search settings."""
+        twin = VectorIndex(faiss.clone_index(self.index), self.kind, self.dim)
+        twin.configure(self.settings)
+        return twin
+
     def configure(self, settings: SearchSettings) -> None:
         """Use these search-time knobs (HNSW efSearch, IVF nprobe, ivfpq re-scoring), which the file format does
         not keep; the store sets its own before each search (a no-op when unchanged)."""

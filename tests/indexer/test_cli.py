@@ -99,8 +99,8 @@ def test_check_repair_and_backup_from_the_command_line(tmp_path: Path, capsys: p
     store = tmp_path / "store"
     shutil.copytree(sample_store, store)
     assert main(["check", "--store", str(store)]) == EXIT_OK
-    assert "vector file" in capsys.readouterr().out
-    (store / "vectors.faiss").write_bytes(b"not an index")
+    assert "vector index" in capsys.readouterr().out  # flat: built from SQLite, no file
+    (store / "vectors.faiss").write_bytes(b"not an index")  # a damaged file where one is read
     assert main(["check", "--store", str(store)]) == EXIT_DAMAGED
     captured = capsys.readouterr()
     assert "PROBLEM" in captured.out and f"news-index repair --store {store}" in captured.err

@@ -10,10 +10,19 @@ from search.terms import lexical_text
 
 
 def as_schema_4(folder: Path, version: int = 4) -> None:
-    """Passages with their own `text` column and an FTS5 table holding its own copy of the text (versions 1–4);
-    version 1 indexed the text as it is, 2–4 as `lexical_text`."""
+    """Passages with their own `text` column, an FTS5 table holding its own copy of the text and mentions in a
+    rowid table with an (article_id, start) index (versions 1–4); version 1 indexed the text as it is, 2–4 as
+    `lexical_text`."""
     lexical = (lambda t: t) if version == 1 else lexical_text
     with sqlite3.connect(folder / "store.db") as conn:
+        conn.execute("""CREATE TABLE mentions (article_id TEXT NOT NULL REFERENCES articles(id),
+            entity_id INTEGER NOT NULL REFERENCES entities(id), start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+            score REAL NOT NULL)""")
+        conn.execute("INSERT INTO mentions SELECT * FROM article_entities")
+        conn.execute("DROP TABLE article_entities")
+        conn.execute("ALTER TABLE mentions RENAME TO article_entities")
+        conn.execute("CREATE INDEX idx_article_entities_article_id_start ON article_entities (article_id, start)")
+        conn.execute("CREATE INDEX idx_article_entities_entity_id_article_id ON article_entities (entity_id, article_id)")
         conn.execute("DROP TABLE passages_fts")
         conn.execute("DROP VIEW passage_lexical")
         conn.execute("ALTER TABLE passages ADD COLUMN text TEXT NOT NULL DEFAULT ''")

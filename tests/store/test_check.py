@@ -34,6 +34,7 @@ def test_a_sound_store_passes_every_check(sample_store: Path) -> None:
 def test_each_kind_of_damage_is_found_and_repair_rebuilds_it_from_sqlite(sample_store: Path, tmp_path: Path) -> None:
     folder = tmp_path / "store"
     shutil.copytree(sample_store, folder)
+    Store.open(folder).sync_vectors("hnsw")  # a flat index has no file to damage: it is built from SQLite
     with sqlite3.connect(folder / "store.db") as conn:
         conn.execute("UPDATE passages_fts_data SET block = zeroblob(length(block)) "
                      "WHERE id = (SELECT max(id) FROM passages_fts_data)")  # a damaged FTS5 segment

@@ -121,12 +121,15 @@ def test_facets_known_values_and_stats(store: Store) -> None:
 def test_lost_or_foreign_vector_file_is_rebuilt_from_sqlite(sample_store: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(sample_store, copy)
-    (copy / VECTOR_FILE).unlink()
     store = Store.open(copy)
     before = sorted(r[0] for r in store.db.execute("SELECT id FROM passages"))
     assert sorted(store.sync_vectors().ids().tolist()) == before
+    assert not (copy / VECTOR_FILE).exists()  # a flat index is built from SQLite when opened, never saved
     store.sync_vectors("hnsw")
     assert Store.open(copy, readonly=True).vectors.kind == "hnsw"
+    (copy / VECTOR_FILE).unlink()  # lost
+    rebuilt = Store.open(copy, readonly=True).vectors
+    assert rebuilt.kind == "hnsw" and sorted(rebuilt.ids().tolist()) == before
     with sqlite3.connect(copy / "store.db") as conn:  # another store's manifest id: the file is not trusted
         conn.execute("UPDATE meta SET value = 'other' WHERE key = 'store_id'")
     reopened = Store.open(copy, readonly=True)
@@ -204,6 +207,8 @@ def test_the_text_is_kept_once_and_a_version_4_store_is_read_then_migrated(sampl
     texts = {p.id: p.text for p in current.passages(ids)}
     queries = ["earthquake rescue", "central bank interest rates", "台风"]
     hits = {q: current.lexical_search(q, 10) for q in queries}
+    mentioned = current.db.execute("SELECT article_id FROM article_entities LIMIT 1").fetchone()[0]
+    mentions = current.article(mentioned).entities
     assert "text" not in current.db["passages"].columns_dict and texts[ids[0]].strip()
     current.close()
     as_schema_4(folder)
@@ -214,6 +219,8 @@ def test_the_text_is_kept_once_and_a_version_4_store_is_read_then_migrated(sampl
     migrated = Store.open(folder)
     assert migrated._meta("schema_version") == str(schema.SCHEMA_VERSION)
     assert "text" not in migrated.db["passages"].columns_dict
+    assert "WITHOUT ROWID" in migrated.db["article_entities"].schema
+    assert migrated.article(mentioned).entities == mentions
     assert {p.id: p.text for p in migrated.passages(ids)} == texts
     assert {q: migrated.lexical_search(q, 10) for q in queries} == hits
     assert checkpointed_size(folder) < 0.8 * size_4
@@ -275,3 +282,21 @@ def test_the_date_histogram_counts_as_sql_does_in_the_unit_the_span_asks_for(sto
     assert month and all(len(value) == 10 and value.startswith("2019-03") for value, _ in month)  # days
     assert sum(c for _, c in month) == store.db.execute(
         "SELECT COUNT(*) FROM articles WHERE published_date LIKE '2019-03%'").fetchone()[0]
+
+
+def test_a_readers_flat_index_follows_the_writers_syncs_on_a_copy(sample_store: Path, tmp_path: Path) -> None:
+    """A flat index lives in memory only; a reader patches a copy when the writer syncs (the manifest changes), so
+    a search still running on the old one is never changed under it."""
+    folder = tmp_path / "store"
+    shutil.copytree(sample_store, folder)
+    reader = Store.open(folder, readonly=True)
+    old = reader.vectors
+    writer = Store.open(folder)
+    gone = writer.article_ids()[0]
+    gone_ids = {r[0] for r in writer.db.execute("SELECT id FROM passages WHERE article_id = ?", [gone])}
+    writer.delete_articles([gone])
+    writer.sync_vectors()
+    now = reader.vectors
+    assert now is not old and now.kind == "flat" and not gone_ids & set(now.ids().tolist())
+    assert gone_ids <= set(old.ids().tolist())  # the index a running search holds is left as it was
+    assert sorted(now.ids().tolist()) == sorted(r[0] for r in writer.db.execute("SELECT id FROM passages"))
