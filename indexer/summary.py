@@ -64,13 +64,23 @@ def print_stats(console: Console, folder: str, stats: dict) -> None:
                            f"searched on the {'GPU' if stats['index_on_gpu'] else 'CPU'}")
     table.add_row("model", f"{stats['model_id']} ({stats['model_name']})")
     table.add_row("disk size", f"{stats['disk_bytes'] / 2**20:.1f} MiB")
-    table.add_row("vector search", ", ".join(f"{k} {v}" for k, v in stats["vector_search"].items()))
+    table.add_row("vector search", _vector_search(stats))
     per = stats["bytes_per_passage"]
     in_file = (f"{per['vector_file']:,.0f} in the vector file" if per["vector_file"] else
                "none on disk for the index (flat: built from SQLite when opened)")
     table.add_row("bytes per passage", f"{per['all_files']:,.0f} in all: vector {per['sqlite_vector']:,.0f} in SQLite "
                                        f"+ {in_file}")
     console.print(table)
+
+
+def _vector_search(stats: dict) -> str:
+    """The search knobs in use; per shard when a sharded store's shards differ (each is tuned on its own)."""
+    def knobs(settings: dict) -> str:
+        return ", ".join(f"{k} {v}" for k, v in settings.items())
+    shards = stats.get("shards", [])
+    if len({knobs(s["vector_search"]) for s in shards}) > 1:
+        return "; ".join(f"shard {i}: {knobs(s['vector_search'])}" for i, s in enumerate(shards))
+    return knobs(stats["vector_search"])
 
 
 def print_checks(console: Console, title: str, checks: list[Check]) -> None:

@@ -100,8 +100,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
-        # the store, not the request: saving a watch while another process held the store, a read-only folder
-        return error_response(503, str(exc), headers={"Retry-After": str(STORE_RETRY_S)})
+        # the store, not the request: saving a watch while another process held the store (busy: worth retrying
+        # soon), a read-only folder or a damaged vector file (the message says what to run; no Retry-After)
+        return error_response(503, str(exc), headers={"Retry-After": str(STORE_RETRY_S)} if exc.busy else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_params(request: Request, exc: RequestValidationError) -> JSONResponse:

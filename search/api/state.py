@@ -35,6 +35,7 @@ class AppState:
         store = open_store(store_dir, readonly=True)  # one store or a sharded one (search/store/sharded.py)
         model = NewsModel.load(model_path, runtime=settings.runtime)
         store.check_model(model.model_id)
+        store.load_vectors()  # the first search should not pay for it; a damaged file stops the server here
         admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)
         state = cls(model=model, store=store, store_dir=Path(store_dir),
                     pipeline=SearchPipeline(model, store, admission=admission), settings=settings)

@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import sqlite_utils
 
-from search.store.errors import StoreError
+from search.store.errors import StoreError, is_busy
 from search.store.names import Names
 from search.store.vectors import SearchSettings, VectorIndex
 
@@ -133,8 +133,8 @@ class StoreBase:
                     yield
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"cannot write the store in {self.folder}: {exc}; free disk space or make the "
-                                 "folder writable, then run the same command again (nothing committed is lost)"
-                                 ) from exc
+                                 "folder writable, then run the same command again (nothing committed is lost)",
+                                 busy=is_busy(exc)) from exc
 
     def _file_mtime(self, name: str) -> float | None:
         try:

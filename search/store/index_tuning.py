@@ -72,12 +72,11 @@ def measure(index: VectorIndex, exact: ExactVectors, queries: np.ndarray, exclud
             truth: np.ndarray, settings: SearchSettings) -> Trial:
     """Recall@k and latency of `index` under `settings`, one query at a time as a search runs it (asking for k
     more than the query's excluded ids, which are then dropped)."""
-    index.configure(settings)
     k = truth.shape[1]
     recalls, times = [], []
     for query, left_out, expected in zip(queries, excluded, truth):
         start = time.perf_counter()
-        hits = index.search(query[None, :], k + len(left_out), exact=exact)[0]
+        hits = index.search(query[None, :], k + len(left_out), exact=exact, settings=settings)[0]
         times.append((time.perf_counter() - start) * 1000.0)
         skip = set(left_out.tolist())
         got = [i for i, _ in hits if i not in skip][:k]

@@ -240,8 +240,13 @@ class Reads(StoreBase):
             return self._count(table)
 
     def stats(self) -> dict:
-        """What `news-index stats` and /health show."""
+        """What `news-index stats` and /health show: `summary()` and the top topics, entities and sources."""
         facets = self.facets(None, limit=10)
+        return {**self.summary(), "topics": facets["topics"], "top_entities": facets["entities"],
+                "sources": facets["sources"]}
+
+    def summary(self) -> dict:
+        """Counts, dates, the vector index and its settings, the model and the bytes (`stats` without facets)."""
         manifest = Manifest.read(self.folder / MANIFEST_FILE)
         with self._lock:
             clusters = self.db.execute("SELECT COUNT(*) FROM (SELECT cluster_id FROM articles GROUP BY cluster_id "
@@ -251,7 +256,6 @@ class Reads(StoreBase):
             return {
                 "articles": self._count("articles"), "passages": passages,
                 "entities": self._count("entities"), "multi_article_clusters": int(clusters),
-                "topics": facets["topics"], "top_entities": facets["entities"], "sources": facets["sources"],
                 "date_range": list(dates), "index_type": manifest.index_type if manifest else None,
                 "index_kind": self._meta("index_kind") or "auto", "vectors": manifest.vectors if manifest else 0,
                 "index_on_gpu": bool(manifest) and searches_on_gpu(manifest.index_type),

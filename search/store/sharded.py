@@ -163,6 +163,10 @@ class ShardedStore:
         n = len(self.shards)
         return np.concatenate([part * n + i for i, part in enumerate(parts)]).astype(np.int64)
 
+    def load_vectors(self) -> None:
+        """Every shard's vector index, loaded or built now (see `Store.load_vectors`)."""
+        self._each(lambda i, s: s.load_vectors())
+
     def dense_search(self, queries: np.ndarray, k: int,
                      allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
         """Top-k (global passage id, cosine) per query over every shard's own top k."""
@@ -268,8 +272,9 @@ class ShardedStore:
         return sum(s.disk_bytes() for s in self.shards)
 
     def stats(self) -> dict:
-        """`Store.stats` over all shards, with "shards": each shard's own articles and passages."""
-        each = self._each(lambda i, s: s.stats())
+        """`Store.stats` over all shards (facets counted once, over the whole store), with "shards": each shard's
+        own articles, passages, index type and search settings ("vector_search" at the top is shard 0's)."""
+        each = self._each(lambda i, s: s.summary())
         facets = self.facets(None, limit=10)
         passages, disk = sum(s["passages"] for s in each), self.disk_bytes()
         dates = [d for s in each for d in s["date_range"] if d]
@@ -288,5 +293,6 @@ class ShardedStore:
             "bytes_per_passage": {"sqlite_vector": each[0]["bytes_per_passage"]["sqlite_vector"],
                                   "vector_file": vector_file / max(passages, 1),
                                   "all_files": disk / max(passages, 1)},
-            "shards": [{"articles": s["articles"], "passages": s["passages"]} for s in each],
+            "shards": [{key: s[key] for key in ("articles", "passages", "index_type", "vector_search")}
+                       for s in each],
         }

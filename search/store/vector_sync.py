@@ -42,13 +42,16 @@ class VectorSync(StoreBase):
                 self._vectors, _ = self._reconciled(saved, kind)
             return self._vectors
 
+    def load_vectors(self) -> None:
+        """Load the vector index now rather than at the first search (a flat one is built from SQLite, about 1 s
+        per 100k passages). StoreError when its file is damaged, with the command that rebuilds it."""
+        self.vectors
+
     def dense_search(self, queries: np.ndarray, k: int,
                      allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
         """Top-k (passage id, cosine) per (n, dim) query within `allowed` passage ids (None: all), with the
         store's search settings; an ivfpq index re-scores its candidates with SQLite's vectors."""
-        vectors = self.vectors
-        vectors.configure(self.search_settings)
-        return vectors.search(queries, k, allowed, exact=self.exact_vectors)
+        return self.vectors.search(queries, k, allowed, exact=self.exact_vectors, settings=self.search_settings)
 
     def exact_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids found, in id order; their (n, dim) float32 vectors) from SQLite, the exact copies."""

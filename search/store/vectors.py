@@ -169,47 +169,52 @@ class VectorIndex:
 
     # ---- reading ------------------------------------------------------------------------------------
     def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None,
-               exact: ExactVectors | None = None) -> list[list[tuple[int, float]]]:
+               exact: ExactVectors | None = None,
+               settings: SearchSettings | None = None) -> list[list[tuple[int, float]]]:
         """Top-k (passage id, inner product) per (n, dim) query; `allowed` restricts the candidates before top-k.
         An ivfpq index given `exact` re-scores its top k × refine candidates with those vectors (the scores are
-        then exact inner products); without it, its scores are the codes' approximations."""
+        then exact inner products); without it, its scores are the codes' approximations. `settings`: this
+        call's knobs (default: the index's own, `configure`), passed to FAISS with the call, so concurrent
+        searches with different settings do not meet on the shared index."""
+        settings = settings or self.settings
         queries = np.ascontiguousarray(np.atleast_2d(queries), np.float32)
         if (allowed is not None and len(allowed) == 0) or len(self) == 0 or k <= 0:
             return [[] for _ in range(len(queries))]
         if self.kind == "ivfpq" and exact is not None:
-            found = self._search(queries, k * self.settings.refine, allowed)
+            found = self._search(queries, k * settings.refine, allowed, settings)
             return [_rescored(query, hits, k, exact) for query, hits in zip(queries, found)]
-        return self._search(queries, k, allowed)
+        return self._search(queries, k, allowed, settings)
 
-    def _search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None) -> list[list[tuple[int, float]]]:
+    def _search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None,
+                settings: SearchSettings) -> list[list[tuple[int, float]]]:
         k = min(k, len(self))
         with _one_omp_thread(len(queries) == 1):
-            if allowed is not None:  # selectors are a CPU feature
-                params = self._params(faiss.IDSelectorBatch(np.asarray(allowed, np.int64)))
-                scores, ids = self.index.search(queries, k, params=params)
+            index = self.index if allowed is not None else self._search_index(settings)  # selectors: CPU only
+            if index is self.index:  # CPU indexes take concurrent searches
+                selector = None if allowed is None else faiss.IDSelectorBatch(np.asarray(allowed, np.int64))
+                scores, ids = index.search(queries, k, params=self._params(settings, selector))
             else:
-                index = self._search_index()
-                if index is self.index:  # CPU indexes take concurrent searches
+                with self._gpu_lock:
                     scores, ids = index.search(queries, k)
-                else:
-                    with self._gpu_lock:
-                        scores, ids = index.search(queries, k)
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
                 for row_ids, row_scores in zip(ids, scores)]
 
-    def _params(self, selector: faiss.IDSelector) -> faiss.SearchParameters:
+    def _params(self, settings: SearchSettings, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
         """Search parameters of the inner index's own type (IVF and HNSW refuse the generic ones)."""
         inner = faiss.downcast_index(self.index.index)
+        chosen = {} if selector is None else {"sel": selector}
         if isinstance(inner, faiss.IndexIVF):
-            return faiss.SearchParametersIVF(sel=selector, nprobe=inner.nprobe)
+            return faiss.SearchParametersIVF(nprobe=min(settings.nprobe, inner.nlist), **chosen)
         if isinstance(inner, faiss.IndexHNSW):
-            return faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
-        return faiss.SearchParameters(sel=selector)
+            return faiss.SearchParametersHNSW(efSearch=settings.ef_search, **chosen)
+        return faiss.SearchParameters(**chosen) if chosen else None
 
-    def _search_index(self) -> faiss.Index:
-        """The GPU mirror when faiss has GPU support and a GPU is present, else the CPU index."""
+    def _search_index(self, settings: SearchSettings) -> faiss.Index:
+        """The GPU mirror (made with `settings`) when faiss has GPU support and a GPU is present, else the CPU
+        index."""
         if not searches_on_gpu(self.kind):
             return self.index
+        self.configure(settings)  # a GPU index keeps its knobs: the mirror is made again when they change
         with self._gpu_lock:  # several API threads may arrive first at once: copy to the GPU only once
             if self._gpu is None:
                 self._gpu = faiss.index_cpu_to_all_gpus(self.index)

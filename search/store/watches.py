@@ -22,7 +22,7 @@ import numpy as np
 
 from search.store import schema
 from search.store.base import DB_FILE, StoreBase
-from search.store.errors import StoreError
+from search.store.errors import StoreError, is_busy
 from search.store.filters import article_conditions
 from search.store.records import Filters
 
@@ -192,7 +192,7 @@ class Watches(StoreBase):
                 conn.close()
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot save to the store in {self.folder}: {exc}; make the folder writable, or "
-                             "try again once the indexer has committed its batch") from exc
+                             "try again once the indexer has committed its batch", busy=is_busy(exc)) from exc
 
     # ---- the indexer: the journal, matches, deliveries -----------------------------------------------
     def set_watch_vectors(self, model_id: str, vectors: dict[int, np.ndarray]) -> None:

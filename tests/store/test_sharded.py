@@ -48,6 +48,8 @@ def test_articles_go_to_their_shard_and_the_whole_matches_one_store(one: Store, 
     assert two.count("articles") == one.count("articles") and two.count("passages") == one.count("passages")
     stats, single = two.stats(), one.stats()
     assert [s["articles"] for s in stats["shards"]] == [s.count("articles") for s in two.shards]
+    assert [(s["index_type"], s["vector_search"]) for s in stats["shards"]] == [
+        (s.summary()["index_type"], s.summary()["vector_search"]) for s in two.shards]
     assert stats["topics"] == single["topics"] and stats["sources"] == single["sources"]
     assert stats["date_range"] == single["date_range"]
     whole_one, whole_two = one.facets(None, limit=5), two.facets(None, limit=5)

@@ -137,3 +137,16 @@ def test_tuning_finds_the_cheapest_setting_that_reaches_the_recall_target(kind: 
         assert all(t.recall_low < 0.9 for t in smaller)
     flat = tune_index(VectorIndex.build("flat", 32, ids, vectors), exact, lambda: [(ids, vectors)], ids[::500])
     assert [t.recall for t in flat.trials] == [1.0]
+
+
+def test_search_settings_given_with_a_call_hold_for_that_call_only() -> None:
+    vectors = unit_vectors(4000, seed=5)
+    ids = np.arange(len(vectors))
+    ivf = VectorIndex.build("ivf", 32, ids, vectors)
+    flat = VectorIndex.build("flat", 32, ids, vectors)
+    queries = unit_vectors(50, seed=6)
+    exact = [[i for i, _ in row] for row in flat.search(queries, 10)]
+    every_list = [[i for i, _ in row] for row in ivf.search(queries, 10, settings=SearchSettings(nprobe=ivf.nlist))]
+    one_list = [[i for i, _ in row] for row in ivf.search(queries, 10, settings=SearchSettings(nprobe=1))]
+    assert every_list == exact and one_list != exact  # all lists probed: exact; one list: misses some
+    assert ivf.settings == SearchSettings() and [[i for i, _ in row] for row in ivf.search(queries, 10)] != exact

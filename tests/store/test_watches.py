@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from indexer.repair import repair
-from search.store import Filters, Store, schema
+from search.store import Filters, Store, StoreError, schema
+from search.store.errors import is_busy
 from search.store.backup import backup
 from search.store.check import check_store
 from search.store.watches import NewWatch
@@ -74,6 +76,27 @@ def test_saving_a_watch_waits_for_a_writer_holding_the_store(sample_store: Path,
     reader.add_watch(new_watch(reader), NOW)
     thread.join()
     assert time.perf_counter() - began >= 0.3 and len(reader.watches()) == 1
+
+
+def test_a_store_held_past_the_busy_timeout_is_a_busy_store_error(sample_store: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Busy is worth retrying (the API adds Retry-After); other refusals (a read-only folder) are not."""
+    from search.store import watches
+
+    folder = tmp_path / "store"
+    shutil.copytree(sample_store, folder)
+    reader = Store.open(folder, readonly=True)
+    monkeypatch.setattr(watches, "BUSY_TIMEOUT_S", 0.1)
+    holder = sqlite3.connect(folder / "store.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="try again once the indexer has committed") as refused:
+            reader.add_watch(new_watch(reader), NOW)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert refused.value.busy
+    assert not is_busy(sqlite3.OperationalError("attempt to write a readonly database"))
 
 
 def test_backups_carry_watches_and_check_finds_orphan_matches(sample_store: Path, tmp_path: Path) -> None:
