@@ -1,6 +1,7 @@
 """Indexing throughput of `news-index add --engine ray` against the local engine, on the same articles, each run a
 fresh store and a fresh process (wall clock of the whole command, model loading and Ray start-up included — what
-a user waits for): the local engine; Ray started by the command on this machine; and, with `--two-nodes`, a
+a user waits for): the local engine; Ray started by the command on this machine, with its default workers and
+with one worker using every CPU; and, with `--two-nodes`, a
 simulated 2-node cluster — two Ray nodes on this machine (`ray start --head` and `ray start --address`, one CPU
 each) — that the command joins with `--ray-address`.
 Prints a table and writes benchmarks/results/ray-<input>.json.
@@ -63,9 +64,11 @@ def main() -> None:
         work = Path(folder)
         articles = work / "articles.jsonl"
         articles.write_text("".join(lines), encoding="utf-8")
-        runs = {"local engine": [], "ray, started by the command (1 worker)": ["--engine", "ray", "--workers", "1"]}
-        for name, extra in runs.items():
-            rows[name] = run_add(articles, work / name.split()[0].strip(","), extra)
+        runs = {"local engine": [],
+                "ray, started by the command (default: 1 worker per CPU)": ["--engine", "ray"],
+                "ray, started by the command, 1 worker with every CPU": ["--engine", "ray", "--workers", "1"]}
+        for i, (name, extra) in enumerate(runs.items()):
+            rows[name] = run_add(articles, work / f"run-{i}", extra)
         if args.two_nodes:
             two_node_cluster()
             try:

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "(needs `pip install -e \".[cpu,ray]\"`)")
     add.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
                      help="an existing Ray cluster (default: start a local Ray sized to this machine)")
-    add.add_argument("--workers", type=_positive, default=1, help="--engine ray: actors, each with its own model")
+    add.add_argument("--workers", type=_positive, default=None,
+                     help="--engine ray: actors, each with its own model (default: one per CPU of the cluster, "
+                          "as its memory allows, or per GPU share with --gpus-per-worker)")
     add.add_argument("--gpus-per-worker", type=float, default=0.0, help="--engine ray: GPUs per actor (e.g. 0.5)")
     add.add_argument("--shards", type=_positive, default=None,
                      help="split a new store into N shards (each its own SQLite and vector file), searched in "

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from search.model import NewsModel
 
 SHARD_ARTICLES = 64
+WORKER_MEMORY = 1.5 * 2**30  # bytes an annotating actor may use (the model, torch and a shard), for the default
 
 
 @dataclass
@@ -47,7 +48,7 @@ class RaySettings:
     """Where and how wide the annotation runs."""
 
     address: str | None = None  # None: a local Ray sized to this machine; "auto" or HOST:PORT: an existing cluster
-    workers: int = 1  # actors, each with its own loaded model
+    workers: int | None = None  # actors, each with its own loaded model; None: `default_workers`
     gpus_per_worker: float = 0.0
     shard_articles: int = SHARD_ARTICLES
 
@@ -161,13 +162,26 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
     ds = ray.data.from_items(rows, override_num_blocks=len(rows))
     # each actor gets its share of the cluster's CPUs: Ray sets an actor's OMP_NUM_THREADS (which torch follows)
     # to its num_cpus, so the default of 1 left one worker on a 2-core machine at half the local engine's speed
-    cpus = max(1.0, float(ray.cluster_resources().get("CPU", 1)) // settings.workers)
-    annotated = ds.map_batches(ShardAnnotator, batch_size=1, concurrency=settings.workers, num_cpus=cpus,
+    resources = ray.cluster_resources()
+    workers = min(settings.workers or default_workers(resources, settings.gpus_per_worker), len(shards))
+    cpus = max(1.0, float(resources.get("CPU", 1)) // workers)
+    annotated = ds.map_batches(ShardAnnotator, batch_size=1, concurrency=workers, num_cpus=cpus,
                                num_gpus=settings.gpus_per_worker, max_restarts=0,
                                fn_constructor_kwargs={"model_path": model_path, "config": config,
                                                       "aliases": aliases, "folder": str(folder)})
     for row in annotated.iter_rows():
         yield row["shard"]
+
+
+def default_workers(resources: dict[str, float], gpus_per_worker: float) -> int:
+    """Actors for a cluster with these Ray `resources`: as many as its GPUs hold at `gpus_per_worker`, else one
+    per CPU, as far as its memory allows `WORKER_MEMORY` each. One single-threaded actor per core beat one
+    actor with every core (measured on 2 cores: 97.9 s against 120.2 s for 1,000 articles, `docs/scale.md`):
+    torch's threads share one batch less well than processes share the shards."""
+    if gpus_per_worker > 0:
+        return max(1, int(resources.get("GPU", 0) / gpus_per_worker))
+    by_memory = int(resources.get("memory", WORKER_MEMORY) // WORKER_MEMORY)
+    return max(1, min(int(resources.get("CPU", 1)), by_memory))
 
 
 def _merge(store: Store, model: NewsModel, names: list[str], written: Iterator[str] | None, folder: Path,

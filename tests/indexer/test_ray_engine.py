@@ -16,7 +16,7 @@ from tests.indexer.helpers import short_articles, write_jsonl
 
 ray = pytest.importorskip("ray")
 
-from indexer.ray_engine import RaySettings, add_with_ray  # noqa: E402
+from indexer.ray_engine import WORKER_MEMORY, RaySettings, add_with_ray, default_workers  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -80,3 +80,10 @@ def test_a_shard_annotated_before_a_crash_is_merged_not_annotated_again(tmp_path
     report = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
     assert (report.unchanged, report.added, report.shards_annotated) == (3, 3, 0)
     assert not [c for c in check_store(store) if not c.ok]
+
+
+def test_default_workers_are_one_per_cpu_as_memory_allows_or_one_per_gpu_share() -> None:
+    assert default_workers({"CPU": 2.0, "memory": 16 * WORKER_MEMORY}, 0.0) == 2
+    assert default_workers({"CPU": 16.0, "memory": 3.5 * WORKER_MEMORY}, 0.0) == 3
+    assert default_workers({"CPU": 8.0, "GPU": 2.0, "memory": 64 * WORKER_MEMORY}, 0.5) == 4
+    assert default_workers({"CPU": 1.0, "memory": 0.5 * WORKER_MEMORY}, 0.0) == 1
