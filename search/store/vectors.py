@@ -71,11 +71,24 @@ class VectorIndex:
     # ---- building -----------------------------------------------------------------------------------
     @classmethod
     def build(cls, kind: str, dim: int, ids: np.ndarray, vectors: np.ndarray) -> "VectorIndex":
-        """A fresh index of `kind` holding (n, dim) `vectors` under `ids`; IVF types are trained on a sample of
-        them once (later additions are encoded with those centroids and codebooks). StoreError: unknown kind."""
+        """A fresh index of `kind` holding (n, dim) `vectors` under `ids`: `empty`, trained on a sample of them,
+        then filled. StoreError as `empty`."""
+        vectors = np.ascontiguousarray(vectors, np.float32)
+        sample = vectors
+        if len(vectors) > training_size(len(vectors)):
+            sample = vectors[np.random.default_rng(0).choice(len(vectors), training_size(len(vectors)), replace=False)]
+        index = cls.empty(kind, dim, len(ids), sample)
+        index.add(ids, vectors)
+        return index
+
+    @classmethod
+    def empty(cls, kind: str, dim: int, n: int, sample: np.ndarray) -> "VectorIndex":
+        """An empty index of `kind` sized for `n` passages. IVF types are trained once on the (m, dim) `sample`
+        of their vectors (`training_size(n)` rows are enough; other kinds ignore it), and every vector added
+        later is encoded with those centroids and codebooks, so an index can be filled chunk by chunk.
+        StoreError: an unknown kind, or ivfpq for fewer than `PQ_MIN_TRAIN` passages."""
         if kind not in KINDS:
             raise StoreError(f"unknown index type {kind!r}; use one of {', '.join(KINDS)}")
-        n = len(ids)
         if kind == "flat":
             inner: faiss.Index = faiss.IndexFlatIP(dim)
         elif kind == "hnsw":
@@ -93,10 +106,9 @@ class VectorIndex:
                 nlist = max(1, min(nlist, n // 256))
                 inner = faiss.IndexIVFPQ(quantizer, dim, nlist, _pq_parts(dim), 8, faiss.METRIC_INNER_PRODUCT)
                 inner.by_residual = True
-            inner = _trained(inner, _train_sample(vectors) if n else np.zeros((1, dim), np.float32))
-        index = cls(faiss.IndexIDMap2(inner), kind, dim)
-        index.add(ids, vectors)
-        return index
+            inner = _trained(inner, np.ascontiguousarray(sample, np.float32) if len(sample) else
+                             np.zeros((1, dim), np.float32))
+        return cls(faiss.IndexIDMap2(inner), kind, dim)
 
     @classmethod
     def load(cls, path: Path, kind: str | None = None) -> "VectorIndex":
@@ -286,11 +298,6 @@ def _trained(inner: faiss.Index, sample: np.ndarray) -> faiss.Index:
     return faiss.index_gpu_to_cpu(gpu)
 
 
-def _train_sample(vectors: np.ndarray) -> np.ndarray:
-    """IVF training sample: at most 256 points per list is what FAISS needs."""
-    vectors = np.ascontiguousarray(vectors, np.float32)
-    limit = 256 * 4 * int(math.sqrt(len(vectors))) or len(vectors)
-    if len(vectors) <= limit:
-        return vectors
-    rng = np.random.default_rng(0)
-    return vectors[rng.choice(len(vectors), limit, replace=False)]
+def training_size(n: int) -> int:
+    """Rows an IVF index of `n` vectors trains on: 256 per list of the 4·√n at most, which is what FAISS needs."""
+    return min(n, 256 * 4 * int(math.sqrt(n))) or n

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from search.model import NewsModel
-from search.store import Filters, Store, StoreError
+from search.store import Filters, Store, StoreError, VectorIndex
 from search.store import schema
 from search.store.store import VECTOR_FILE
+from search.store.vectors import SearchSettings
 from tests.store.old_layouts import as_schema_4
 
 
@@ -300,3 +301,20 @@ def test_a_readers_flat_index_follows_the_writers_syncs_on_a_copy(sample_store: 
     assert now is not old and now.kind == "flat" and not gone_ids & set(now.ids().tolist())
     assert gone_ids <= set(old.ids().tolist())  # the index a running search holds is left as it was
     assert sorted(now.ids().tolist()) == sorted(r[0] for r in writer.db.execute("SELECT id FROM passages"))
+
+
+def test_an_ivf_index_is_trained_on_a_sample_and_filled_chunk_by_chunk(sample_store: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from search.store import vector_sync
+
+    folder = tmp_path / "store"
+    shutil.copytree(sample_store, folder)
+    monkeypatch.setattr(vector_sync, "CHUNK_PASSAGES", 300)  # the sample's 2,078 passages in 7 chunks
+    store = Store.open(folder)
+    ivf = store.sync_vectors("ivf")
+    ids, vectors = store._passage_vectors(None)
+    assert ivf.kind == "ivf" and np.array_equal(np.sort(ivf.ids()), ids)
+    queries = vectors[::97]
+    every_list = ivf.search(queries, 10, settings=SearchSettings(nprobe=ivf.nlist))
+    exact = VectorIndex.build("flat", vectors.shape[1], ids, vectors).search(queries, 10)
+    assert [[i for i, _ in row] for row in every_list] == [[i for i, _ in row] for row in exact]
