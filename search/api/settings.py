@@ -17,3 +17,5 @@ class ServeSettings:
     deadline_s: float | None = DEFAULT_DEADLINE_S  # None: no bound
     api_key: str | None = None  # when set, every request but the page's own files needs `Authorization: Bearer <key>`
     cors_origins: list[str] = field(default_factory=list)  # origins allowed to call the API from a browser
+    shards: str = "threads"  # a sharded store's shards: threads of this process, or "ray": an actor each
+    ray_address: str | None = None  # shards "ray": the cluster ("auto", HOST:PORT; None: a local Ray)

@@ -32,7 +32,11 @@ class AppState:
         """Open the store read-only, load the model (its pair pass on the settings' runtime), and refuse a model
         the index was not built with."""
         settings = settings or ServeSettings()
-        store = open_store(store_dir, readonly=True)  # one store or a sharded one (search/store/sharded.py)
+        if settings.shards == "ray":  # one actor per shard, anywhere on the cluster (search/store/ray_shards.py)
+            from search.store.ray_shards import open_on_ray
+            store: Store | ShardedStore = open_on_ray(store_dir, settings.ray_address)
+        else:  # one store or a sharded one, its shards read by threads (search/store/sharded.py)
+            store = open_store(store_dir, readonly=True)
         model = NewsModel.load(model_path, runtime=settings.runtime)
         store.check_model(model.model_id)
         store.load_vectors()  # the first search should not pay for it; a damaged file stops the server here

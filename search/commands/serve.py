@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -35,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                    help="let pages from ORIGIN (e.g. https://newsroom.example) call the API; repeatable; "
                         "default: none")
+    p.add_argument("--shards", choices=["threads", "ray"], default="threads",
+                   help="a sharded store's shards: read by threads of this process (default), or each by a Ray "
+                        "actor, on any node that reaches the store's folder at the same path (needs "
+                        "`pip install -e \".[cpu,ray]\"`)")
+    p.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
+                   help="--shards ray: an existing Ray cluster (default: start a local Ray)")
     add_runtime_option(p)
     p.set_defaults(func=run)
 
@@ -52,8 +59,11 @@ def run(args: argparse.Namespace) -> int:
     if args.deadline <= 0:
         raise ValueError(f"--deadline must be more than 0 seconds, got {args.deadline:g}")
     api_key = _api_key(args)
+    if args.shards == "ray" and importlib.util.find_spec("ray") is None:
+        raise ValueError('--shards ray needs Ray: pip install -e ".[cpu,ray]"')
     settings = ServeSettings(passes=args.passes, runtime=args.runtime, max_waiting=args.max_waiting,
-                             deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin)
+                             deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin,
+                             shards=args.shards, ray_address=args.ray_address)
     app = create_app(args.store, args.model, settings)  # fails here, before binding the port, on a bad store or model
     print(f"newsearch: serving {args.store} on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # one JSON line per request on stderr

@@ -126,3 +126,33 @@ def test_the_cli_adds_deletes_checks_and_backs_up_a_sharded_store(tmp_path: Path
         open_store(store, shards=2)
     with pytest.raises(StoreError, match="not sharded"):
         open_store(tmp_path / "copy" / "shard-000", shards=2)
+
+
+def test_shards_served_by_ray_actors_answer_as_the_threads_do(sharded_folder: Path, model) -> None:
+    ray = pytest.importorskip("ray")
+    from search.store.ray_shards import open_on_ray
+
+    threads = open_store(sharded_folder, readonly=True)
+    actors = open_on_ray(sharded_folder)
+    try:
+        query = model.embed_queries(["flooding after heavy rain"])
+        assert actors.dense_search(query, 10) == threads.dense_search(query, 10)
+        assert actors.lexical_search("flooding rain", 10) == threads.lexical_search("flooding rain", 10)
+        ids = [i for i, _ in threads.dense_search(query, 10)[0]]
+        assert [(p.id, p.text) for p in actors.passages(ids)] == [(p.id, p.text) for p in threads.passages(ids)]
+        assert actors.facets(ids) == threads.facets(ids) and actors.model_id == threads.model_id
+        request = SearchRequest(query="flooding after heavy rain", rerank=True, answers=True, size=5)
+        by_actors = SearchPipeline(model, actors, clock=CLOCK).search(request).results
+        by_threads = SearchPipeline(model, threads, clock=CLOCK).search(request).results
+        assert [(r.article_id, r.score) for r in by_actors] == [(r.article_id, r.score) for r in by_threads]
+        with pytest.raises(StoreError, match="not a sharded store"):
+            open_on_ray(sharded_folder / "shard-000")
+    finally:
+        ray.shutdown()
+
+
+def test_serve_with_shards_on_ray_refuses_a_store_that_is_not_sharded(sample_store: Path,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    pytest.importorskip("ray")
+    assert search_main(["serve", "--store", str(sample_store), "--shards", "ray"]) == 3
+    assert "not a sharded store" in capsys.readouterr().err

@@ -1,0 +1,82 @@
+"""Shards served by Ray actors (`news-search serve --shards ray`): each shard of a sharded store is opened by an
+actor of its own — on any node of a Ray cluster that reaches the store's folder at the same path (a shared file
+system) — so a store can be searched past one machine's memory. `ShardedStore` calls each shard through a
+`RemoteShard`, which answers as a `Store` does: the same reads, merged the same way, so the results equal those
+of the threads of one process (tested).
+
+Ray is an optional extra (`pip install -e ".[cpu,ray]"`); it is imported only here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from search.store.errors import StoreError
+from search.store.sharded import LAYOUT_FILE, ShardedStore, is_sharded
+from search.store.store import Store
+
+ACTOR_CPUS = 1.0  # a shard's reads are SQLite and one FAISS search at a time: one core each
+
+
+class ShardServer:
+    """A Ray actor holding one shard, opened read-only with its vector index loaded."""
+
+    def __init__(self, folder: str) -> None:
+        self.store = Store.open(folder, readonly=True)
+        self.store.load_vectors()
+
+    def read(self, name: str, args: tuple, kwargs: dict) -> Any:
+        """`Store.<name>(*args, **kwargs)`, or the property `name` when it is one."""
+        value = getattr(self.store, name)
+        return value(*args, **kwargs) if callable(value) else value
+
+
+class RemoteShard:
+    """A shard's `Store` read through its `ShardServer` actor: a method call or a property read becomes one
+    actor call (its result pickled back). Read-only: writes go to the shard folders with `news-index`."""
+
+    readonly = True
+
+    def __init__(self, actor: Any, folder: Path) -> None:
+        self.actor = actor
+        self.folder = folder
+
+    def __getattr__(self, name: str) -> Any:
+        import ray
+
+        if name.startswith("_") or not hasattr(Store, name):
+            raise AttributeError(name)
+        if isinstance(getattr(Store, name), property):
+            return ray.get(self.actor.read.remote(name, (), {}))
+        call: Callable[..., Any] = lambda *args, **kwargs: ray.get(self.actor.read.remote(name, args, kwargs))
+        return call
+
+
+def open_on_ray(folder: str | Path, address: str | None = None) -> ShardedStore:
+    """The sharded store in `folder` with one `ShardServer` actor per shard, on the Ray cluster at `address`
+    ("auto", HOST:PORT, or None: a local Ray started here). StoreError when `folder` holds no sharded store or a
+    shard cannot be opened (the actor's error, e.g. no store, a damaged vector file)."""
+    import ray
+
+    folder = Path(folder).resolve()
+    if not is_sharded(folder):
+        raise StoreError(f"{folder} is not a sharded store: shards on Ray need one made by "
+                         f"`news-index add PATH --store {folder} --shards N`")
+    count = int(json.loads((folder / LAYOUT_FILE).read_text(encoding="utf-8"))["shards"])
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    server = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=-1)(ShardServer)  # a lost actor reopens its shard
+    actors = [server.remote(str(folder / f"shard-{i:03d}")) for i in range(count)]
+    shards = [RemoteShard(actor, folder / f"shard-{i:03d}") for i, actor in enumerate(actors)]
+    try:
+        ray.get([actor.read.remote("model_id", (), {}) for actor in actors])  # every shard opened, or why not
+    except ray.exceptions.RayActorError as exc:
+        raise StoreError(f"a shard of {folder} could not be opened on Ray: {_cause(exc)}") from exc
+    return ShardedStore(folder, shards)  # type: ignore[arg-type]  # RemoteShard answers as a Store
+
+
+def _cause(exc: Exception) -> str:
+    """The last line of the actor's own error (Ray wraps it in its traceback)."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
