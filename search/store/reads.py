@@ -14,11 +14,22 @@ from search.store.base import MANIFEST_FILE, VECTOR_FILE, StoreBase
 from search.store.filters import article_conditions
 from search.store.manifest import Manifest
 from search.store.records import ArticleRow, Filters, Mention, PassageRow, article_text, passage_text
+from search.store.pooled_bm25 import LexicalEvidence, fts5_varints, phrases
 from search.store.vectors import searches_on_gpu
 from search.terms import query_terms
 
 KNOWN_KINDS = ("topics", "sources", "entities")
+BM25_WEIGHTS = "2.0, 1.0"  # FTS5 bm25() column weights: a word in the title counts twice
 _VALUE_COLUMNS = {"topics": ("articles", "topic"), "sources": ("articles", "source"), "entities": ("entities", "name")}
+
+
+def match_expression(query: str, match: str | None) -> str | None:
+    """The FTS5 expression `lexical_search` runs: `match` as given, else the query's words, stopwords left out
+    unless nothing else is left, quoted one by one and OR-ed; None when nothing is left to match."""
+    if match:
+        return match
+    terms = query_terms(query)
+    return " OR ".join(f'"{t}"' for t in terms) if terms else None
 
 
 def date_buckets(days: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -46,19 +57,41 @@ class Reads(StoreBase):
         already (search/pipeline/syntax.py), replaces that. Without filters the FTS5 table is read alone:
         joining every match to its article first costs twice the time of the search itself.
         """
-        terms = query_terms(query)
-        if (not terms and not match) or k <= 0:
+        expression = match_expression(query, match)
+        if expression is None or k <= 0:
             return []
         join, where, params = "", "", []
         if filters is not None and not filters.is_empty():
             conditions, params = article_conditions(filters, self.names)
             join = "JOIN passages p ON p.id = passages_fts.rowid JOIN articles a ON a.id = p.article_id"
             where = f"AND {conditions}"
-        sql = f"""SELECT passages_fts.rowid, bm25(passages_fts, 2.0, 1.0) AS rank FROM passages_fts {join}
+        sql = f"""SELECT passages_fts.rowid, bm25(passages_fts, {BM25_WEIGHTS}) AS rank FROM passages_fts {join}
                   WHERE passages_fts MATCH ? {where} ORDER BY rank LIMIT ?"""
-        match = match or " OR ".join(f'"{t}"' for t in terms)
         with self._lock:
-            return [(int(r[0]), -float(r[1])) for r in self.db.execute(sql, [match, *params, k])]
+            return [(int(r[0]), -float(r[1])) for r in self.db.execute(sql, [expression, *params, k])]
+
+    def lexical_evidence(self, expression: str, ids: list[int]) -> LexicalEvidence:
+        """This store's FTS5 statistics for the phrases of `expression`, and for the passages `ids` their tokens
+        and each phrase's own BM25 term: what a sharded store pools (search/store/pooled_bm25.py)."""
+        unique = list(dict.fromkeys(phrases(expression)))
+        ids_json = json.dumps([int(i) for i in ids])
+        with self._lock:
+            block = self.db.execute("SELECT block FROM passages_fts_data WHERE id = 1").fetchone()  # "averages"
+            counts = fts5_varints(block[0]) if block else [0]
+            hits = {p: int(self.db.execute("SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                                           [p]).fetchone()[0]) for p in unique}
+            docs: dict[int, tuple[int, dict[str, float]]] = {
+                int(r[0]): (sum(fts5_varints(r[1])), {}) for r in self.db.execute(
+                    "SELECT id, sz FROM passages_fts_docsize WHERE id IN (SELECT value FROM json_each(?))",
+                    [ids_json])}
+            low, high = (min(docs), max(docs)) if docs else (0, -1)
+            for p in unique:  # a rowid range FTS5 applies itself; `rowid IN (...)` would run the MATCH per id
+                for row, score in self.db.execute(
+                        f"""SELECT rowid, bm25(passages_fts, {BM25_WEIGHTS}) FROM passages_fts
+                            WHERE passages_fts MATCH ? AND rowid BETWEEN ? AND ?""", [p, low, high]):
+                    if row in docs:
+                        docs[row][1][p] = -float(score)
+        return LexicalEvidence(rows=counts[0], tokens=sum(counts[1:]), hits=hits, docs=docs)
 
     def allowed_passage_ids(self, filters: Filters | None) -> np.ndarray | None:
         """Passage ids of articles matching `filters` (for VectorIndex.search), or None when there are no filters."""

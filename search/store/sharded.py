@@ -3,9 +3,8 @@ as one: every shard answers each read in parallel threads and the answers are me
 
 An article lives in the shard its id hashes to, so an article, its passages, entities and story cluster stay in one
 shard and re-indexing it replaces it in place. Passage ids are global: `local id × N + shard`. The lexical side
-merges each shard's BM25 scores as they are (per-shard term statistics, as Elasticsearch's default
-"query then fetch" does); with articles spread by a hash, the statistics of large shards agree closely, while on
-small shards (tens of articles) results below the first can swap places with their neighbours. Facet
+scores each shard's best candidates with the statistics of all shards (search/store/pooled_bm25.py), so BM25
+scores are one store's (as Elasticsearch's `dfs_query_then_fetch`; its default keeps each shard's own). Facet
 values over a search's candidates are counted exactly; over the whole store each shard counts a deeper list
 (`limit × 2 + 10`, Elasticsearch's `shard_size` rule) and the lists are summed, so a value that is frequent in all
 but in no shard's deeper list can be under-counted there.
@@ -22,7 +21,8 @@ from typing import Callable, Iterable, TypeVar
 import numpy as np
 
 from search.store.errors import StoreError
-from search.store.reads import date_buckets
+from search.store.pooled_bm25 import pooled_scores
+from search.store.reads import date_buckets, match_expression
 from search.store.records import ArticleRow, Filters, PassageRow
 from search.store.store import Store
 from search.store.vectors import SearchSettings
@@ -150,10 +150,17 @@ class ShardedStore:
     # ---- retrieval ----------------------------------------------------------------------------------
     def lexical_search(self, query: str, k: int, filters: Filters | None = None,
                        match: str | None = None) -> list[tuple[int, float]]:
-        """The best k (global passage id, BM25) over every shard's own top k."""
-        found = self._each(lambda i, s: [(self._global(i, pid), score)
-                                         for pid, score in s.lexical_search(query, k, filters, match)])
-        return sorted((hit for hits in found for hit in hits), key=lambda h: (-h[1], h[0]))[:k]
+        """The best k (global passage id, BM25) as one store would score them: every shard's own best 2k + 10
+        (Elasticsearch's `shard_size` rule) scored again with the statistics of all shards
+        (search/store/pooled_bm25.py)."""
+        expression = match_expression(query, match)
+        if expression is None or k <= 0:
+            return []
+        found = self._each(lambda i, s: s.lexical_search(query, 2 * k + 10, filters, match))
+        evidence = self._each(lambda i, s: s.lexical_evidence(expression, [pid for pid, _ in found[i]]))
+        hits = [(self._global(i, pid), score)
+                for i, scores in enumerate(pooled_scores(evidence, expression)) for pid, score in scores.items()]
+        return sorted(hits, key=lambda h: (-h[1], h[0]))[:k]
 
     def allowed_passage_ids(self, filters: Filters | None) -> np.ndarray | None:
         """Global passage ids the filters allow (None without filters)."""
