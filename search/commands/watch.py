@@ -131,9 +131,7 @@ def run_matches(args: argparse.Namespace) -> int:
 
 
 def _watch_store(folder: str):
-    """The store in `folder`, opened read-only (watch writes take their own short connection); a sharded store
-    is refused with what to do (InvalidRequest: exit 2)."""
-    from search.pipeline.watches import watchable
+    """The store in `folder`, sharded or not, opened read-only (watch writes take their own short connection)."""
     from search.store import open_store
 
-    return watchable(open_store(folder, readonly=True))
+    return open_store(folder, readonly=True)

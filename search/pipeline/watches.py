@@ -39,8 +39,8 @@ class WatchRequest:
     min_score: float = DEFAULT_MIN_SCORE  # 0..1: the fused score a new article needs to match
 
 
-def validate_watch(request: WatchRequest, store: Store, topics: list[str] | None, limits: Limits = LIMITS,
-                   names: Naming = API_NAMES) -> ParsedQuery:
+def validate_watch(request: WatchRequest, store: Store | ShardedStore, topics: list[str] | None,
+                   limits: Limits = LIMITS, names: Naming = API_NAMES) -> ParsedQuery:
     """The parsed query of a valid request; raises InvalidRequest on the first problem, in `names`' words.
     `topics`: the topic labels the model gives (besides "other"); None leaves topics unchecked (a check before
     the model is loaded)."""
@@ -69,19 +69,11 @@ def validate_watch(request: WatchRequest, store: Store, topics: list[str] | None
     return parsed
 
 
-def watchable(store: Store | ShardedStore) -> Store:
-    """`store`, when it can hold watches; InvalidRequest (field "store") for a sharded store, which holds none yet."""
-    if isinstance(store, ShardedStore):
-        raise InvalidRequest("store", "saved searches (watches) need a store without shards for now; index the "
-                                      "articles into a store without --shards to watch them")
-    return store
-
-
-def save_watch(store: Store, model: NewsModel, request: WatchRequest, now: datetime,
+def save_watch(store: Store | ShardedStore, model: NewsModel, request: WatchRequest, now: datetime,
                names: Naming = API_NAMES) -> Watch:
-    """Check, encode (one short query pass, never repeated: matching reads the saved vector) and save the watch.
-    Raises InvalidRequest on bad input or a sharded store, StoreError when the store cannot be written."""
-    watchable(store)
+    """Check, encode (one short query pass, never repeated: matching reads the saved vector) and save the watch
+    (in every shard of a sharded store). Raises InvalidRequest on bad input, StoreError when the store cannot be
+    written."""
     parsed = validate_watch(request, store, model.config.topic_labels, names=names)
     vector = model.embed_queries([parsed.text.strip()])[0]  # what a search encodes: the plain words
     name = (request.name or request.query).strip()[:MAX_NAME_CHARS]

@@ -26,6 +26,7 @@ from search.store.reads import date_buckets, match_expression
 from search.store.records import ArticleRow, Filters, PassageRow
 from search.store.store import Store
 from search.store.vectors import SearchSettings
+from search.store.watches import NewWatch, Watch, WatchMatch
 
 LAYOUT_FILE = "shards.json"
 EVERY_VALUE = 1_000_000  # facet values per shard over a candidate set: all of them (a few dozen articles)
@@ -84,8 +85,11 @@ class ShardedStore:
                 raise StoreError(f"a sharded store needs at least 2 shards, not {count}")
             folder.mkdir(parents=True, exist_ok=True)
             layout.write_text(json.dumps({"shards": count}), encoding="utf-8")
-        return cls(folder, [Store.open(folder / f"shard-{i:03d}", readonly, create=create or not readonly)
-                            for i in range(count)])
+        store = cls(folder, [Store.open(folder / f"shard-{i:03d}", readonly, create=create or not readonly)
+                             for i in range(count)])
+        if not readonly:
+            store.sync_watches()
+        return store
 
     def close(self) -> None:
         """Close every shard."""
@@ -260,16 +264,54 @@ class ShardedStore:
         return [v for v in given if all(v in m for m in missing)]
 
     # ---- saved searches -----------------------------------------------------------------------------
-    # Watches are matched as each store indexes; a sharded store holds none yet (saving one is refused by
-    # search/pipeline/watches.py), so listing finds none and an id is unknown.
-    def watches(self) -> list:
-        return []
+    # Every shard keeps the same watches under the same ids: shard 0 numbers a new one and the others take a
+    # copy, so each shard matches the articles it indexes, as one store does, and keeps those matches (and
+    # delivers them to the webhook). A crash between the copies is mended by `sync_watches`, which a writable
+    # open runs.
+    def watches(self) -> list[Watch]:
+        """Every watch, oldest first, its counts summed over the shards."""
+        each = self._each(lambda i, s: {w.id: w for w in s.watches()})
+        return [_combined([copies.get(w.id) for copies in each]) for w in each[0].values()]
 
-    def watch(self, watch_id: int) -> None:
-        return None
+    def watch(self, watch_id: int) -> Watch | None:
+        """One watch with its counts summed over the shards, or None."""
+        copies = self._each(lambda i, s: s.watch(watch_id))
+        return _combined(copies) if copies[0] is not None else None
+
+    def add_watch(self, new: NewWatch, created_at: str) -> Watch:
+        """Save a watch in every shard under one id; StoreError when a shard cannot be written."""
+        saved = self.shards[0].add_watch(new, created_at)
+        for shard in self.shards[1:]:
+            shard.add_watch(new, created_at, watch_id=saved.id)
+        return self.watch(saved.id) or saved
 
     def delete_watch(self, watch_id: int) -> bool:
-        return False
+        """Remove a watch and its matches from every shard; False when there was none."""
+        found = self.shards[0].delete_watch(watch_id)
+        for shard in self.shards[1:]:
+            shard.delete_watch(watch_id)
+        return found
+
+    def watch_matches(self, watch_id: int, offset: int = 0, limit: int = 50) -> tuple[int, list[WatchMatch]]:
+        """As `Store.watch_matches`, over every shard's matches (newest match first, then newest article)."""
+        each = self._each(lambda i, s: s.watch_matches(watch_id, 0, offset + limit))
+        matches = sorted((m for _, found in each for m in found), key=lambda m: m.article_id)
+        matches.sort(key=lambda m: (m.matched_at, (m.published_at or "")[:10]), reverse=True)
+        return sum(total for total, _ in each), matches[offset:offset + limit]
+
+    def sync_watches(self) -> None:
+        """Make every shard hold exactly shard 0's watches (a crash may have cut a copy or a removal short)."""
+        wanted = self.shards[0].watch_vectors()
+        ids = {w.id for w, _ in wanted}
+        for shard in self.shards[1:]:
+            have = {w.id for w in shard.watches()}
+            for watch, vector in wanted:
+                if watch.id not in have:
+                    shard.add_watch(NewWatch(name=watch.name, query=watch.query, filters=watch.filters,
+                                             min_score=watch.min_score, webhook=watch.webhook,
+                                             model_id=watch.model_id, vector=vector), watch.created_at, watch.id)
+            for extra in have - ids:
+                shard.delete_watch(extra)
 
     # ---- counts and statistics ----------------------------------------------------------------------
     def count(self, table: str) -> int:
@@ -303,3 +345,11 @@ class ShardedStore:
             "shards": [{key: s[key] for key in ("articles", "passages", "index_type", "vector_search")}
                        for s in each],
         }
+
+
+def _combined(copies: list[Watch | None]) -> Watch:
+    """One watch from its copies in every shard (the first is shard 0's): match counts summed, the first
+    delivery error any shard has."""
+    found = [w for w in copies if w is not None]
+    return replace(found[0], matches=sum(w.matches for w in found), undelivered=sum(w.undelivered for w in found),
+                   webhook_error=next((w.webhook_error for w in found if w.webhook_error), None))

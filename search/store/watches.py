@@ -151,13 +151,14 @@ class Watches(StoreBase):
                       webhook_error=r[10]) for r in rows]
 
     # ---- saving and removing watches (the API's read-only store included) ----------------------------
-    def add_watch(self, new: NewWatch, created_at: str) -> Watch:
-        """Save a watch; returns it with its id. StoreError when the store cannot be written."""
+    def add_watch(self, new: NewWatch, created_at: str, watch_id: int | None = None) -> Watch:
+        """Save a watch; returns it with its id — the next one, or `watch_id` (a copy of another shard's watch,
+        search/store/sharded.py). StoreError when the store cannot be written."""
         with self._watch_writes() as conn:
             cursor = conn.execute(
-                """INSERT INTO watches (name, query, filters, min_score, webhook, model_id, vector, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                [new.name, new.query, json.dumps(asdict(new.filters), ensure_ascii=False), new.min_score,
+                """INSERT INTO watches (id, name, query, filters, min_score, webhook, model_id, vector, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [watch_id, new.name, new.query, json.dumps(asdict(new.filters), ensure_ascii=False), new.min_score,
                  new.webhook, new.model_id, np.ascontiguousarray(new.vector, np.float32).tobytes(), created_at])
             watch_id = int(cursor.lastrowid)
         saved = self.watch(watch_id)

@@ -358,6 +358,11 @@ def test_the_api_serves_a_sharded_store_like_one_store(tmp_path, model, sample_j
         assert sharded.get(f"/articles/{first['id']}").json()["title"] == first["title"]
         assert sharded.get(f"/articles/{first['id']}/similar").status_code == 200
         assert sharded.get("/health").json()["index"]["articles"] == 10
-        refused = sharded.post("/watches", json={"q": first["title"]})
-        assert refused.status_code == 400 and refused.json()["field"] == "store"
         assert sharded.get("/watches").json() == [] and sharded.get("/watches/1").status_code == 404
+        saved = sharded.post("/watches", json={"q": first["title"]})  # kept by every shard under one id
+        assert saved.status_code == 201, saved.json()
+        watch_id = saved.json()["id"]
+        assert [w["id"] for w in sharded.get("/watches").json()] == [watch_id]
+        assert sharded.get(f"/watches/{watch_id}/matches").json()["total"] == 0
+        assert sharded.delete(f"/watches/{watch_id}").status_code == 204
+        assert sharded.get(f"/watches/{watch_id}").status_code == 404

@@ -118,8 +118,8 @@ def test_the_cli_adds_deletes_checks_and_backs_up_a_sharded_store(tmp_path: Path
     victim = next(a for s in sharded.shards for a, in s.db.execute("SELECT id FROM articles LIMIT 1"))
     assert delete_sharded(sharded, [victim]).deleted == 1 and sharded.article(victim) is None
     assert main(["check", "--store", str(store)]) == EXIT_OK
-    assert search_main(["watch", "list", "--store", str(store)]) == 2  # no watches on shards yet, said as such
-    assert "need a store without shards" in capsys.readouterr().err
+    assert search_main(["watch", "add", "election", "--store", str(store)]) == 0
+    assert search_main(["watch", "list", "--store", str(store)]) == 0 and "election" in capsys.readouterr().out
     assert main(["backup", str(tmp_path / "copy"), "--store", str(store)]) == EXIT_OK
     assert open_store(tmp_path / "copy", readonly=True).count("articles") == 11
     with pytest.raises(StoreError, match="has 3 shards, not 2"):
@@ -172,3 +172,39 @@ def test_serve_with_shards_on_ray_refuses_a_store_that_is_not_sharded(sample_sto
     pytest.importorskip("ray")
     assert search_main(["serve", "--store", str(sample_store), "--shards", "ray"]) == 3
     assert "not a sharded store" in capsys.readouterr().err
+
+
+SHARD_WATCHES = {  # query -> the later articles it must match (as on one store: tests/pipeline/test_watch_match.py)
+    "Syria": {"wn-vat-2019-133", "wn-vat-2019-143"},
+    "Hong Kong protests": {"wn-vat-2019-125", "wn-vat-2019-144"},
+    "marathon world record": {"wn-vat-2019-141", "wn-vat-2019-142"},
+    "football": set(),
+}
+
+
+def test_watches_on_a_sharded_store_match_in_every_shard(sharded_folder: Path, model, tmp_path: Path) -> None:
+    """Every shard keeps the watches under the same ids and matches the articles it indexes; the store answers
+    with all shards' matches — the same a single store records — and mends a copy a crash cut short."""
+    import shutil
+
+    from search.pipeline.watches import WatchRequest, save_watch
+    from tests.indexer.helpers import LATER_ARTICLES, sample_records, write_jsonl
+
+    folder = tmp_path / "sharded"
+    shutil.copytree(sharded_folder, folder)
+    store = open_store(folder)
+    saved = [save_watch(store, model, WatchRequest(query=q), CLOCK()) for q in SHARD_WATCHES]
+    assert [[w.id for w in shard.watches()] for shard in store.shards] == [[w.id for w in saved]] * 2
+    later = write_jsonl(tmp_path / "later.jsonl", sample_records(LATER_ARTICLES))
+    report = add_sharded(store, model, IndexerConfig(), read_inputs([str(later)]))
+    matched = {w.query: {m.article_id for m in store.watch_matches(w.id, 0, 100)[1]} for w in store.watches()}
+    assert matched == SHARD_WATCHES and report.watch_matches == sum(len(v) for v in SHARD_WATCHES.values())
+    assert {shard_of(a, 2) for ids in matched.values() for a in ids} == {0, 1}  # matched in both shards
+    assert [w.matches for w in store.watches()] == [len(v) for v in SHARD_WATCHES.values()]
+    total, first = store.watch_matches(saved[0].id, 0, 1)
+    assert total == 2 and len(first) == 1
+    store.shards[1].delete_watch(saved[0].id)  # as a crash between the shards' copies would leave it
+    store.close()
+    mended = open_store(folder)
+    assert [w.id for w in mended.shards[1].watches()] == [w.id for w in saved]
+    assert mended.delete_watch(saved[0].id) and all(s.watch(saved[0].id) is None for s in mended.shards)
