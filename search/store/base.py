@@ -31,7 +31,8 @@ class StoreBase:
         self.readonly = readonly
         self._lock = threading.RLock()  # one Store per API process, shared by its worker threads
         self._vectors: VectorIndex | None = None
-        self._synced_mtime: float | None = None  # the manifest's, when `_vectors` was last brought up to date
+        self._synced: tuple[int, int, int] | None = None  # the manifest's stamp when `_vectors` was brought up to date
+        self._file_stamp: tuple[int, int, int] | None = None  # the vector file's, when it was last read
         self._names: tuple[str, Names] | None = None  # (the meta value it was read from, the rules)
 
     def close(self) -> None:

@@ -69,9 +69,11 @@ def _fts(store: Store) -> Check:
         if "readonly" not in str(exc) and "locked" not in str(exc):
             return Check("FTS5 index", False, f"integrity-check failed: {exc}")
         own = f"integrity-check skipped ({'read-only folder' if 'readonly' in str(exc) else 'a writer holds it'})"
+    # the rows FTS5 has indexed are those of its own `docsize` table: reading passages_fts's rowids would read the
+    # external content (the view), which lists every passage whatever the index holds
     missing = store.db.execute("SELECT COUNT(*) FROM passages WHERE id NOT IN "
-                               "(SELECT rowid FROM passages_fts)").fetchone()[0]
-    extra = store.db.execute("SELECT COUNT(*) FROM passages_fts WHERE rowid NOT IN "
+                               "(SELECT id FROM passages_fts_docsize)").fetchone()[0]
+    extra = store.db.execute("SELECT COUNT(*) FROM passages_fts_docsize WHERE id NOT IN "
                              "(SELECT id FROM passages)").fetchone()[0]
     ok = not missing and not extra
     return Check("FTS5 index", ok, f"{own}, one row per passage" if ok else

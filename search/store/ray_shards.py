@@ -16,7 +16,7 @@ from search.store.errors import StoreError
 from search.store.sharded import LAYOUT_FILE, ShardedStore, is_sharded
 from search.store.store import Store
 
-ACTOR_CPUS = 1.0  # a shard's reads are SQLite and one FAISS search at a time: one core each
+ACTOR_CPUS = 1.0  # a shard's reads are SQLite and batch-1 FAISS searches: one core each
 
 
 class ShardServer:
@@ -43,14 +43,25 @@ class RemoteShard:
         self.folder = folder
 
     def __getattr__(self, name: str) -> Any:
-        import ray
-
         if name.startswith("_") or not hasattr(Store, name):
             raise AttributeError(name)
         if isinstance(getattr(Store, name), property):
-            return ray.get(self.actor.read.remote(name, (), {}))
-        call: Callable[..., Any] = lambda *args, **kwargs: ray.get(self.actor.read.remote(name, args, kwargs))
+            return self._read(name, (), {})
+        call: Callable[..., Any] = lambda *args, **kwargs: self._read(name, args, kwargs)
         return call
+
+    def _read(self, name: str, args: tuple, kwargs: dict) -> Any:
+        """One actor call; the shard's own error (a StoreError, a bad value) is raised here as itself, not in
+        Ray's wrapping with the actor's traceback; a shard whose actor is gone is a busy StoreError."""
+        import ray
+
+        try:
+            return ray.get(self.actor.read.remote(name, args, kwargs))
+        except ray.exceptions.RayTaskError as exc:
+            raise (exc.cause if isinstance(exc.cause, Exception) else exc) from None
+        except ray.exceptions.RayActorError as exc:
+            raise StoreError(f"the shard {self.folder} is not answering ({_cause(exc)}); try again when its actor "
+                             "has restarted", busy=True) from exc
 
 
 def open_on_ray(folder: str | Path, address: str | None = None) -> ShardedStore:
@@ -66,7 +77,9 @@ def open_on_ray(folder: str | Path, address: str | None = None) -> ShardedStore:
     count = int(json.loads((folder / LAYOUT_FILE).read_text(encoding="utf-8"))["shards"])
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    server = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=-1)(ShardServer)  # a lost actor reopens its shard
+    # a lost actor reopens its shard and a read it was answering runs again (reads change nothing); a few reads
+    # at once per shard, as API threads share one Store
+    server = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=-1, max_task_retries=2, max_concurrency=4)(ShardServer)
     actors = [server.remote(str(folder / f"shard-{i:03d}")) for i in range(count)]
     shards = [RemoteShard(actor, folder / f"shard-{i:03d}") for i, actor in enumerate(actors)]
     try:

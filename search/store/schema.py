@@ -172,5 +172,6 @@ def _vacuum(db: sqlite_utils.Database) -> None:
     the store, the free pages are reused by later writes instead."""
     try:
         db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in WAL mode VACUUM writes the new file into the log
     except sqlite3.OperationalError:
         pass

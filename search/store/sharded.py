@@ -281,8 +281,13 @@ class ShardedStore:
     def add_watch(self, new: NewWatch, created_at: str) -> Watch:
         """Save a watch in every shard under one id; StoreError when a shard cannot be written."""
         saved = self.shards[0].add_watch(new, created_at)
-        for shard in self.shards[1:]:
-            shard.add_watch(new, created_at, watch_id=saved.id)
+        try:
+            for shard in self.shards[1:]:
+                shard.add_watch(new, created_at, watch_id=saved.id)
+        except StoreError:  # not saved, as the error says: no copy stays behind to be matched or retried twice
+            for shard in self.shards:
+                shard.delete_watch(saved.id)
+            raise
         return self.watch(saved.id) or saved
 
     def delete_watch(self, watch_id: int) -> bool:
@@ -300,11 +305,13 @@ class ShardedStore:
         return sum(total for total, _ in each), matches[offset:offset + limit]
 
     def sync_watches(self) -> None:
-        """Make every shard hold exactly shard 0's watches (a crash may have cut a copy or a removal short)."""
+        """Make every shard hold exactly shard 0's watches (a crash may have cut a copy or a removal short). The
+        other shards are read before shard 0: a watch the API adds or removes meanwhile is then seen in shard 0
+        as it is by the time of the reading, and never removed from the others while it is being copied."""
+        held = [{w.id for w in shard.watches()} for shard in self.shards[1:]]
         wanted = self.shards[0].watch_vectors()
         ids = {w.id for w, _ in wanted}
-        for shard in self.shards[1:]:
-            have = {w.id for w in shard.watches()}
+        for shard, have in zip(self.shards[1:], held):
             for watch, vector in wanted:
                 if watch.id not in have:
                     shard.add_watch(NewWatch(name=watch.name, query=watch.query, filters=watch.filters,

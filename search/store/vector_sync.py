@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -33,17 +34,31 @@ class VectorSync(StoreBase):
         """The vector index, brought up to date when another process has synced it since it was read (every sync
         rewrites the manifest)."""
         with self._lock:
-            mtime = self._file_mtime(MANIFEST_FILE)
-            if self._vectors is None or (self.readonly and mtime != self._synced_mtime):
-                self._synced_mtime = mtime
-                saved = self._load_vector_file()
-                if saved is None and self._vectors is not None and self._vectors.kind == "flat":
-                    # kept in memory only: patched rather than built again, on a copy (other threads may be
-                    saved = self._vectors.copy()  # searching the current one)
-                # a reader patches ids in memory but keeps the file's index type: switching is the writer's job
-                kind = saved.kind if saved is not None and self.readonly else self._target_kind(None)
-                self._vectors, _ = self._reconciled(saved, kind)
+            synced = _stamp(self.folder / MANIFEST_FILE)
+            if self._vectors is None or (self.readonly and synced != self._synced):
+                self._synced = synced
+                self._vectors = self._refreshed()
             return self._vectors
+
+    def _refreshed(self) -> VectorIndex:
+        """The index after a sync: the same one when its file has not changed, the file again when it has, and
+        for a flat index (no file) a copy patched from SQLite (other threads may be searching the current one)."""
+        current, file = self._vectors, _stamp(self.folder / VECTOR_FILE)
+        if current is not None and file is not None and file == self._file_stamp:
+            return current
+        self._file_stamp = file
+        saved = self._load_vector_file()
+        if saved is None and current is not None and current.kind == "flat":
+            saved = current.copy()
+        if not self.readonly:
+            kind = self._target_kind(None)
+        elif saved is not None:  # a reader patches ids but keeps the index type: switching is the writer's job
+            kind = saved.kind
+        else:  # nothing saved (a flat index): the type the writer last synced, not one the count would pick
+            manifest = Manifest.read(self.folder / MANIFEST_FILE)
+            kind = manifest.index_type if manifest is not None else self._target_kind(None)
+        vectors, _ = self._reconciled(saved, kind)
+        return vectors
 
     def load_vectors(self) -> None:
         """Load the vector index now rather than at the first search (a flat one is built from SQLite, about 1 s
@@ -202,3 +217,13 @@ class VectorSync(StoreBase):
                  dim=vectors.dim, index_kind=self._meta("index_kind") or "auto", index_type=vectors.kind,
                  vectors=len(vectors), vector_file="" if vectors.kind == "flat" else VECTOR_FILE,
                  updated_at=datetime.now(timezone.utc).isoformat(timespec="seconds")).write(self.folder / MANIFEST_FILE)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """(modification time in ns, size, inode) of a file, None when missing: files are replaced by renaming, so
+    any rewrite changes it, even within one tick of a coarse clock."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino

@@ -155,12 +155,14 @@ class Watches(StoreBase):
         """Save a watch; returns it with its id — the next one, or `watch_id` (a copy of another shard's watch,
         search/store/sharded.py). StoreError when the store cannot be written."""
         with self._watch_writes() as conn:
+            # a copy that is there already (another process made it first) stays as it is
             cursor = conn.execute(
-                """INSERT INTO watches (id, name, query, filters, min_score, webhook, model_id, vector, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                f"""INSERT {"" if watch_id is None else "OR IGNORE "}INTO watches
+                    (id, name, query, filters, min_score, webhook, model_id, vector, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [watch_id, new.name, new.query, json.dumps(asdict(new.filters), ensure_ascii=False), new.min_score,
                  new.webhook, new.model_id, np.ascontiguousarray(new.vector, np.float32).tobytes(), created_at])
-            watch_id = int(cursor.lastrowid)
+            watch_id = int(cursor.lastrowid) if watch_id is None else watch_id
         saved = self.watch(watch_id)
         assert saved is not None  # committed just now
         return saved

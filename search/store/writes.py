@@ -11,7 +11,6 @@ import numpy as np
 from search.store import schema
 from search.store.base import StoreBase
 from search.store.records import ArticleWrite, article_text
-from search.terms import lexical_text
 
 
 class ArticleWrites(StoreBase):
@@ -132,8 +131,9 @@ class ArticleWrites(StoreBase):
             cursor = ex('INSERT INTO passages (article_id, position, start, "end", topic, vector) '
                         "VALUES (?, ?, ?, ?, ?, ?)", [a.id, p.position, p.start, p.end, p.topic,
                                                        self._blob(p.vector, dtype)])
-            ex("INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)",
-               [cursor.lastrowid, lexical_text(a.title), lexical_text(p.text)])
+            # the words FTS5 will delete are read from the same view: index exactly those
+            ex("INSERT INTO passages_fts (rowid, title, text) SELECT id, title, text FROM passage_lexical "
+               "WHERE id = ?", [cursor.lastrowid])
         many = self.db.conn.executemany
         many("INSERT OR IGNORE INTO entities (name, label) VALUES (?, ?)", [(m.name, m.label) for m in a.mentions])
         many('INSERT INTO article_entities (article_id, entity_id, start, "end", score) '

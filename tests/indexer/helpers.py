@@ -25,7 +25,7 @@ def assert_consistent(folder: Path) -> list[int]:
     q = lambda sql: [r[0] for r in store.db.execute(sql)]  # noqa: E731
     passage_ids = sorted(q("SELECT id FROM passages"))
     assert sorted(store.vectors.ids().tolist()) == passage_ids
-    assert sorted(q("SELECT rowid FROM passages_fts")) == passage_ids
+    assert sorted(q("SELECT id FROM passages_fts_docsize")) == passage_ids  # the rows FTS5 indexed
     assert not q("SELECT id FROM passages WHERE article_id NOT IN (SELECT id FROM articles)")
     assert not q("SELECT article_id FROM article_entities WHERE article_id NOT IN (SELECT id FROM articles)")
     assert not q("SELECT entity_id FROM article_entities WHERE entity_id NOT IN (SELECT id FROM entities)")

@@ -161,6 +161,9 @@ def test_shards_served_by_ray_actors_answer_as_the_threads_do(sharded_folder: Pa
         by_actors = SearchPipeline(model, actors, clock=CLOCK).search(request).results
         by_threads = SearchPipeline(model, threads, clock=CLOCK).search(request).results
         assert [(r.article_id, r.score) for r in by_actors] == [(r.article_id, r.score) for r in by_threads]
+        with pytest.raises(StoreError, match="news-index rebuild") as refused:  # the shard's own error, as itself
+            actors.check_model("another-model")
+        assert "Traceback" not in str(refused.value)
         with pytest.raises(StoreError, match="not a sharded store"):
             open_on_ray(sharded_folder / "shard-000")
     finally:

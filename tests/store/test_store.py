@@ -318,3 +318,14 @@ def test_an_ivf_index_is_trained_on_a_sample_and_filled_chunk_by_chunk(sample_st
     every_list = ivf.search(queries, 10, settings=SearchSettings(nprobe=ivf.nlist))
     exact = VectorIndex.build("flat", vectors.shape[1], ids, vectors).search(queries, 10)
     assert [[i for i, _ in row] for row in every_list] == [[i for i, _ in row] for row in exact]
+
+
+def test_a_reader_without_a_vector_file_builds_the_type_the_writer_last_synced(sample_store: Path,
+                                                                               tmp_path: Path) -> None:
+    """A writer has asked for HNSW but not synced yet (a long `add`): a server starting now builds the flat index
+    the manifest names, not the minutes-long HNSW the passage count or the request would pick."""
+    folder = tmp_path / "store"
+    shutil.copytree(sample_store, folder)
+    with sqlite3.connect(folder / "store.db") as conn:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_kind', 'hnsw')")
+    assert Store.open(folder, readonly=True).vectors.kind == "flat"
