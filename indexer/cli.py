@@ -23,11 +23,12 @@ from indexer.readers import InputError, count_records, read_aliases, read_inputs
 from indexer.repair import repair
 from indexer.sharded import add_sharded, delete_sharded
 from indexer.summary import print_checks, print_pairs, print_report, print_stats, print_tuning
-from search.commands import ArgumentParser
+from search.commands import ArgumentParser, reader_gone
 from search.model import ModelLoadError
 from search.store import ShardedStore, Store, StoreError, open_store
 from search.store.backup import backup
 from search.store.check import check_store
+from search.store.schema import SCHEMA_VERSION
 from search.store.sharded import LAYOUT_FILE
 
 if TYPE_CHECKING:
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except InputError as exc:
         return _fail(str(exc), EXIT_USAGE)
+    except BrokenPipeError:  # before OSError: the reader of the output went away, nothing failed
+        return reader_gone()
     except (StoreError, ModelLoadError, OSError) as exc:
         return _fail(str(exc), EXIT_STORE)
     except KeyboardInterrupt:
@@ -303,6 +306,9 @@ def _progress(what: str, total: int | None) -> tuple[tqdm, OnProgress]:
 
 def _finish(store: Store | ShardedStore, title: str, report: RunReport,
             always: tuple[str, ...] = ("added", "passages/s", "time")) -> int:
+    if store.upgraded_from is not None:
+        report.notes.append(f"the store was converted from schema {store.upgraded_from} to {SCHEMA_VERSION} and "
+                            "compacted: the text kept once, no file for a flat index (docs/scale.md)")
     print_report(Console(), title, report, store.stats(), always)
     return EXIT_PARTIAL if report.skipped or report.not_found else EXIT_OK
 

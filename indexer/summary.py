@@ -78,6 +78,8 @@ def _vector_search(stats: dict) -> str:
     def knobs(settings: dict) -> str:
         return ", ".join(f"{k} {v}" for k, v in settings.items())
     shards = stats.get("shards", [])
+    if stats["index_type"] == "flat":
+        return "exact (a flat index has no knobs)"
     if len({knobs(s["vector_search"]) for s in shards}) > 1:
         return "; ".join(f"shard {i}: {knobs(s['vector_search'])}" for i, s in enumerate(shards))
     return knobs(stats["vector_search"])

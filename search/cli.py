@@ -1,7 +1,8 @@
 """`news-search`: train and evaluate the model, serve the search page and API, query from the terminal.
 
 Exit codes: 0 done; 2 bad arguments or input; 3 a store or model problem (no store, a store built by another
-model, a checkpoint that cannot be loaded) — the same codes as `news-index`.
+model, a checkpoint that cannot be loaded) — the same codes as `news-index`; 141 when the reader of the output
+went away (`| head`).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from search.commands import ArgumentParser
+from search.commands import ArgumentParser, reader_gone
 from search.errors import NewsearchError, ResourceError
 
 EXIT_USAGE, EXIT_STORE = 2, 3  # as news-index: 2 bad arguments or input, 3 a store or model problem
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        return reader_gone()
     except ResourceError as exc:  # a store or model problem: the same code as news-index gives
         print(f"news-search: error: {exc}", file=sys.stderr)
         return EXIT_STORE

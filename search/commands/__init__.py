@@ -2,7 +2,20 @@
 
 import argparse
 import difflib
+import os
+import sys
 from typing import Sequence
+
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command stopped by SIGPIPE (128 + 13)
+
+
+def reader_gone() -> int:
+    """The reader of our output went away (`news-search query ... | head -1`): stop quietly, as Unix tools do,
+    with stdout pointed at /dev/null so the interpreter's last flush cannot raise again (the recipe in Python's
+    `signal` documentation). Returns the exit code."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -67,8 +67,8 @@ def unknown_watch(watch_id: int, listed_by: str = "GET /watches") -> InvalidRequ
 
 def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMITS, names: Naming = API_NAMES
                      ) -> None:
-    """Raise InvalidRequest on the first problem found, in the words of `names`' interface."""
-    validate_query(request.query, limits, names)
+    """Raise InvalidRequest on the first problem found, in the words of `names`' interface. The words are
+    checked last: a query of operators only (`after:2024-99-01`) is about its bad date before it is empty."""
     validate_paging(request.page, request.size, limits, names)
     if request.k is not None:
         _check_range("k", request.k, 1, limits.max_k, names)
@@ -82,6 +82,7 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
         raise InvalidRequest("recency", f"{names('recency')} must be between 0 (relevance only) and 1 (newest "
                                         f"first), got {request.recency}")
     validate_filters(request.filters, store, names)
+    validate_query(request.query, limits, names)
 
 
 def validate_filters(filters: Filters, store: Store, names: Naming = API_NAMES) -> None:

@@ -34,6 +34,7 @@ class StoreBase:
         self._synced: tuple[int, int, int] | None = None  # the manifest's stamp when `_vectors` was brought up to date
         self._file_stamp: tuple[int, int, int] | None = None  # the vector file's, when it was last read
         self._names: tuple[str, Names] | None = None  # (the meta value it was read from, the rules)
+        self.upgraded_from: int | None = None  # the schema version this open converted the store from
 
     def close(self) -> None:
         """Close the SQLite connection."""

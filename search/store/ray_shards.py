@@ -37,6 +37,7 @@ class RemoteShard:
     actor call (its result pickled back). Read-only: writes go to the shard folders with `news-index`."""
 
     readonly = True
+    upgraded_from = None  # opened read-only: never converted
 
     def __init__(self, actor: Any, folder: Path) -> None:
         self.actor = actor

@@ -58,12 +58,13 @@ WATCH_TABLES = (
 )
 
 
-def create(db: sqlite_utils.Database) -> None:
-    """Create the tables on an empty database, or bring an older readable one up to date (idempotent).
-    A store of a version this code does not know is left untouched (`Store.open` refuses it)."""
+def create(db: sqlite_utils.Database) -> int | None:
+    """Create the tables on an empty database, or bring an older readable one up to date (idempotent); returns
+    the version the store had (None: a new store). A store of a version this code does not know is left
+    untouched (`Store.open` refuses it)."""
     stored = _stored_version(db)
     if stored is not None and stored not in READABLE_VERSIONS:
-        return
+        return stored
     db.execute("PRAGMA journal_mode=WAL")
     if "meta" not in db.table_names():
         db["meta"].create({"key": str, "value": str}, pk="key")
@@ -104,6 +105,7 @@ def create(db: sqlite_utils.Database) -> None:
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
     if stored is not None and stored < 5:
         _vacuum(db)
+    return stored
 
 
 def create_watch_tables(conn: sqlite3.Connection) -> None:

@@ -68,6 +68,7 @@ class ShardedStore:
         self.folder = folder
         self.shards = shards
         self.readonly = shards[0].readonly
+        self.upgraded_from = min((s.upgraded_from for s in shards if s.upgraded_from), default=None)
         self._pool = ThreadPoolExecutor(max_workers=len(shards), thread_name_prefix="shard")
 
     @classmethod

@@ -50,9 +50,10 @@ class Store(VectorSync, ArticleWrites, Reads, Watches):
         conn.create_function("casefold", 1, _casefold, deterministic=True)
         schema.register_functions(conn)
         db = sqlite_utils.Database(conn)
+        stored = None
         try:
             if not readonly:
-                schema.create(db)
+                stored = schema.create(db)
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.OperationalError as exc:  # a read-only folder, a full disk: the file may be fine
             raise StoreError(f"cannot open the store in {folder} for writing: {exc}; free disk space or make the "
@@ -63,6 +64,8 @@ class Store(VectorSync, ArticleWrites, Reads, Watches):
             raise StoreError(f"{path} has schema version {version and version[0]}, this newsearch needs "
                              f"{schema.SCHEMA_VERSION}; index the articles again into a new --store folder")
         store = cls(folder, db, readonly)
+        if stored is not None and stored < schema.SCHEMA_VERSION:
+            store.upgraded_from = stored
         if not readonly and store._meta("store_id") is None:
             store._set_meta("store_id", uuid.uuid4().hex)
         return store

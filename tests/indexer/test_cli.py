@@ -153,3 +153,31 @@ def test_tune_index_measures_keeps_and_sets_the_vector_search_settings(tmp_path:
     with pytest.raises(SystemExit) as exit_:
         main(["tune-index", "--store", str(store), "--recall", "1.5"])
     assert exit_.value.code == EXIT_USAGE and "at most 1" in capsys.readouterr().err
+
+
+def test_the_summary_says_when_a_store_was_converted_and_a_closed_pipe_is_quiet(
+        tmp_path: Path, capsys: pytest.CaptureFixture, sample_store: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.store.old_layouts import as_schema_4
+
+    store = tmp_path / "store"
+    shutil.copytree(sample_store, store)
+    as_schema_4(store)
+    path = write_jsonl(tmp_path / "one.jsonl", short_articles(1))
+    assert main(["add", str(path), "--store", str(store)]) == EXIT_OK
+    assert "converted from schema 4 to" in capsys.readouterr().out
+    assert main(["add", str(path), "--store", str(store)]) == EXIT_OK
+    assert "converted" not in capsys.readouterr().out
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line (as `| head` after its lines)
+    try:
+        gone = subprocess.run([sys.executable, "-m", "search.cli", "query", "flood", "--store", str(store), "--json",
+                               "--no-rerank", "--no-answers"], stdout=write, stderr=subprocess.PIPE, text=True,
+                              timeout=300)
+    finally:
+        os.close(write)
+    assert gone.returncode == 141 and gone.stderr == ""
