@@ -3,7 +3,8 @@ the limits themselves live in `search.pipeline.validate`, shared with the termin
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Iterable
+from types import UnionType
+from typing import Annotated, Iterable, Union, get_args, get_origin
 
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -76,15 +77,19 @@ def query_schema(max_chars: int) -> dict:
 
 def refuse_unknown_params(request: Request) -> None:
     """A router dependency: a query parameter the endpoint does not take is a 400 naming it and the closest
-    one it does take (`from` → "did you mean date_from?"), not a silent default. Raises InvalidRequest."""
+    one it does take (`from` → "did you mean date_from?"), not a silent default; so is one that takes a single
+    value given twice (`q=a&q=b`), rather than the last one silently. Raises InvalidRequest."""
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
         return
-    known = _query_names(route.dependant)
+    known, repeatable = _query_names(route.dependant), _repeatable_names(route.dependant)
+    path = getattr(route, "path_format", route.path)
     for name in request.query_params:
         if name not in known:
-            path = getattr(route, "path_format", route.path)
             raise InvalidRequest(name, f"unknown parameter {name!r} for {path}: {closest_hint(name, known)}")
+        if name not in repeatable and len(request.query_params.getlist(name)) > 1:
+            raise InvalidRequest(name, f"{name} is given {len(request.query_params.getlist(name))} times; {path} "
+                                       "takes one value: give it once")
 
 
 def closest_hint(name: str, known: Iterable[str]) -> str:
@@ -95,6 +100,21 @@ def closest_hint(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, sorted(spellings), n=1, cutoff=0.6)
     return (f"did you mean {spellings[close[0]]}?" if close else
             f"it takes {', '.join(known)}" if known else "it takes none")
+
+
+def _repeatable_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters of an endpoint that take a list (`topic=a&topic=b`)."""
+    names = {field.alias for field in dependant.query_params if _is_list(field.field_info.annotation)}
+    for sub in dependant.dependencies:
+        names |= _repeatable_names(sub)
+    return frozenset(names)
+
+
+def _is_list(annotation: object) -> bool:
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType, Annotated):
+        return any(_is_list(arg) for arg in get_args(annotation))
+    return origin is list
 
 
 def _query_names(dependant: Dependant) -> frozenset[str]:

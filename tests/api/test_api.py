@@ -151,6 +151,14 @@ def test_an_unknown_parameter_is_a_400_naming_the_closest_one(client, path, para
     assert response.json()["field"] == unknown and response.json()["error"].endswith(suggestion)
 
 
+def test_a_single_value_parameter_given_twice_is_a_400_and_a_list_parameter_repeats(client) -> None:
+    twice = client.get("/search?q=fire&q=flood&rerank=false&answers=false")  # used to search "flood" silently
+    assert twice.status_code == 400 and twice.json()["field"] == "q" and "give it once" in twice.json()["error"]
+    topics = [f["value"] for f in client.get("/facets").json()["topics"]][:2]
+    both = client.get(f"/search?q=fire&topic={topics[0]}&topic={topics[1]}&rerank=false&answers=false")
+    assert len(topics) == 2 and both.status_code == 200, both.text
+
+
 def test_the_page_takes_any_parameter_it_reads_itself(client) -> None:
     assert client.get("/", params={"q": "x", "topic": "sport", "page": 2, "utm_source": "mail"}).status_code == 200
 
