@@ -24,7 +24,7 @@ from indexer.repair import repair
 from indexer.sharded import add_sharded, delete_sharded
 from indexer.summary import print_checks, print_pairs, print_report, print_stats, print_tuning
 from search.commands import ArgumentParser, reader_gone
-from search.model import ModelLoadError
+from search.model import ModelConfig, ModelLoadError
 from search.store import ShardedStore, Store, StoreError, open_store
 from search.store.backup import backup
 from search.store.check import check_store
@@ -126,41 +126,56 @@ def cmd_add(args: argparse.Namespace) -> int:
     aliases = read_aliases(args.aliases) if args.aliases else {}
     total = count_records(args.paths)  # a first, cheap pass (no model), so the bar has a total and an ETA
     items = read_inputs(args.paths)
+    if args.engine == "ray":
+        return _add_with_ray(args, aliases, items, total)
     model, config = _model(args)  # a bad --passage-tokens must not leave an empty store behind
-    store = open_store(args.store, create=True, shards=args.shards)
-    if aliases:
-        store.add_aliases(aliases)
-    store.check_model(model.model_id)  # before the progress bar, so a refusal is one clean line
+    store = _store_for_add(args, model.model_id, aliases)
     if isinstance(store, ShardedStore):
-        if args.engine == "ray":
-            raise InputError(f"--engine ray indexes into one store and {args.store} has shards; leave out --engine")
         bar, on_progress = _progress("indexing", total)
         with bar:
             report = add_sharded(store, model, config, items, args.strict, args.index, on_progress)
         return _finish(store, "news-index add", report)
     indexer = Indexer(store, model, config)
-    if args.engine == "ray":
-        return _add_with_ray(args, indexer, items, total)
     bar, indexer.on_progress = _progress("indexing", total)
     with bar:
         report = indexer.add(items, strict=args.strict, index_kind=args.index)
     return _finish(store, "news-index add", report)
 
 
-def _add_with_ray(args: argparse.Namespace, indexer: Indexer, items, total: int | None) -> int:
-    """`news-index add --engine ray` (indexer/ray_engine.py)."""
+def _add_with_ray(args: argparse.Namespace, aliases: dict[str, str], items, total: int | None) -> int:
+    """`news-index add --engine ray` (indexer/ray_engine.py). The command reads the model's identity only
+    (`ModelInfo`): the actors load the weights, so it starts Ray without first spending seconds on torch."""
     import importlib.util
 
     if importlib.util.find_spec("ray") is None:
         raise InputError('--engine ray needs Ray: pip install -e ".[cpu,ray]"')
     from indexer.ray_engine import RaySettings, add_with_ray
+    from search.model.info import ModelInfo
 
+    refusal = f"--engine ray indexes into one unsharded store ({args.store} would have shards); leave out --engine"
+    if args.shards:  # before the folder is made
+        raise InputError(refusal)
+    info = ModelInfo.read(args.model)
+    config = _indexer_config(args, info.config)
+    store = _store_for_add(args, info.model_id, aliases)
+    if isinstance(store, ShardedStore):
+        raise InputError(refusal)
     settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
-    bar, indexer.on_progress = _progress("indexing (ray)", total)
+    bar, on_progress = _progress("indexing (ray)", total)
     with bar:
-        report = add_with_ray(indexer.store, indexer.model, args.model, items, settings, indexer.config,
-                              strict=args.strict, index_kind=args.index, on_progress=indexer.on_progress)
-    return _finish(indexer.store, "news-index add --engine ray", report)
+        report = add_with_ray(store, info, items, settings, config, strict=args.strict, index_kind=args.index,
+                              on_progress=on_progress)
+    return _finish(store, "news-index add --engine ray", report)
+
+
+def _store_for_add(args: argparse.Namespace, model_id: str, aliases: dict[str, str]) -> Store | ShardedStore:
+    """The store `add` writes to, created if new, with the alias table; refuses one indexed by another model
+    before the progress bar, so a refusal is one clean line."""
+    store = open_store(args.store, create=True, shards=args.shards)
+    if aliases:
+        store.add_aliases(aliases)
+    store.check_model(model_id)
+    return store
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
@@ -272,12 +287,17 @@ def _model(args: argparse.Namespace) -> tuple[NewsModel, IndexerConfig]:
     from search.model import NewsModel  # torch and transformers: only for the commands that encode
 
     model = NewsModel.load(args.model)
-    limit = model.config.max_passage_tokens
+    return model, _indexer_config(args, model.config)
+
+
+def _indexer_config(args: argparse.Namespace, model: ModelConfig) -> IndexerConfig:
+    """The indexer settings of the command line; raises InputError on a passage length the model cannot read."""
+    limit = model.max_passage_tokens
     tokens = args.passage_tokens or limit
     if not MIN_PASSAGE_TOKENS <= tokens <= limit:
         raise InputError(f"--passage-tokens must be between {MIN_PASSAGE_TOKENS} and {limit} (this model's limit), "
                          f"got {tokens}")
-    return model, IndexerConfig(batch_passages=args.batch_passages, passage_tokens=tokens)
+    return IndexerConfig(batch_passages=args.batch_passages, passage_tokens=tokens)
 
 
 def _stores(folder: str, readonly: bool = False) -> list[tuple[str, Store]]:

@@ -37,7 +37,7 @@ from search.pipeline.watch_match import WatchMatcher
 from search.store import ArticleWrite, Mention, PassageWrite, Store, article_text
 
 if TYPE_CHECKING:
-    from search.model import NewsModel
+    from search.model.info import ModelInfo
 
 SHARD_ARTICLES = 64
 WORKER_MEMORY = 1.5 * 2**30  # bytes an annotating actor may use (the model, torch and a shard), for the default
@@ -56,7 +56,7 @@ class RaySettings:
 class ShardAnnotator:
     """A Ray actor: loads the model once, then annotates whole shards and writes each as Parquet."""
 
-    def __init__(self, model_path: str | None, config: IndexerConfig, aliases: dict[str, str], folder: str) -> None:
+    def __init__(self, model_path: str, config: IndexerConfig, aliases: dict[str, str], folder: str) -> None:
         from search.model import NewsModel
         from search.store.names import Names
 
@@ -79,11 +79,11 @@ class ShardAnnotator:
         return {"shard": list(batch["shard"]), "passages": passages}
 
 
-def add_with_ray(store: Store, model: NewsModel, model_path: str | None, items: Iterable[Item],
-                 settings: RaySettings, config: IndexerConfig, strict: bool = False, index_kind: str | None = None,
+def add_with_ray(store: Store, model: ModelInfo, items: Iterable[Item], settings: RaySettings,
+                 config: IndexerConfig, strict: bool = False, index_kind: str | None = None,
                  on_progress: OnProgress | None = None) -> RunReport:
     """Index new and changed articles with Ray (see the module docstring); returns the same report as
-    `Indexer.add`. `model` is the checkpoint at `model_path`, loaded here for its id, name and size only."""
+    `Indexer.add`. `model` describes the checkpoint the actors load (the command itself never loads weights)."""
     report, start = RunReport(), time.perf_counter()
     progress = on_progress or (lambda articles, passages: None)
     model_id = model.model_id
@@ -99,7 +99,7 @@ def add_with_ray(store: Store, model: NewsModel, model_path: str | None, items: 
     missing = [(name, batch) for name, batch in shards if not (folder / f"{name}.parquet").exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        written = _annotate(missing, folder, model_path, config, store.names.extra, settings) if missing else None
+        written = _annotate(missing, folder, model.name, config, store.names.extra, settings) if missing else None
         matcher = WatchMatcher(store, model.config.ranking.alpha, model_id)
         _merge(store, model, [name for name, _ in shards], written, folder, config, report, progress, matcher)
         report.watch_matches += matcher.match_pending()  # articles a crashed run wrote and did not match
@@ -147,7 +147,7 @@ def _shards(articles: list[Article], made_with: str, size: int) -> list[tuple[st
     return shards
 
 
-def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path: str | None, config: IndexerConfig,
+def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path: str, config: IndexerConfig,
               aliases: dict[str, str], settings: RaySettings) -> Iterator[str]:
     """Start the actor pool on `shards`; yields each shard's name once its Parquet file is written."""
     import ray
@@ -165,8 +165,8 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
     resources = ray.cluster_resources()
     workers = min(settings.workers or default_workers(resources, settings.gpus_per_worker), len(shards))
     cpus = max(1.0, float(resources.get("CPU", 1)) // workers)
-    annotated = ds.map_batches(ShardAnnotator, batch_size=1, concurrency=workers, num_cpus=cpus,
-                               num_gpus=settings.gpus_per_worker, max_restarts=0,
+    annotated = ds.map_batches(ShardAnnotator, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
+                               num_cpus=cpus, num_gpus=settings.gpus_per_worker, max_restarts=0,
                                fn_constructor_kwargs={"model_path": model_path, "config": config,
                                                       "aliases": aliases, "folder": str(folder)})
     for row in annotated.iter_rows():
@@ -184,7 +184,7 @@ def default_workers(resources: dict[str, float], gpus_per_worker: float) -> int:
     return max(1, min(int(resources.get("CPU", 1)), by_memory))
 
 
-def _merge(store: Store, model: NewsModel, names: list[str], written: Iterator[str] | None, folder: Path,
+def _merge(store: Store, model: ModelInfo, names: list[str], written: Iterator[str] | None, folder: Path,
            config: IndexerConfig, report: RunReport, progress: OnProgress, matcher: WatchMatcher) -> None:
     """Write each shard into the store in input order — one written by an earlier run at once, one being
     annotated when `written` yields it — skipping articles already stored alike; a merged shard's file goes."""

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from search.model.base import default_checkpoint
-from search.model.checkpoint import fingerprint
+from search.model.info import fingerprint
 from tests.shared_data import SHARED_DATA, needs_shared_data
 
 

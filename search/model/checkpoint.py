@@ -6,7 +6,6 @@ when known, `eval.json`. `SentenceTransformer(folder)` loads the encoder part as
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -19,8 +18,7 @@ from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from search.model.config import ModelConfig
 from search.model.encoder import MultiTaskEncoder
 from search.model.errors import ModelLoadError
-
-CONFIG_FILE = "newsearch.json"
+from search.model.info import CONFIG_FILE, read_meta
 HEADS_FILE = "heads.safetensors"
 EVAL_FILE = "eval.json"
 FORMAT_VERSION = 1
@@ -99,15 +97,8 @@ def save_model_settings(folder: str | Path, settings: dict[str, Any]) -> Path:
 def load_checkpoint(folder: str | Path) -> tuple[MultiTaskEncoder, PreTrainedTokenizerBase, dict[str, Any]]:
     """Load (network, tokenizer, newsearch.json contents); fail with a message that says what to do."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ModelLoadError(f"no checkpoint folder at {folder}: pass --model PATH to a folder written by "
-                             "`news-search train`, or set NEWSEARCH_MODEL")
-    meta_path = folder / CONFIG_FILE
-    if not meta_path.is_file():
-        raise ModelLoadError(f"{folder} is not a newsearch checkpoint (no {CONFIG_FILE}); "
-                             "train one with `news-search train` or point --model at data/models/newsearch-minilm")
+    meta = read_meta(folder)
     try:
-        meta = json.loads(meta_path.read_text())
         config = ModelConfig.from_dict(meta["model"])
         encoder = AutoModel.from_pretrained(folder).float()
         net = MultiTaskEncoder(encoder, config)
@@ -117,8 +108,6 @@ def load_checkpoint(folder: str | Path) -> tuple[MultiTaskEncoder, PreTrainedTok
             raise ValueError(f"heads file lacks {sorted(missing)[:3]}")
         net.load_state_dict({k: v.float() for k, v in heads.items()}, strict=False)
         tokenizer = AutoTokenizer.from_pretrained(folder)
-    except ModelLoadError:
-        raise
     except Exception as exc:  # safetensors, json and transformers raise many kinds; the user needs one message
         raise ModelLoadError(f"checkpoint at {folder} is corrupt or incomplete ({type(exc).__name__}: "
                              f"{str(exc)[:200]}); re-copy it or re-run `news-search train`") from exc
@@ -130,15 +119,6 @@ def load_recipe(folder: str | Path) -> dict[str, Any]:
     """The training recipe stored with a checkpoint ({} when there is none)."""
     path = Path(folder) / CONFIG_FILE
     return json.loads(path.read_text()).get("recipe", {}) if path.is_file() else {}
-
-
-def fingerprint(folder: str | Path) -> str:
-    """A short hash of the weight files: the index manifest records it to refuse a mismatched model."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).glob("*.safetensors")):
-        digest.update(path.name.encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
 
 
 def _write_json(path: Path, data: Any) -> None:

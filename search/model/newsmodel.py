@@ -17,7 +17,8 @@ from transformers.utils import logging as hf_logging
 from search.model.base import default_checkpoint, resolve_base
 from search.model.batches import TokenBatch, pad, token_batches
 from search.model.bio import token_labels
-from search.model.checkpoint import fingerprint, load_checkpoint
+from search.model.checkpoint import load_checkpoint
+from search.model.info import fingerprint
 from search.model.config import ModelConfig
 from search.model.encoder import MultiTaskEncoder, PairOutput
 from search.model.runtime import choose_runtime, pair_pass

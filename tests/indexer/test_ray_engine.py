@@ -10,6 +10,7 @@ import pytest
 from indexer.pipeline import Indexer, IndexerConfig
 from indexer.readers import read_inputs
 from search.model import NewsModel
+from search.model.info import ModelInfo
 from search.store import Store
 from search.store.check import check_store
 from tests.indexer.helpers import short_articles, write_jsonl
@@ -44,7 +45,7 @@ def test_ray_writes_the_store_the_local_engine_writes_and_resumes_by_shard(tmp_p
     Indexer(local, model).add(read_inputs([str(path)]))
     settings = RaySettings(workers=1, shard_articles=4)
     store = Store.open(tmp_path / "ray", create=True)
-    report = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+    report = add_with_ray(store, ModelInfo.read(model.name), read_inputs([str(path)]), settings, IndexerConfig())
     assert (report.added, report.shards_annotated, report.passages) == (11, 3, len(rows(tmp_path / "local")["passages"]))
     assert rows(tmp_path / "ray") == rows(tmp_path / "local")
     ray_vectors, local_vectors = store._passage_vectors(None)[1], local._passage_vectors(None)[1]
@@ -52,7 +53,7 @@ def test_ray_writes_the_store_the_local_engine_writes_and_resumes_by_shard(tmp_p
     assert not [c for c in check_store(store) if not c.ok]
     assert not list((tmp_path / "ray" / "shards").rglob("*.parquet"))  # merged shards are gone
 
-    again = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+    again = add_with_ray(store, ModelInfo.read(model.name), read_inputs([str(path)]), settings, IndexerConfig())
     assert (again.unchanged, again.added, again.shards_annotated) == (11, 0, 0)
 
 
@@ -75,9 +76,9 @@ def test_a_shard_annotated_before_a_crash_is_merged_not_annotated_again(tmp_path
     with monkeypatch.context() as patch:
         patch.setattr(ray_engine, "_read_shard", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+            add_with_ray(store, ModelInfo.read(model.name), read_inputs([str(path)]), settings, IndexerConfig())
     assert len(list((tmp_path / "ray" / "shards").rglob("*.parquet"))) == 1 and store.count("articles") == 3
-    report = add_with_ray(store, model, None, read_inputs([str(path)]), settings, IndexerConfig())
+    report = add_with_ray(store, ModelInfo.read(model.name), read_inputs([str(path)]), settings, IndexerConfig())
     assert (report.unchanged, report.added, report.shards_annotated) == (3, 3, 0)
     assert not [c for c in check_store(store) if not c.ok]
 
@@ -87,3 +88,18 @@ def test_default_workers_are_one_per_cpu_as_memory_allows_or_one_per_gpu_share()
     assert default_workers({"CPU": 16.0, "memory": 3.5 * WORKER_MEMORY}, 0.0) == 3
     assert default_workers({"CPU": 8.0, "GPU": 2.0, "memory": 64 * WORKER_MEMORY}, 0.5) == 4
     assert default_workers({"CPU": 1.0, "memory": 0.5 * WORKER_MEMORY}, 0.0) == 1
+
+
+def test_the_command_indexes_with_ray_and_refuses_a_sharded_store(tmp_path: Path, capsys) -> None:
+    from indexer.cli import main
+
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(5))
+    assert main(["add", str(path), "--store", str(tmp_path / "ray"), "--engine", "ray", "--workers", "1"]) == 0
+    assert Store.open(tmp_path / "ray", readonly=True).count("articles") == 5
+    assert "news-index add --engine ray" in capsys.readouterr().out
+    assert main(["add", str(path), "--store", str(tmp_path / "new"), "--shards", "2", "--engine", "ray"]) == 2
+    assert "would have shards); leave out --engine" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    assert main(["add", str(path), "--store", str(tmp_path / "sharded"), "--shards", "2"]) == 0
+    assert main(["add", str(path), "--store", str(tmp_path / "sharded"), "--engine", "ray"]) == 2
+    assert "would have shards); leave out --engine" in capsys.readouterr().err

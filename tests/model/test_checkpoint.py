@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from search.model import ModelLoadError, NewsModel
-from search.model.checkpoint import fingerprint, load_checkpoint, save_checkpoint, save_evaluation
+from search.model.checkpoint import load_checkpoint, save_checkpoint, save_evaluation
+from search.model.info import fingerprint
 
 
 @pytest.fixture(scope="module")
