@@ -54,6 +54,7 @@ class RunReport:
     generated: list[str] = field(default_factory=list)  # "file:4: doc-…" — ids made for records without one
     notes: list[str] = field(default_factory=list)  # "file:5: body is a number (42), stored as text"
     shards_annotated: int = 0  # --engine ray: shards annotated by this run (the rest came from earlier runs)
+    vectors_merged: int = 0  # --engine ray into an IVF index: vectors the actors encoded, merged as codes
     watches: int = 0  # saved watches in the store when the run ended
     watch_matches: int = 0  # (watch, article) matches this run recorded
     deliveries: list[Delivery] = field(default_factory=list)  # the watches' webhooks this run called

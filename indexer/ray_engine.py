@@ -35,6 +35,7 @@ from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
 from search.pipeline.watch_match import WatchMatcher
 from search.store import ArticleWrite, Mention, PassageWrite, Store, article_text
+from search.store.vectors import part_key
 
 if TYPE_CHECKING:
     from search.model.info import ModelInfo
@@ -56,7 +57,8 @@ class RaySettings:
 class ShardAnnotator:
     """A Ray actor: loads the model once, then annotates whole shards and writes each as Parquet."""
 
-    def __init__(self, model_path: str, config: IndexerConfig, aliases: dict[str, str], folder: str) -> None:
+    def __init__(self, model_path: str, config: IndexerConfig, aliases: dict[str, str], folder: str,
+                 template: str | None) -> None:
         from search.model import NewsModel
         from search.store.names import Names
 
@@ -64,9 +66,11 @@ class ShardAnnotator:
         self.config = config
         self.names = Names(aliases)
         self.folder = Path(folder)
+        self.template = Path(template).read_bytes() if template else None  # the store's IVF index, empty
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         from indexer.derive import annotate_articles, article_spans
+        from search.store.vectors import fill_part, part_key
 
         passages = []
         for name, records in zip(batch["shard"], batch["articles"]):
@@ -74,6 +78,11 @@ class ShardAnnotator:
             split = [(a, article_spans(self.model, a, self.config.passage_tokens, self.config.overlap_tokens))
                      for a in articles]
             writes = annotate_articles(self.model, split, self.config.min_entity_score, self.names)
+            if self.template is not None:  # before the Parquet file, whose presence means "shard done"
+                # the float16 values the shard keeps and SQLite stores, so the part holds what a sync would add
+                vectors = np.array([p.vector for w in writes for p in w.passages], np.float16).astype(np.float32)
+                _write_atomic(self.folder / f"{name}.{part_key(self.template)}.part",
+                              fill_part(self.template, vectors.reshape(-1, self.model.dim)))
             _write_shard(self.folder / f"{name}.parquet", writes)
             passages.append(sum(len(w.passages) for w in writes))
         return {"shard": list(batch["shard"]), "passages": passages}
@@ -97,15 +106,26 @@ def add_with_ray(store: Store, model: ModelInfo, items: Iterable[Item], settings
                             store.names.extra], sort_keys=True)
     shards = _shards(todo, made_with, settings.shard_articles)
     missing = [(name, batch) for name, batch in shards if not (folder / f"{name}.parquet").exists()]
+    # a store whose IVF index this run keeps: the actors encode their shards' vectors with its trained centroids
+    # and codebooks, and the merge appends the codes (`merge_from`) instead of the driver encoding every vector
+    template = store.vector_part_template(index_kind) if shards else None
+    key = part_key(template) if template else ""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        written = _annotate(missing, folder, model.name, config, store.names.extra, settings) if missing else None
+        template_path = folder / f"template.{key}.faiss" if template else None
+        if template_path is not None and missing and not template_path.exists():
+            _write_atomic(template_path, template)
+        written = (_annotate(missing, folder, model.name, config, store.names.extra, settings,
+                             str(template_path) if template_path else None) if missing else None)
         matcher = WatchMatcher(store, model.config.ranking.alpha, model_id)
-        _merge(store, model, [name for name, _ in shards], written, folder, config, report, progress, matcher)
+        parts = _merge(store, model, [name for name, _ in shards], written, folder, config, report, progress,
+                       matcher, key)
+        report.vectors_merged = store.merge_vector_parts((path.read_bytes(), ids) for path, ids in parts)
         report.watch_matches += matcher.match_pending()  # articles a crashed run wrote and did not match
         recheck(store, config.duplicate_threshold, config.copy_jaccard)
     finally:
-        store.sync_vectors(index_kind)
+        store.sync_vectors(index_kind)  # adds from SQLite whatever no part brought
+        _drop_spent_parts(folder)
         report.seconds = time.perf_counter() - start
     report.shards_annotated = len(missing)
     finish_watches(store, report, config)
@@ -148,7 +168,7 @@ def _shards(articles: list[Article], made_with: str, size: int) -> list[tuple[st
 
 
 def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path: str, config: IndexerConfig,
-              aliases: dict[str, str], settings: RaySettings) -> Iterator[str]:
+              aliases: dict[str, str], settings: RaySettings, template: str | None) -> Iterator[str]:
     """Start the actor pool on `shards`; yields each shard's name once its Parquet file is written."""
     import ray
 
@@ -168,7 +188,8 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
     annotated = ds.map_batches(ShardAnnotator, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
                                num_cpus=cpus, num_gpus=settings.gpus_per_worker, max_restarts=0,
                                fn_constructor_kwargs={"model_path": model_path, "config": config,
-                                                      "aliases": aliases, "folder": str(folder)})
+                                                      "aliases": aliases, "folder": str(folder),
+                                                      "template": template})
     for row in annotated.iter_rows():
         yield row["shard"]
 
@@ -185,9 +206,13 @@ def default_workers(resources: dict[str, float], gpus_per_worker: float) -> int:
 
 
 def _merge(store: Store, model: ModelInfo, names: list[str], written: Iterator[str] | None, folder: Path,
-           config: IndexerConfig, report: RunReport, progress: OnProgress, matcher: WatchMatcher) -> None:
+           config: IndexerConfig, report: RunReport, progress: OnProgress, matcher: WatchMatcher,
+           key: str) -> list[tuple[Path, np.ndarray]]:
     """Write each shard into the store in input order — one written by an earlier run at once, one being
-    annotated when `written` yields it — skipping articles already stored alike; a merged shard's file goes."""
+    annotated when `written` yields it — skipping articles already stored alike; a merged shard's file goes.
+    Returns the vector parts to merge (made from template `key`) with their passages' new ids: those of shards
+    written whole (a part holds every passage of its shard)."""
+    parts = []
     clusters = StoryClusters.from_store(store, model.model_id, model.dim, config.duplicate_threshold,
                                         config.copy_jaccard)
     for name in names:
@@ -202,6 +227,9 @@ def _merge(store: Store, model: ModelInfo, names: list[str], written: Iterator[s
         for w in writes:
             w.cluster_id = clusters.assign(w.id, w.vector, article_text(w.title, w.body))
         store.replace_articles(writes, match_watches=True)
+        part = folder / f"{name}.{key}.part"
+        if key and len(writes) == len(shard) and part.exists():
+            parts.append((part, store.article_passage_ids([w.id for w in writes])))
         report.watch_matches += matcher.match_pending()
         passages = sum(len(w.passages) for w in writes)
         report.passages += passages
@@ -209,10 +237,26 @@ def _merge(store: Store, model: ModelInfo, names: list[str], written: Iterator[s
         report.added += sum(w.id not in replaced for w in writes)
         progress(len(writes), passages)
         path.unlink()
+    return parts
+
+
+def _drop_spent_parts(folder: Path) -> None:
+    """The part templates (a run writes its own) and the vector parts of shards no longer waiting in `folder`:
+    merged, or superseded by the sync adding those passages' vectors from SQLite."""
+    waiting = {p.stem for p in folder.glob("*.parquet")}
+    for path in [*folder.glob("*.part"), *folder.glob("template.*.faiss")]:
+        if path.name.split(".")[0] not in waiting:
+            path.unlink(missing_ok=True)
 
 
 def _record(a: Article) -> dict[str, Any]:
     return {k: v for k, v in asdict(a).items() if k not in ("origin", "notes")}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.rename(path)
 
 
 def _write_shard(path: Path, writes: list[ArticleWrite]) -> None:

@@ -24,7 +24,7 @@ from search.pipeline.facets import filtered_facets
 from search.pipeline.similar import SimilarResponse, similar_articles
 from search.pipeline.story import StoryResponse, story_timeline
 from search.pipeline.validate import unknown_article, validate_filters, validate_paging
-from search.store import Filters
+from search.store import Filters, ShardedStore
 
 router = APIRouter(dependencies=[Depends(refuse_unknown_params)],  # the API: strict about its parameters
                    responses=ERROR_RESPONSES)
@@ -147,8 +147,13 @@ def metrics(state: State) -> PlainTextResponse:
 
 @router.get("/health", summary="Model, index and counts")
 def health(state: State) -> dict[str, Any]:
-    """What is loaded: the checkpoint and its fingerprint, the index type and the store's counts."""
-    return {"status": "ok", "model": {"name": state.model.name, "id": state.model.model_id,
+    """What is loaded: the checkpoint and its fingerprint, the index type and the store's counts, and for a sharded
+    store how many shards and what reads them (threads of this process, or Ray actors)."""
+    shards = None
+    if isinstance(state.store, ShardedStore):
+        shards = {"count": len(state.store.shards),
+                  "read_by": "ray actors" if state.settings.shards == "ray" else "threads"}
+    return {"status": "ok", "shards": shards, "model": {"name": state.model.name, "id": state.model.model_id,
                                       "ranking": asdict(state.model.config.ranking),
                                       "min_answer_confidence": state.model.config.min_answer_confidence,
                                       "min_relevance": state.model.config.min_relevance,

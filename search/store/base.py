@@ -33,6 +33,7 @@ class StoreBase:
         self._vectors: VectorIndex | None = None
         self._synced: tuple[int, int, int] | None = None  # the manifest's stamp when `_vectors` was brought up to date
         self._file_stamp: tuple[int, int, int] | None = None  # the vector file's, when it was last read
+        self._merged_unsaved = False  # vector parts were merged into `_vectors` since the file was written
         self._names: tuple[str, Names] | None = None  # (the meta value it was read from, the rules)
         self.upgraded_from: int | None = None  # the schema version this open converted the store from
 

@@ -16,7 +16,8 @@ from search.store.errors import StoreError
 from search.store.sharded import LAYOUT_FILE, ShardedStore, is_sharded
 from search.store.store import Store
 
-ACTOR_CPUS = 1.0  # a shard's reads are SQLite and batch-1 FAISS searches: one core each
+ACTOR_CPUS = 1.0  # a shard's reads are SQLite and batch-1 FAISS searches: one core each, where there are enough
+OPEN_TIMEOUT_S = 120.0  # for every shard's actor to start and open its store
 
 
 class ShardServer:
@@ -65,10 +66,12 @@ class RemoteShard:
                              "has restarted", busy=True) from exc
 
 
-def open_on_ray(folder: str | Path, address: str | None = None) -> ShardedStore:
+def open_on_ray(folder: str | Path, address: str | None = None, timeout_s: float = OPEN_TIMEOUT_S) -> ShardedStore:
     """The sharded store in `folder` with one `ShardServer` actor per shard, on the Ray cluster at `address`
-    ("auto", HOST:PORT, or None: a local Ray started here). StoreError when `folder` holds no sharded store or a
-    shard cannot be opened (the actor's error, e.g. no store, a damaged vector file)."""
+    ("auto", HOST:PORT, or None: a local Ray started here); each actor asks for one CPU, or an equal share of
+    the cluster's when it has fewer CPUs than shards. StoreError when `folder` holds no sharded store, a shard
+    cannot be opened (the actor's error, e.g. no store, a damaged vector file), or the actors do not all start
+    within `timeout_s` seconds (the cluster's CPUs are held by other work)."""
     import ray
 
     folder = Path(folder).resolve()
@@ -78,15 +81,24 @@ def open_on_ray(folder: str | Path, address: str | None = None) -> ShardedStore:
     count = int(json.loads((folder / LAYOUT_FILE).read_text(encoding="utf-8"))["shards"])
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # a share of the cluster's CPUs when it has fewer than shards: an actor asking for a whole CPU that is not there
+    # waits for one forever (a 4-shard store on a 2-core laptop never started)
+    cpus = min(ACTOR_CPUS, float(ray.cluster_resources().get("CPU", 1.0)) / count)
     # a lost actor reopens its shard and a read it was answering runs again (reads change nothing); a few reads
     # at once per shard, as API threads share one Store
-    server = ray.remote(num_cpus=ACTOR_CPUS, max_restarts=-1, max_task_retries=2, max_concurrency=4)(ShardServer)
+    server = ray.remote(num_cpus=cpus, max_restarts=-1, max_task_retries=2, max_concurrency=4)(ShardServer)
     actors = [server.remote(str(folder / f"shard-{i:03d}")) for i in range(count)]
     shards = [RemoteShard(actor, folder / f"shard-{i:03d}") for i, actor in enumerate(actors)]
-    try:
-        ray.get([actor.read.remote("model_id", (), {}) for actor in actors])  # every shard opened, or why not
+    try:  # every shard opened, or why not
+        ray.get([actor.read.remote("model_id", (), {}) for actor in actors], timeout=timeout_s)
     except ray.exceptions.RayActorError as exc:
         raise StoreError(f"a shard of {folder} could not be opened on Ray: {_cause(exc)}") from exc
+    except ray.exceptions.GetTimeoutError as exc:
+        for actor in actors:
+            ray.kill(actor)
+        raise StoreError(f"the {count} shard actors of {folder} did not all start within {timeout_s:g} s; each "
+                         f"asks for {cpus:g} CPU and the cluster has {ray.available_resources().get('CPU', 0):g} "
+                         "free (`ray status` shows what holds the rest)", busy=True) from exc
     return ShardedStore(folder, shards)  # type: ignore[arg-type]  # RemoteShard answers as a Store
 
 

@@ -124,6 +124,13 @@ class Reads(StoreBase):
                  for r in rows}
         return [by_id[int(i)] for i in ids if int(i) in by_id]
 
+    def article_passage_ids(self, article_ids: list[str]) -> np.ndarray:
+        """The ids of these articles' passages: article by article in the given order, each in passage order."""
+        with self._lock:
+            rows = self.db.execute("""SELECT p.id FROM json_each(?) j JOIN passages p ON p.article_id = j.value
+                                      ORDER BY j.key, p.position""", [json.dumps(article_ids)])
+            return np.fromiter((r[0] for r in rows), np.int64)
+
     def passage_texts(self) -> list[tuple[int, str, str]]:
         """[(passage id, article id, passage text)] of every passage, by id."""
         with self._lock:

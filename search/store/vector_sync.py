@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -126,8 +126,9 @@ class VectorSync(StoreBase):
             path = self.folder / VECTOR_FILE
             if vectors.kind == "flat":
                 path.unlink(missing_ok=True)  # kept in memory only (module docstring)
-            elif changed or not path.exists():
+            elif changed or self._merged_unsaved or not path.exists():
                 vectors.save(path)
+            self._merged_unsaved = False
             self._write_manifest(vectors)
             self._vectors = vectors
         if vectors.kind == "ivfpq" and self._meta("vector_search") is None:
@@ -135,6 +136,24 @@ class VectorSync(StoreBase):
             # first has such an index, rather than serve that until someone runs `tune-index`
             self.tune_vector_search()
         return vectors
+
+    def vector_part_template(self, kind: str | None = None) -> bytes | None:
+        """The index's trained, empty inverted file (`VectorIndex.part_template`) for workers to fill with new
+        vectors, when the next `sync_vectors(kind)` keeps the current index (an IVF type that `kind`, or the
+        store's setting, still asks for); None when it would add or rebuild from SQLite anyway."""
+        if self.readonly:
+            return None
+        with self._lock:
+            current = self.vectors
+            return current.part_template() if current.kind == self._target_kind(kind) else None
+
+    def merge_vector_parts(self, parts: Iterable[tuple[bytes, np.ndarray]]) -> int:
+        """Take in parts filled from `vector_part_template` — (part, passage ids in its order) — for passages
+        already written to SQLite; the next `sync_vectors` saves the file. Returns the vectors taken in;
+        StoreError as `VectorIndex.merge_parts`."""
+        with self._lock:
+            self._merged_unsaved = True  # before: a part that fails leaves the ones before it merged
+            return self.vectors.merge_parts(parts)
 
     def _target_kind(self, kind: str | None) -> str:
         requested = kind or self._meta("index_kind") or "auto"

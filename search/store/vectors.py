@@ -11,13 +11,14 @@ quantization for nearest neighbor search", TPAMI 2011, and FAISS's IndexRefine).
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import faiss
 import numpy as np
@@ -166,6 +167,45 @@ class VectorIndex:
             self.index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, np.int64)))
             self._gpu = None
 
+    # ---- parts filled by other workers ------------------------------------------------------------
+    def part_template(self) -> bytes | None:
+        """An IVF index's trained inverted file with no vectors (FAISS's serialised form), for workers to fill
+        with `fill_part` where the vectors are made; None for flat and HNSW, which have no codebook to share."""
+        if self.kind not in ("ivf", "ivfpq"):
+            return None
+        empty = faiss.clone_index(faiss.downcast_index(self.index.index))
+        empty.reset()
+        return faiss.serialize_index(empty).tobytes()
+
+    def merge_parts(self, parts: Iterable[tuple[bytes, np.ndarray]]) -> int:
+        """Take in parts filled from this index's `part_template` — each (part, ids): its i-th vector under
+        passage id ids[i] — with FAISS `merge_from`, which appends their encoded inverted lists: nothing is
+        assigned or quantised again here (the "trained once, filled shard by shard" build of large IVF indexes).
+        Returns the vectors taken in. StoreError when a part is not of this index's shape (another type, list
+        count or code size); a part from other centroids of the same shape cannot be told apart, so callers
+        name parts after their template (`part_key`)."""
+        inner = faiss.downcast_index(self.index.index)
+        added: list[np.ndarray] = []
+        try:
+            for part, ids in parts:
+                other = faiss.deserialize_index(np.frombuffer(part, np.uint8))
+                if other.ntotal != len(ids):
+                    raise StoreError(f"a vector part holds {other.ntotal} vectors for {len(ids)} passage ids")
+                try:
+                    # the inner index numbers its vectors 0..n-1 and the id map names them: shift the part's numbers
+                    inner.merge_from(other, inner.ntotal)
+                except RuntimeError as exc:
+                    raise StoreError(f"a vector part does not fit this {self.kind} index "
+                                     f"({str(exc).splitlines()[0][-80:]})") from exc
+                added.append(np.asarray(ids, np.int64))
+        finally:  # name what was merged even when a later part fails, so the index stays whole
+            if added:
+                faiss.copy_array_to_vector(np.concatenate([self.ids(), *added]), self.index.id_map)
+                self.index.ntotal = inner.ntotal
+                self.index.construct_rev_map()  # once per call: the map is rebuilt whole (as remove_ids does)
+                self._gpu = None
+        return int(sum(len(ids) for ids in added))
+
     def ids(self) -> np.ndarray:
         """Every passage id the index holds."""
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
@@ -242,6 +282,20 @@ def _rescored(query: np.ndarray, hits: list[tuple[int, float]], k: int,
     scores = vectors @ query
     order = np.argsort(-scores, kind="stable")[:k]
     return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+def fill_part(template: bytes, vectors: np.ndarray) -> bytes:
+    """`template` (`VectorIndex.part_template`) holding the (n, dim) `vectors` as its vectors 0..n-1: the coarse
+    assignment and, for ivfpq, the product quantisation — the work an index's `add` does — done by the worker
+    that made the vectors, for `VectorIndex.merge_parts`."""
+    part = faiss.deserialize_index(np.frombuffer(template, np.uint8))
+    part.add(np.ascontiguousarray(vectors, np.float32))
+    return faiss.serialize_index(part).tobytes()
+
+
+def part_key(template: bytes) -> str:
+    """A short name for a part template: parts filled from another training (a rebuilt index) are not merged."""
+    return hashlib.sha1(template).hexdigest()[:16]
 
 
 def _pq_parts(dim: int) -> int:

@@ -33,7 +33,7 @@ def test_health_reports_model_index_and_counts(client) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["model"]["id"]
     assert body["index"]["articles"] > 0 and body["index"]["passages"] >= body["index"]["articles"]
-    assert body["index"]["model_id"] == body["model"]["id"]
+    assert body["index"]["model_id"] == body["model"]["id"] and body["shards"] is None
     assert body["model"]["ranking"]["fusion"] in ("convex", "dbsf", "rrf")  # the checkpoint's own settings
     assert all(0.0 <= body["model"][k] <= 1.0 for k in ("min_answer_confidence", "min_relevance",
                                                           "min_topic_confidence"))
@@ -365,7 +365,8 @@ def test_the_api_serves_a_sharded_store_like_one_store(tmp_path, model, sample_j
         assert found["results"][0]["article_id"] == first["id"]
         assert sharded.get(f"/articles/{first['id']}").json()["title"] == first["title"]
         assert sharded.get(f"/articles/{first['id']}/similar").status_code == 200
-        assert sharded.get("/health").json()["index"]["articles"] == 10
+        health = sharded.get("/health").json()
+        assert health["index"]["articles"] == 10 and health["shards"] == {"count": 2, "read_by": "threads"}
         assert sharded.get("/watches").json() == [] and sharded.get("/watches/1").status_code == 404
         saved = sharded.post("/watches", json={"q": first["title"]})  # kept by every shard under one id
         assert saved.status_code == 201, saved.json()

@@ -103,3 +103,27 @@ def test_the_command_indexes_with_ray_and_refuses_a_sharded_store(tmp_path: Path
     assert main(["add", str(path), "--store", str(tmp_path / "sharded"), "--shards", "2"]) == 0
     assert main(["add", str(path), "--store", str(tmp_path / "sharded"), "--engine", "ray"]) == 2
     assert "would have shards); leave out --engine" in capsys.readouterr().err
+
+
+def test_an_ivf_store_merges_the_vectors_the_actors_encoded_as_a_sync_would_add_them(
+        tmp_path: Path, model: NewsModel) -> None:
+    from search.store.base import VECTOR_FILE
+    from search.store.vectors import VectorIndex
+
+    first = write_jsonl(tmp_path / "first.jsonl", short_articles(12))
+    later = write_jsonl(tmp_path / "later.jsonl", short_articles(7, 12))
+    store = Store.open(tmp_path / "ray", create=True)
+    Indexer(store, model).add(read_inputs([str(first)]), index_kind="ivf")
+    before = VectorIndex.load(tmp_path / "ray" / VECTOR_FILE)
+    report = add_with_ray(store, ModelInfo.read(model.name), read_inputs([str(later)]),
+                          RaySettings(workers=1, shard_articles=3), IndexerConfig())
+    assert report.vectors_merged == report.passages > 0  # every new vector came encoded from an actor
+    ids, vectors = store._passage_vectors(None)
+    reference = before.copy()  # what the sync's own add makes of SQLite's new rows, with the same centroids
+    new = np.setdiff1d(ids, before.ids())
+    reference.add(new, vectors[np.searchsorted(ids, new)])
+    assert store.vectors.kind == "ivf" and np.array_equal(np.sort(store.vectors.ids()), ids)
+    assert store.vectors.search(vectors, len(ids)) == reference.search(vectors, len(ids))
+    assert VectorIndex.load(tmp_path / "ray" / VECTOR_FILE).search(vectors, 5) == reference.search(vectors, 5)
+    assert not [c for c in check_store(store) if not c.ok]
+    assert not list((tmp_path / "ray" / "shards").rglob("*.*"))  # parts and template gone with their shards

@@ -146,6 +146,10 @@ def test_bm25_over_shards_equals_one_stores(one: Store, two: ShardedStore, query
 
 def test_shards_served_by_ray_actors_answer_as_the_threads_do(sharded_folder: Path, model) -> None:
     ray = pytest.importorskip("ray")
+    from fastapi.testclient import TestClient
+
+    from search.api.app import create_app
+    from search.api.settings import ServeSettings
     from search.store.ray_shards import open_on_ray
 
     threads = open_store(sharded_folder, readonly=True)
@@ -166,6 +170,16 @@ def test_shards_served_by_ray_actors_answer_as_the_threads_do(sharded_folder: Pa
         assert "Traceback" not in str(refused.value)
         with pytest.raises(StoreError, match="not a sharded store"):
             open_on_ray(sharded_folder / "shard-000")
+        ray.kill(actors.shards[0].actor)  # one CPU free of two: a second opening's actors cannot all start
+        with pytest.raises(StoreError, match="did not all start within 3 s; each asks for 1 CPU"):
+            open_on_ray(sharded_folder, timeout_s=3)
+    finally:
+        ray.shutdown()
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:  # fewer CPUs than shards: each actor asks for a share
+        with TestClient(create_app(sharded_folder, settings=ServeSettings(shards="ray"))) as app:
+            assert app.get("/health").json()["shards"] == {"count": 2, "read_by": "ray actors"}
+            assert app.get("/search", params={"q": "flooding rain", "rerank": "false"}).json()["results"]
     finally:
         ray.shutdown()
 

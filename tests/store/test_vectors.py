@@ -9,7 +9,7 @@ import pytest
 
 from search.store import StoreError, VectorIndex
 from search.store.index_tuning import exact_neighbours, tune_index
-from search.store.vectors import PQ_MIN_TRAIN, SearchSettings, choose_kind, searches_on_gpu
+from search.store.vectors import PQ_MIN_TRAIN, SearchSettings, choose_kind, fill_part, searches_on_gpu
 
 
 def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -150,3 +150,37 @@ def test_search_settings_given_with_a_call_hold_for_that_call_only() -> None:
     one_list = [[i for i, _ in row] for row in ivf.search(queries, 10, settings=SearchSettings(nprobe=1))]
     assert every_list == exact and one_list != exact  # all lists probed: exact; one list: misses some
     assert ivf.settings == SearchSettings() and [[i for i, _ in row] for row in ivf.search(queries, 10)] != exact
+
+
+@pytest.mark.parametrize("kind", ["ivf", "ivfpq"])
+def test_parts_filled_from_the_template_merge_into_the_index_add_would_make(kind: str) -> None:
+    vectors = unit_vectors(PQ_MIN_TRAIN + 1000, seed=5)
+    ids = np.arange(10, 10 + len(vectors))
+    merged = VectorIndex.build(kind, 32, ids[:PQ_MIN_TRAIN], vectors[:PQ_MIN_TRAIN])
+    added = merged.copy()
+    added.add(ids[PQ_MIN_TRAIN:], vectors[PQ_MIN_TRAIN:])  # the reference: the index's own add
+    template = merged.part_template()
+    halves = np.array_split(np.arange(PQ_MIN_TRAIN, len(vectors)), 2)  # two workers' shards
+    assert merged.merge_parts((fill_part(template, vectors[h]), ids[h]) for h in halves) == 1000
+    assert np.array_equal(merged.ids(), added.ids())
+    every_list = SearchSettings(nprobe=merged.nlist)
+    queries = vectors[::97]
+    assert merged.search(queries, 10, settings=every_list) == added.search(queries, 10, settings=every_list)
+    merged.remove(ids[-3:])  # the id map stays whole after a merge
+    assert not {i for hits in merged.search(vectors[-3:], 5, settings=every_list) for i, _ in hits} & set(ids[-3:])
+
+
+def test_a_part_of_another_shape_or_count_is_refused_and_the_index_stays_whole() -> None:
+    vectors = unit_vectors(3000, seed=6)
+    index = VectorIndex.build("ivf", 32, np.arange(3000), vectors)
+    other = VectorIndex.build("ivf", 32, np.arange(500), vectors[:500])  # fewer lists
+    assert other.nlist != index.nlist
+    part = fill_part(index.part_template(), vectors[:2])
+    with pytest.raises(StoreError, match="does not fit this ivf index"):
+        index.merge_parts([(part, np.array([5000, 5001])), (fill_part(other.part_template(), vectors[:2]),
+                                                           np.array([6000, 6001]))])
+    assert set(index.ids()) == set(range(3000)) | {5000, 5001}  # the part before the bad one is in, and named
+    with pytest.raises(StoreError, match="holds 2 vectors for 1 passage ids"):
+        index.merge_parts([(part, np.array([7000]))])
+    assert VectorIndex.build("flat", 32, np.arange(10), vectors[:10]).part_template() is None
+    assert VectorIndex.build("hnsw", 32, np.arange(10), vectors[:10]).part_template() is None
