@@ -8,10 +8,13 @@
    one loaded model per actor, GPU actors when `gpus_per_worker` > 0). Each actor splits its articles into
    passages, makes the one encoder pass per passage (`indexer.derive.annotate_articles`, as the local engine)
    and writes the shard's rows — articles with their passages (float16 vectors), topics and entity mentions — as
-   `<store>/shards/<model>/<shard>.parquet` (pyarrow; written to a temporary name, then renamed).
+   `<store>/shards/<model>/<shard>.parquet` (pyarrow; written to a temporary name, then renamed). When the run
+   keeps the store's IVF or IVF-PQ index, the actor also encodes the shard's vectors with that index's trained
+   centroids and codebooks into a *part* (`<shard>.<template hash>.part`, written before the Parquet file).
 3. The merge takes the shards in input order, each as soon as it is written (Ray Data streams the actors'
-   results back), into SQLite + FTS5 with story clustering, then syncs the vector file: the same rows, clusters
-   and manifest the local engine writes.
+   results back), into SQLite + FTS5 with story clustering; appends the parts' codes to the index under the
+   passage ids SQLite gave (FAISS `merge_from`: "trained once, filled shard by shard"); then syncs the vector
+   file, which adds any vector no part brought: the same rows, clusters and manifest the local engine writes.
 
 Crash-safe by shard: a shard with a Parquet file is never annotated again, and the merge skips articles already
 stored with the same content and model, so re-running the command finishes the job. Shards are deleted once
@@ -33,9 +36,10 @@ from indexer.clusters import StoryClusters, recheck
 from indexer.pipeline import IndexerConfig, OnProgress, RunReport, _note, finish_watches
 from indexer.readers import InputError, Item
 from indexer.records import Article, BadRecord
+from indexer.shard_files import drop_spent_parts, read_shard, write_atomic, write_shard
 from search.pipeline.watch_match import WatchMatcher
-from search.store import ArticleWrite, Mention, PassageWrite, Store, article_text
-from search.store.vectors import part_key
+from search.store import Store, article_text
+from search.store.vectors import fill_part, part_key
 
 if TYPE_CHECKING:
     from search.model.info import ModelInfo
@@ -67,10 +71,10 @@ class ShardAnnotator:
         self.names = Names(aliases)
         self.folder = Path(folder)
         self.template = Path(template).read_bytes() if template else None  # the store's IVF index, empty
+        self.part_key = part_key(self.template) if self.template else ""
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         from indexer.derive import annotate_articles, article_spans
-        from search.store.vectors import fill_part, part_key
 
         passages = []
         for name, records in zip(batch["shard"], batch["articles"]):
@@ -81,9 +85,9 @@ class ShardAnnotator:
             if self.template is not None:  # before the Parquet file, whose presence means "shard done"
                 # the float16 values the shard keeps and SQLite stores, so the part holds what a sync would add
                 vectors = np.array([p.vector for w in writes for p in w.passages], np.float16).astype(np.float32)
-                _write_atomic(self.folder / f"{name}.{part_key(self.template)}.part",
+                write_atomic(self.folder / f"{name}.{self.part_key}.part",
                               fill_part(self.template, vectors.reshape(-1, self.model.dim)))
-            _write_shard(self.folder / f"{name}.parquet", writes)
+            write_shard(self.folder / f"{name}.parquet", writes)
             passages.append(sum(len(w.passages) for w in writes))
         return {"shard": list(batch["shard"]), "passages": passages}
 
@@ -114,7 +118,7 @@ def add_with_ray(store: Store, model: ModelInfo, items: Iterable[Item], settings
         folder.mkdir(parents=True, exist_ok=True)
         template_path = folder / f"template.{key}.faiss" if template else None
         if template_path is not None and missing and not template_path.exists():
-            _write_atomic(template_path, template)
+            write_atomic(template_path, template)
         written = (_annotate(missing, folder, model.name, config, store.names.extra, settings,
                              str(template_path) if template_path else None) if missing else None)
         matcher = WatchMatcher(store, model.config.ranking.alpha, model_id)
@@ -125,7 +129,7 @@ def add_with_ray(store: Store, model: ModelInfo, items: Iterable[Item], settings
         recheck(store, config.duplicate_threshold, config.copy_jaccard)
     finally:
         store.sync_vectors(index_kind)  # adds from SQLite whatever no part brought
-        _drop_spent_parts(folder)
+        drop_spent_parts(folder)
         report.seconds = time.perf_counter() - start
     report.shards_annotated = len(missing)
     finish_watches(store, report, config)
@@ -220,7 +224,7 @@ def _merge(store: Store, model: ModelInfo, names: list[str], written: Iterator[s
         while not path.exists():  # wait for the actors: shards finished out of turn wait on disk for theirs
             if written is None or next(written, None) is None:
                 raise RuntimeError(f"shard {name} was not written: run the same command again")
-        shard = _read_shard(path)
+        shard = read_shard(path)
         states = store.article_states([w.id for w in shard])
         writes = [w for w in shard if states.get(w.id) != (w.content_hash, model.model_id)]
         replaced = {w.id for w in writes if w.id in states}
@@ -240,51 +244,5 @@ def _merge(store: Store, model: ModelInfo, names: list[str], written: Iterator[s
     return parts
 
 
-def _drop_spent_parts(folder: Path) -> None:
-    """The part templates (a run writes its own) and the vector parts of shards no longer waiting in `folder`:
-    merged, or superseded by the sync adding those passages' vectors from SQLite."""
-    waiting = {p.stem for p in folder.glob("*.parquet")}
-    for path in [*folder.glob("*.part"), *folder.glob("template.*.faiss")]:
-        if path.name.split(".")[0] not in waiting:
-            path.unlink(missing_ok=True)
-
-
 def _record(a: Article) -> dict[str, Any]:
     return {k: v for k, v in asdict(a).items() if k not in ("origin", "notes")}
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.rename(path)
-
-
-def _write_shard(path: Path, writes: list[ArticleWrite]) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rows = [{**{k: v for k, v in asdict(w).items() if k not in ("vector", "passages", "mentions", "categories",
-                                                                 "extra", "topics")},
-             "categories": json.dumps(w.categories), "extra": json.dumps(w.extra), "topics": json.dumps(w.topics),
-             "vector": np.asarray(w.vector, np.float16).tobytes(),
-             "passages": [{**{k: v for k, v in asdict(p).items() if k != "vector"},
-                           "vector": np.asarray(p.vector, np.float16).tobytes()} for p in w.passages],
-             "mentions": [asdict(m) for m in w.mentions]} for w in writes]
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pylist(rows), tmp)
-    tmp.rename(path)
-
-
-def _read_shard(path: Path) -> list[ArticleWrite]:
-    import pyarrow.parquet as pq
-
-    writes = []
-    for r in pq.read_table(path).to_pylist():
-        passages = [PassageWrite(**{**p, "vector": np.frombuffer(p["vector"], np.float16).astype(np.float32)})
-                    for p in r.pop("passages")]
-        mentions = [Mention(**m) for m in r.pop("mentions")]
-        writes.append(ArticleWrite(**{**r, "categories": json.loads(r["categories"]), "extra": json.loads(r["extra"]),
-                                      "topics": json.loads(r["topics"]),
-                                      "vector": np.frombuffer(r["vector"], np.float16).astype(np.float32),
-                                      "passages": passages, "mentions": mentions}))
-    return writes

@@ -61,7 +61,7 @@ def test_a_shard_annotated_before_a_crash_is_merged_not_annotated_again(tmp_path
                                                                         monkeypatch) -> None:
     from indexer import ray_engine
 
-    read = ray_engine._read_shard
+    read = ray_engine.read_shard
     calls = []
 
     def interrupted(path: Path):  # Ctrl-C as the second shard's merge starts: that shard is written already
@@ -74,7 +74,7 @@ def test_a_shard_annotated_before_a_crash_is_merged_not_annotated_again(tmp_path
     store = Store.open(tmp_path / "ray", create=True)
     settings = RaySettings(workers=1, shard_articles=3)
     with monkeypatch.context() as patch:
-        patch.setattr(ray_engine, "_read_shard", interrupted)
+        patch.setattr(ray_engine, "read_shard", interrupted)
         with pytest.raises(KeyboardInterrupt):
             add_with_ray(store, ModelInfo.read(model.name), read_inputs([str(path)]), settings, IndexerConfig())
     assert len(list((tmp_path / "ray" / "shards").rglob("*.parquet"))) == 1 and store.count("articles") == 3
