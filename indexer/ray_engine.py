@@ -62,7 +62,7 @@ class ShardAnnotator:
     """A Ray actor: loads the model once, then annotates whole shards and writes each as Parquet."""
 
     def __init__(self, model_path: str, config: IndexerConfig, aliases: dict[str, str], folder: str,
-                 template: str | None) -> None:
+                 template: str | None, key: str) -> None:
         from search.model import NewsModel
         from search.store.names import Names
 
@@ -71,7 +71,7 @@ class ShardAnnotator:
         self.names = Names(aliases)
         self.folder = Path(folder)
         self.template = Path(template).read_bytes() if template else None  # the store's IVF index, empty
-        self.part_key = part_key(self.template) if self.template else ""
+        self.key = key  # the template's `part_key`, which names the parts
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         from indexer.derive import annotate_articles, article_spans
@@ -85,7 +85,7 @@ class ShardAnnotator:
             if self.template is not None:  # before the Parquet file, whose presence means "shard done"
                 # the float16 values the shard keeps and SQLite stores, so the part holds what a sync would add
                 vectors = np.array([p.vector for w in writes for p in w.passages], np.float16).astype(np.float32)
-                write_atomic(self.folder / f"{name}.{self.part_key}.part",
+                write_atomic(self.folder / f"{name}.{self.key}.part",
                               fill_part(self.template, vectors.reshape(-1, self.model.dim)))
             write_shard(self.folder / f"{name}.parquet", writes)
             passages.append(sum(len(w.passages) for w in writes))
@@ -120,7 +120,7 @@ def add_with_ray(store: Store, model: ModelInfo, items: Iterable[Item], settings
         if template_path is not None and missing and not template_path.exists():
             write_atomic(template_path, template)
         written = (_annotate(missing, folder, model.name, config, store.names.extra, settings,
-                             str(template_path) if template_path else None) if missing else None)
+                             str(template_path) if template_path else None, key) if missing else None)
         matcher = WatchMatcher(store, model.config.ranking.alpha, model_id)
         parts = _merge(store, model, [name for name, _ in shards], written, folder, config, report, progress,
                        matcher, key)
@@ -172,7 +172,7 @@ def _shards(articles: list[Article], made_with: str, size: int) -> list[tuple[st
 
 
 def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path: str, config: IndexerConfig,
-              aliases: dict[str, str], settings: RaySettings, template: str | None) -> Iterator[str]:
+              aliases: dict[str, str], settings: RaySettings, template: str | None, key: str) -> Iterator[str]:
     """Start the actor pool on `shards`; yields each shard's name once its Parquet file is written."""
     import ray
 
@@ -193,7 +193,7 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
                                num_cpus=cpus, num_gpus=settings.gpus_per_worker, max_restarts=0,
                                fn_constructor_kwargs={"model_path": model_path, "config": config,
                                                       "aliases": aliases, "folder": str(folder),
-                                                      "template": template})
+                                                      "template": template, "key": key})
     for row in annotated.iter_rows():
         yield row["shard"]
 

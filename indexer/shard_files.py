@@ -40,9 +40,9 @@ def write_shard(path: Path, writes: list[ArticleWrite]) -> None:
              "passages": [{**{k: v for k, v in asdict(p).items() if k != "vector"},
                            "vector": np.asarray(p.vector, np.float16).tobytes()} for p in w.passages],
              "mentions": [asdict(m) for m in w.mentions]} for w in writes]
-    tmp = path.with_suffix(".tmp")  # pyarrow writes to a path: the same rename as `write_atomic`
-    pq.write_table(pa.Table.from_pylist(rows), tmp)
-    tmp.rename(path)
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows), sink)
+    write_atomic(path, sink.getvalue().to_pybytes())
 
 
 def read_shard(path: Path) -> list[ArticleWrite]:
