@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--workers", type=_positive, default=None,
                      help="--engine ray: actors, each with its own model (default: one per CPU of the cluster, "
                           "as its memory allows, or per GPU share with --gpus-per-worker)")
-    add.add_argument("--gpus-per-worker", type=float, default=0.0, help="--engine ray: GPUs per actor (e.g. 0.5)")
+    add.add_argument("--gpus-per-worker", type=_gpus, default=0.0,
+                     help="--engine ray: GPUs per actor (e.g. 0.5; default 0: CPU actors)")
     add.add_argument("--shards", type=_positive, default=None,
                      help="split a new store into N shards (each its own SQLite and vector file), searched in "
                           "parallel and merged; later runs keep the store's shards")
@@ -123,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """`news-index add`: index new and changed articles."""
+    ray_only = [flag for flag, value in (("--ray-address", args.ray_address), ("--workers", args.workers),
+                                         ("--gpus-per-worker", args.gpus_per_worker)) if value]
+    if ray_only and args.engine != "ray":  # indexing here instead would hide that the cluster was never used
+        raise InputError(f"{', '.join(ray_only)} apply to --engine ray; add --engine ray or leave them out")
     aliases = read_aliases(args.aliases) if args.aliases else {}
     total = count_records(args.paths)  # a first, cheap pass (no model), so the bar has a total and an ETA
     items = read_inputs(args.paths)
@@ -149,18 +154,20 @@ def _add_with_ray(args: argparse.Namespace, aliases: dict[str, str], items, tota
 
     if importlib.util.find_spec("ray") is None:
         raise InputError('--engine ray needs Ray: pip install -e ".[cpu,ray]"')
-    from indexer.ray_engine import RaySettings, add_with_ray
+    from indexer.ray_engine import RaySettings, add_with_ray, join_cluster
     from search.model.info import ModelInfo
 
-    refusal = f"--engine ray indexes into one unsharded store ({args.store} would have shards); leave out --engine"
     if args.shards:  # before the folder is made
-        raise InputError(refusal)
+        raise InputError("--engine ray indexes into one unsharded store, not one split by --shards; leave out "
+                         "--engine or --shards")
     info = ModelInfo.read(args.model)
     config = _indexer_config(args, info.config)
+    settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
+    join_cluster(settings)  # a wrong address or missing GPUs: one line before the store is made
     store = _store_for_add(args, info.model_id, aliases)
     if isinstance(store, ShardedStore):
-        raise InputError(refusal)
-    settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
+        raise InputError(f"--engine ray indexes into one unsharded store and {args.store} has shards; leave out "
+                         "--engine")
     bar, on_progress = _progress("indexing (ray)", total)
     with bar:
         report = add_with_ray(store, info, items, settings, config, strict=args.strict, index_kind=args.index,
@@ -326,6 +333,7 @@ def _progress(what: str, total: int | None) -> tuple[tqdm, OnProgress]:
 
 def _finish(store: Store | ShardedStore, title: str, report: RunReport,
             always: tuple[str, ...] = ("added", "passages/s", "time")) -> int:
+    store.release_free_pages()  # what the run freed goes back to the disk before the summary counts the bytes
     if store.upgraded_from is not None:
         report.notes.append(f"the store was converted from schema {store.upgraded_from} to {SCHEMA_VERSION} and "
                             "compacted: the text kept once, no file for a flat index (docs/scale.md)")
@@ -337,6 +345,16 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return int(text)
+
+
+def _gpus(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of GPUs of 0 or more (e.g. 0.5), got {text!r}")
+    return value
 
 
 def _fraction(text: str) -> float:

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -39,6 +40,7 @@ from indexer.records import Article, BadRecord
 from indexer.shard_files import drop_spent_parts, read_shard, write_atomic, write_shard
 from search.pipeline.watch_match import WatchMatcher
 from search.store import Store, article_text
+from search.store.ray_cluster import connect
 from search.store.vectors import fill_part, part_key
 
 if TYPE_CHECKING:
@@ -175,27 +177,58 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
               aliases: dict[str, str], settings: RaySettings, template: str | None, key: str) -> Iterator[str]:
     """Start the actor pool on `shards`; yields each shard's name once its Parquet file is written."""
     import ray
+    import ray.data
 
-    for name in ("ray", "ray.data"):  # news-index prints its own bar and summary
-        logging.getLogger(name).setLevel(logging.ERROR)
-    if not ray.is_initialized():
-        ray.init(address=settings.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # news-index prints its own bar and summary; after the import, which sets the level of Ray Data's loggers
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    workers, cpus = pool_size(join_cluster(settings), settings, len(shards))
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     rows = [{"shard": name, "articles": json.dumps([_record(a) for a in batch])} for name, batch in shards]
     ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-    # each actor gets its share of the cluster's CPUs: Ray sets an actor's OMP_NUM_THREADS (which torch follows)
-    # to its num_cpus, so the default of 1 left one worker on a 2-core machine at half the local engine's speed
-    resources = ray.cluster_resources()
-    workers = min(settings.workers or default_workers(resources, settings.gpus_per_worker), len(shards))
-    cpus = max(1.0, float(resources.get("CPU", 1)) // workers)
-    annotated = ds.map_batches(ShardAnnotator, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
-                               num_cpus=cpus, num_gpus=settings.gpus_per_worker, max_restarts=0,
-                               fn_constructor_kwargs={"model_path": model_path, "config": config,
-                                                      "aliases": aliases, "folder": str(folder),
-                                                      "template": template, "key": key})
+    with warnings.catch_warnings():
+        # max_restarts=0 (an actor that crashes fails the run, whose re-run resumes by shard, instead of crashing
+        # again for ever) is one of the `ray_remote_args` Ray 2.60 warns will go in 2.64; the extra pins ray < 2.64
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+        annotated = ds.map_batches(ShardAnnotator, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
+                                   num_cpus=cpus, num_gpus=settings.gpus_per_worker, max_restarts=0,
+                                   fn_constructor_kwargs={"model_path": model_path, "config": config,
+                                                          "aliases": aliases, "folder": str(folder),
+                                                          "template": template, "key": key})
     for row in annotated.iter_rows():
         yield row["shard"]
+
+
+def join_cluster(settings: RaySettings) -> dict[str, float]:
+    """Join (or start) the Ray cluster `settings` name and check that it holds the GPUs the actors ask for;
+    returns the cluster's Ray resources ("CPU", "GPU", "memory"...). Raises StoreError when the cluster cannot be
+    joined (`search.store.ray_cluster.connect`) and InputError when `gpus_per_worker` × the workers asked for is
+    more GPUs than the cluster has: an actor asking for a GPU that is not there waits for one for ever."""
+    import ray
+
+    connect(settings.address)
+    resources = ray.cluster_resources()
+    if settings.gpus_per_worker > 0:
+        gpus = float(resources.get("GPU", 0.0))
+        asked = settings.gpus_per_worker * (settings.workers or 1)
+        if gpus == 0:
+            raise InputError(f"--gpus-per-worker {settings.gpus_per_worker:g}: the Ray cluster has no GPU; "
+                             "leave it out to annotate on CPUs")
+        if asked > gpus:
+            raise InputError(f"--workers {settings.workers} x --gpus-per-worker {settings.gpus_per_worker:g} "
+                             f"asks for {asked:g} GPUs and the Ray cluster has {gpus:g}; ask for fewer")
+    return resources
+
+
+def pool_size(resources: dict[str, float], settings: RaySettings, shards: int) -> tuple[int, float]:
+    """The actor pool for `shards` shards on a cluster with these Ray `resources`: (actors, CPUs per actor).
+    Each actor gets a whole share of the cluster's CPUs: Ray sets an actor's OMP_NUM_THREADS (which torch follows)
+    to its num_cpus, so the default of 1 left one worker on a 2-core machine at half the local engine's speed. When
+    more actors than CPUs are asked for, each gets a fraction: an actor asking for a whole CPU the cluster does not
+    have would wait for one for ever."""
+    workers = min(settings.workers or default_workers(resources, settings.gpus_per_worker), shards)
+    cpus = float(resources.get("CPU", 1.0))
+    return workers, (cpus // workers if workers <= cpus else cpus / workers)
 
 
 def default_workers(resources: dict[str, float], gpus_per_worker: float) -> int:

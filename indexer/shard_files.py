@@ -14,11 +14,18 @@ from search.store import ArticleWrite, Mention, PassageWrite
 
 def drop_spent_parts(folder: Path) -> None:
     """Delete the part templates (a run writes its own) and the vector parts of shards no longer waiting in
-    `folder`: merged, or superseded by the sync adding those passages' vectors from SQLite."""
+    `folder`: merged, or superseded by the sync adding those passages' vectors from SQLite. Then `folder` itself
+    and the `shards/` folder above it, when nothing is left in them (no shard waits to be merged)."""
+    if not folder.is_dir():
+        return
     waiting = {p.stem for p in folder.glob("*.parquet")}
     for path in [*folder.glob("*.part"), *folder.glob("template.*.faiss")]:
         if path.name.split(".")[0] not in waiting:
             path.unlink(missing_ok=True)
+    for empty in (folder, folder.parent):
+        if any(empty.iterdir()):
+            break
+        empty.rmdir()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if args.deadline <= 0:
         raise ValueError(f"--deadline must be more than 0 seconds, got {args.deadline:g}")
     api_key = _api_key(args)
+    if args.ray_address and args.shards != "ray":  # serving without the cluster would hide that it was never used
+        raise ValueError("--ray-address applies to --shards ray; add --shards ray or leave it out")
     if args.shards == "ray" and importlib.util.find_spec("ray") is None:
         raise ValueError('--shards ray needs Ray: pip install -e ".[cpu,ray]"')
     settings = ServeSettings(passes=args.passes, runtime=args.runtime, max_waiting=args.max_waiting,

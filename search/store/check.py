@@ -111,7 +111,8 @@ def _manifest(store: Store, manifest: Manifest | None, index: VectorIndex | None
         checks += [(manifest.vectors != len(index), f"says {manifest.vectors} vectors, the file holds {len(index)}"),
                    (manifest.dim != index.dim, f"says dim {manifest.dim}, the file holds {index.dim}")]
     problems = [text for wrong, text in checks if wrong]
-    return Check("manifest", not problems, "; ".join(problems) or "this store, this model")
+    checked = "this store, this model" + (f", {len(index)} vectors and dim {index.dim} as the file" if index else "")
+    return Check("manifest", not problems, "; ".join(problems) or checked)
 
 
 def _orphans(store: Store) -> Check:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from search.store.errors import StoreError
+from search.store.ray_cluster import connect
 from search.store.sharded import LAYOUT_FILE, ShardedStore, is_sharded
 from search.store.store import Store
 
@@ -79,8 +80,7 @@ def open_on_ray(folder: str | Path, address: str | None = None, timeout_s: float
         raise StoreError(f"{folder} is not a sharded store: shards on Ray need one made by "
                          f"`news-index add PATH --store {folder} --shards N`")
     count = int(json.loads((folder / LAYOUT_FILE).read_text(encoding="utf-8"))["shards"])
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    connect(address)
     # a share of the cluster's CPUs when it has fewer than shards: an actor asking for a whole CPU that is not there
     # waits for one forever (a 4-shard store on a 2-core laptop never started)
     cpus = min(ACTOR_CPUS, float(ray.cluster_resources().get("CPU", 1.0)) / count)

@@ -3,7 +3,6 @@ known filter values and the store's statistics."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import date
 from typing import Iterable
 
@@ -299,7 +298,7 @@ class Reads(StoreBase):
                 "date_range": list(dates), "index_type": manifest.index_type if manifest else None,
                 "index_kind": self._meta("index_kind") or "auto", "vectors": manifest.vectors if manifest else 0,
                 "index_on_gpu": bool(manifest) and searches_on_gpu(manifest.index_type),
-                "vector_search": asdict(self.search_settings),
+                "vector_search": self.search_settings.used_by(manifest.index_type if manifest else None),
                 "model_id": self.model_id, "model_name": self._meta("model_name"),
                 "schema_version": schema.SCHEMA_VERSION, "disk_bytes": disk,
                 "bytes_per_passage": self._bytes_per_passage(passages, disk),

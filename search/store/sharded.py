@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
@@ -328,6 +328,10 @@ class ShardedStore:
     def disk_bytes(self) -> int:
         return sum(s.disk_bytes() for s in self.shards)
 
+    def release_free_pages(self) -> int:
+        """`Store.release_free_pages` in every shard; the pages released in all."""
+        return sum(self._each(lambda i, s: s.release_free_pages()))
+
     def stats(self) -> dict:
         """`Store.stats` over all shards (facets counted once, over the whole store), with "shards": each shard's
         own articles, passages, index type and search settings ("vector_search" at the top is shard 0's)."""
@@ -344,7 +348,7 @@ class ShardedStore:
             "date_range": [min(dates), max(dates)] if dates else [None, None],
             "index_type": "/".join(sorted({str(s["index_type"]) for s in each})),
             "index_kind": each[0]["index_kind"], "vectors": sum(s["vectors"] for s in each),
-            "index_on_gpu": any(s["index_on_gpu"] for s in each), "vector_search": asdict(self.search_settings),
+            "index_on_gpu": any(s["index_on_gpu"] for s in each), "vector_search": each[0]["vector_search"],
             "model_id": self.model_id, "model_name": each[0]["model_name"],
             "schema_version": each[0]["schema_version"], "disk_bytes": disk,
             "bytes_per_passage": {"sqlite_vector": each[0]["bytes_per_passage"]["sqlite_vector"],

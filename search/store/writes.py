@@ -16,6 +16,21 @@ from search.store.records import ArticleWrite, article_text
 class ArticleWrites(StoreBase):
     """Article rows in and out (`replace_articles`, `delete_articles`) and what the indexer reads back to do them."""
 
+    def release_free_pages(self) -> int:
+        """Give the pages SQLite freed (replaced and deleted rows, FTS5 segment merges) back to the file system;
+        returns how many pages went. On stores made with `auto_vacuum = INCREMENTAL` — new ones, and
+        older ones since a schema migration — this is SQLite's `PRAGMA incremental_vacuum`, which moves pages from
+        the file's end into the holes and truncates it; on others the free pages stay for later writes (only a
+        whole-file VACUUM could give them back). The commands call it when a write run ends."""
+        with self._lock:
+            free = int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
+            if not free or int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0]) != schema.AUTO_VACUUM_INCREMENTAL:
+                return 0
+            # executescript steps the statement to its end; execute() stops after one page
+            self.db.conn.executescript("PRAGMA incremental_vacuum;")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the shorter file reaches the disk, not the log
+            return free - int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
+
     def refill_lexical(self) -> None:
         """Write the FTS5 index again from the passages (`news-index repair`)."""
         with self._lock:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import faiss
@@ -43,6 +44,8 @@ def test_add_stats_delete_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["delete", "unknown-id", "--store", store]) == EXIT_PARTIAL
     assert "not found unknown-id" in capsys.readouterr().out
     assert len(assert_consistent(Path(store))) >= 1
+    with sqlite3.connect(Path(store) / "store.db") as conn:  # what the runs freed went back to the disk
+        assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
 
 
 def test_bad_arguments_and_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -50,6 +53,14 @@ def test_bad_arguments_and_missing_store(tmp_path: Path, capsys: pytest.CaptureF
     assert capsys.readouterr().err.strip() == f"news-index: error: no such file or folder: {tmp_path}/missing.jsonl"
     assert main(["stats", "--store", str(tmp_path / "none")]) == EXIT_STORE
     assert "no store at" in capsys.readouterr().err
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(1))
+    assert main(["add", str(path), "--store", str(tmp_path / "s"), "--ray-address", "auto", "--workers", "2"]) == 2
+    assert "--ray-address, --workers apply to --engine ray" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # argparse's own refusal
+        main(["add", str(path), "--store", str(tmp_path / "s"), "--engine", "ray", "--gpus-per-worker", "-1"])
+    assert exited.value.code == EXIT_USAGE
+    assert "expected a number of GPUs of 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def test_model_mismatch_exits_3_and_says_rebuild(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -144,7 +155,7 @@ def test_tune_index_measures_keeps_and_sets_the_vector_search_settings(tmp_path:
     assert "recall@10" in out and "chosen" in out
     reader = Store.open(store, readonly=True)  # another process sees the kept setting and searches with it
     chosen = reader.search_settings.nprobe
-    assert reader.stats()["vector_search"]["nprobe"] == chosen and chosen <= reader.vectors.nlist
+    assert reader.stats()["vector_search"] == {"nprobe": chosen} and chosen <= reader.vectors.nlist  # IVF's knob
     query = reader.exact_vectors(reader.vectors.ids()[:1])[1]
     reader.dense_search(query, 10)
     assert faiss.downcast_index(reader.vectors.index.index).nprobe == chosen

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from indexer.pipeline import Indexer, IndexerConfig
-from indexer.readers import read_inputs
+from indexer.readers import InputError, read_inputs
 from search.model import NewsModel
 from search.model.info import ModelInfo
 from search.store import Store
@@ -17,7 +17,8 @@ from tests.indexer.helpers import short_articles, write_jsonl
 
 ray = pytest.importorskip("ray")
 
-from indexer.ray_engine import WORKER_MEMORY, RaySettings, add_with_ray, default_workers  # noqa: E402
+from indexer.ray_engine import (WORKER_MEMORY, RaySettings, add_with_ray, default_workers, join_cluster,  # noqa: E402
+                                pool_size)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,7 +52,7 @@ def test_ray_writes_the_store_the_local_engine_writes_and_resumes_by_shard(tmp_p
     ray_vectors, local_vectors = store._passage_vectors(None)[1], local._passage_vectors(None)[1]
     assert np.abs(ray_vectors - local_vectors).max() < 2e-3  # float16 in the shards, as in SQLite
     assert not [c for c in check_store(store) if not c.ok]
-    assert not list((tmp_path / "ray" / "shards").rglob("*.parquet"))  # merged shards are gone
+    assert not (tmp_path / "ray" / "shards").exists()  # merged shards are gone, and their folders
 
     again = add_with_ray(store, ModelInfo.read(model.name), read_inputs([str(path)]), settings, IndexerConfig())
     assert (again.unchanged, again.added, again.shards_annotated) == (11, 0, 0)
@@ -90,6 +91,16 @@ def test_default_workers_are_one_per_cpu_as_memory_allows_or_one_per_gpu_share()
     assert default_workers({"CPU": 1.0, "memory": 0.5 * WORKER_MEMORY}, 0.0) == 1
 
 
+def test_the_pool_fits_the_cluster_and_gpu_actors_need_gpus() -> None:
+    assert pool_size({"CPU": 8.0, "memory": 64 * WORKER_MEMORY}, RaySettings(workers=3), 10) == (3, 2.0)
+    assert pool_size({"CPU": 2.0}, RaySettings(workers=4), 10) == (4, 0.5)  # a share: a whole CPU is not there
+    assert pool_size({"CPU": 2.0, "memory": 16 * WORKER_MEMORY}, RaySettings(), 1) == (1, 2.0)
+    gpus = ray.cluster_resources().get("GPU", 0)
+    with pytest.raises(InputError, match="--gpus-per-worker") as refused:  # a wait for ever, before
+        join_cluster(RaySettings(workers=2, gpus_per_worker=gpus + 1))
+    assert ("has no GPU" if not gpus else "asks for") in str(refused.value)
+
+
 def test_the_command_indexes_with_ray_and_refuses_a_sharded_store(tmp_path: Path, capsys) -> None:
     from indexer.cli import main
 
@@ -97,12 +108,13 @@ def test_the_command_indexes_with_ray_and_refuses_a_sharded_store(tmp_path: Path
     assert main(["add", str(path), "--store", str(tmp_path / "ray"), "--engine", "ray", "--workers", "1"]) == 0
     assert Store.open(tmp_path / "ray", readonly=True).count("articles") == 5
     assert "news-index add --engine ray" in capsys.readouterr().out
+    assert not (tmp_path / "ray" / "shards").exists()
     assert main(["add", str(path), "--store", str(tmp_path / "new"), "--shards", "2", "--engine", "ray"]) == 2
-    assert "would have shards); leave out --engine" in capsys.readouterr().err
+    assert "not one split by --shards; leave out --engine or --shards" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
     assert main(["add", str(path), "--store", str(tmp_path / "sharded"), "--shards", "2"]) == 0
     assert main(["add", str(path), "--store", str(tmp_path / "sharded"), "--engine", "ray"]) == 2
-    assert "would have shards); leave out --engine" in capsys.readouterr().err
+    assert "sharded has shards; leave out --engine" in capsys.readouterr().err
 
 
 def test_an_ivf_store_merges_the_vectors_the_actors_encoded_as_a_sync_would_add_them(
@@ -126,4 +138,4 @@ def test_an_ivf_store_merges_the_vectors_the_actors_encoded_as_a_sync_would_add_
     assert store.vectors.search(vectors, len(ids)) == reference.search(vectors, len(ids))
     assert VectorIndex.load(tmp_path / "ray" / VECTOR_FILE).search(vectors, 5) == reference.search(vectors, 5)
     assert not [c for c in check_store(store) if not c.ok]
-    assert not list((tmp_path / "ray" / "shards").rglob("*.*"))  # parts and template gone with their shards
+    assert not (tmp_path / "ray" / "shards").exists()  # parts and template gone with their shards

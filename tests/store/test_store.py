@@ -232,6 +232,30 @@ def test_the_text_is_kept_once_and_a_version_4_store_is_read_then_migrated(sampl
     assert gone and not [c for c in check_store(migrated) if not c.ok]
 
 
+def test_the_pages_a_write_run_frees_go_back_to_the_disk(sample_store: Path, tmp_path: Path) -> None:
+    """New stores are made with auto_vacuum = INCREMENTAL, so `release_free_pages` can truncate the file by the
+    pages deletes and FTS5 merges freed; a store made without it keeps them for later writes."""
+    from search.store.check import check_store
+
+    folder = tmp_path / "store"
+    shutil.copytree(sample_store, folder)
+    store = Store.open(folder)
+    pragma = lambda name: int(store.db.execute(f"PRAGMA {name}").fetchone()[0])  # noqa: E731
+    assert pragma("auto_vacuum") == schema.AUTO_VACUUM_INCREMENTAL
+    store.delete_articles(store.article_ids()[:100])
+    store.sync_vectors()
+    free, size = pragma("freelist_count"), checkpointed_size(folder)
+    assert free > 0 and store.release_free_pages() == free
+    assert pragma("freelist_count") == 0 and checkpointed_size(folder) == size - free * pragma("page_size")
+    assert not [c for c in check_store(store) if not c.ok]
+    store.close()
+    with sqlite3.connect(folder / "store.db") as conn:  # as a store made before auto_vacuum was set
+        conn.executescript("PRAGMA auto_vacuum = NONE; VACUUM; DELETE FROM watch_pending;")
+    store = Store.open(folder)
+    store.delete_articles(store.article_ids()[:50])
+    assert pragma("freelist_count") > 0 and store.release_free_pages() == 0
+
+
 def test_vectors_are_kept_once_in_float16_and_a_float32_store_is_read_then_halved(tmp_path: Path,
                                                                                    model: NewsModel) -> None:
     """Schema 3 keeps vectors in SQLite as float16 (the vector file, a cache, is rebuilt from them); a store of

@@ -159,7 +159,10 @@ def test_parts_filled_from_the_template_merge_into_the_index_add_would_make(kind
     merged = VectorIndex.build(kind, 32, ids[:PQ_MIN_TRAIN], vectors[:PQ_MIN_TRAIN])
     added = merged.copy()
     added.add(ids[PQ_MIN_TRAIN:], vectors[PQ_MIN_TRAIN:])  # the reference: the index's own add
+    before = merged.search(vectors[::97], 10)
     template = merged.part_template()
+    assert faiss.deserialize_index(np.frombuffer(template, np.uint8)).ntotal == 0
+    assert merged.search(vectors[::97], 10) == before and len(merged) == PQ_MIN_TRAIN  # its own lists kept
     halves = np.array_split(np.arange(PQ_MIN_TRAIN, len(vectors)), 2)  # two workers' shards
     assert merged.merge_parts((fill_part(template, vectors[h]), ids[h]) for h in halves) == 1000
     assert np.array_equal(merged.ids(), added.ids())

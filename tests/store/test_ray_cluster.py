@@ -1,0 +1,68 @@
+"""Joining a Ray cluster at a wrong address is one clear line, from the function and from both commands, and
+never a wait without end (Ray itself retries an address where nothing listens for ever)."""
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from search.cli import main as search_main
+from search.store.errors import StoreError
+from search.store.ray_cluster import connect
+from tests.indexer.helpers import short_articles, write_jsonl
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture
+def closed_port() -> str:
+    """HOST:PORT of a port that was free a moment ago: nothing listens there."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.fixture(autouse=True)
+def no_ray(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    if ray.is_initialized():  # another module's local Ray: connect would reuse it
+        ray.shutdown()
+    yield
+    assert not ray.is_initialized()
+
+
+@pytest.mark.parametrize("address, says", [("bogus", "is not auto or HOST:PORT"),
+                                           ("host:port", "is not auto or HOST:PORT"),
+                                           ("auto", "Ray cannot join it (Could not find any running Ray")])
+def test_a_malformed_address_or_no_cluster_is_a_store_error(address: str, says: str) -> None:
+    with pytest.raises(StoreError, match=r"--ray-address .*" + says.replace("(", r"\(")) as refused:
+        connect(address)
+    assert "\n" not in str(refused.value) and "leave --ray-address out for a local Ray" in str(refused.value)
+
+
+def test_an_address_where_nothing_listens_fails_at_once(closed_port: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(StoreError, match=f"--ray-address {closed_port}: no Ray cluster answers there"):
+        connect(closed_port)
+    assert time.perf_counter() - start < 10
+
+
+def test_both_commands_say_so_in_one_line_and_make_nothing(tmp_path: Path, closed_port: str,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    from indexer.cli import main as index_main
+
+    path = write_jsonl(tmp_path / "in.jsonl", short_articles(2))
+    assert index_main(["add", str(path), "--store", str(tmp_path / "s"), "--engine", "ray",
+                       "--ray-address", closed_port]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("news-index: error: --ray-address") and "\n" not in err
+    assert not (tmp_path / "s").exists()
+    assert index_main(["add", str(path), "--store", str(tmp_path / "s"), "--shards", "2"]) == 0
+    capsys.readouterr()
+    assert search_main(["serve", "--store", str(tmp_path / "s"), "--shards", "ray", "--ray-address", "bogus"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "--ray-address bogus is not auto or HOST:PORT" in err and "\n" not in err
+    assert search_main(["serve", "--store", str(tmp_path / "s"), "--ray-address", closed_port]) == 2
+    assert "--ray-address applies to --shards ray" in capsys.readouterr().err
