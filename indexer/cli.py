@@ -24,10 +24,12 @@ from indexer.repair import repair
 from indexer.sharded import add_sharded, delete_sharded
 from indexer.summary import print_checks, print_pairs, print_report, print_stats, print_tuning
 from search.commands import ArgumentParser, reader_gone
+from search.errors import NewsearchError
 from search.model import ModelConfig, ModelLoadError
 from search.store import ShardedStore, Store, StoreError, open_store
 from search.store.backup import backup
 from search.store.check import check_store
+from search.store.ray_cluster import check_address
 from search.store.schema import SCHEMA_VERSION
 from search.store.sharded import LAYOUT_FILE
 
@@ -118,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return reader_gone()
     except (StoreError, ModelLoadError, OSError) as exc:
         return _fail(str(exc), EXIT_STORE)
+    except NewsearchError as exc:  # the rest of newsearch's own errors are the user's input (a --ray-address...)
+        return _fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail("interrupted; committed work is kept, run the same command again to finish", EXIT_INTERRUPTED)
 
@@ -127,7 +131,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     ray_only = [flag for flag, value in (("--ray-address", args.ray_address), ("--workers", args.workers),
                                          ("--gpus-per-worker", args.gpus_per_worker)) if value]
     if ray_only and args.engine != "ray":  # indexing here instead would hide that the cluster was never used
-        raise InputError(f"{', '.join(ray_only)} apply to --engine ray; add --engine ray or leave them out")
+        one = len(ray_only) == 1
+        raise InputError(f"{', '.join(ray_only)} {'applies' if one else 'apply'} to --engine ray; add --engine ray "
+                         f"or leave {'it' if one else 'them'} out")
+    check_address(args.ray_address)  # before the inputs are read and Ray starts
     aliases = read_aliases(args.aliases) if args.aliases else {}
     total = count_records(args.paths)  # a first, cheap pass (no model), so the bar has a total and an ETA
     items = read_inputs(args.paths)

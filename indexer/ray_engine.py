@@ -209,14 +209,14 @@ def join_cluster(settings: RaySettings) -> dict[str, float]:
     connect(settings.address)
     resources = ray.cluster_resources()
     if settings.gpus_per_worker > 0:
-        gpus = float(resources.get("GPU", 0.0))
-        asked = settings.gpus_per_worker * (settings.workers or 1)
+        gpus, workers = float(resources.get("GPU", 0.0)), settings.workers or 1
         if gpus == 0:
             raise InputError(f"--gpus-per-worker {settings.gpus_per_worker:g}: the Ray cluster has no GPU; "
                              "leave it out to annotate on CPUs")
-        if asked > gpus:
-            raise InputError(f"--workers {settings.workers} x --gpus-per-worker {settings.gpus_per_worker:g} "
-                             f"asks for {asked:g} GPUs and the Ray cluster has {gpus:g}; ask for fewer")
+        if workers * settings.gpus_per_worker > gpus:
+            raise InputError(f"{workers} worker(s) x --gpus-per-worker {settings.gpus_per_worker:g} ask for "
+                             f"{workers * settings.gpus_per_worker:g} GPUs and the Ray cluster has {gpus:g}; "
+                             "lower --workers or --gpus-per-worker")
     return resources
 
 

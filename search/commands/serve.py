@@ -8,6 +8,7 @@ from pathlib import Path
 
 from search.api.settings import DEFAULT_DEADLINE_S, DEFAULT_MAX_WAITING, ServeSettings
 from search.commands import add_runtime_option
+from search.store.ray_cluster import check_address
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -48,11 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model and the store, then serve until stopped."""
-    import uvicorn
-
-    from search.api import create_app
-    from search.api.middleware import MAX_HEADER_BYTES
-
     for flag, value, low in (("--passes", args.passes, 1), ("--max-waiting", args.max_waiting, 0)):
         if value < low:
             raise ValueError(f"{flag} must be at least {low}, got {value}")
@@ -63,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--ray-address applies to --shards ray; add --shards ray or leave it out")
     if args.shards == "ray" and importlib.util.find_spec("ray") is None:
         raise ValueError('--shards ray needs Ray: pip install -e ".[cpu,ray]"')
+    check_address(args.ray_address)
+    import uvicorn  # after the checks above: importing the API (torch) takes seconds
+
+    from search.api import create_app
+    from search.api.middleware import MAX_HEADER_BYTES
+
     settings = ServeSettings(passes=args.passes, runtime=args.runtime, max_waiting=args.max_waiting,
                              deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin,
                              shards=args.shards, ray_address=args.ray_address)

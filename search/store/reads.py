@@ -20,6 +20,14 @@ from search.terms import query_terms
 KNOWN_KINDS = ("topics", "sources", "entities")
 BM25_WEIGHTS = "2.0, 1.0"  # FTS5 bm25() column weights: a word in the title counts twice
 _VALUE_COLUMNS = {"topics": ("articles", "topic"), "sources": ("articles", "source"), "entities": ("entities", "name")}
+# facet value -> article count over the articles a condition `{scope}` on `a` keeps (GROUP BY and the rest added)
+FACET_COUNTS = {
+    "topics": "SELECT a.topic, COUNT(*) FROM articles a WHERE {scope} AND a.topic IS NOT NULL",
+    "sources": "SELECT a.source, COUNT(*) FROM articles a WHERE {scope} AND a.source IS NOT NULL",
+    "entities": """SELECT e.name, COUNT(DISTINCT ae.article_id) FROM article_entities ae
+                   JOIN entities e ON e.id = ae.entity_id JOIN articles a ON a.id = ae.article_id WHERE {scope}""",
+}
+FACET_VALUE = {"topics": "a.topic", "sources": "a.source", "entities": "e.name"}
 
 
 def match_expression(query: str, match: str | None) -> str | None:
@@ -205,20 +213,9 @@ class Reads(StoreBase):
         """"topics", "entities", "sources" -> [(value, article count)], most frequent first, and "dates" -> the
         date histogram (`date_buckets`; per day with `daily`), over the articles of `passage_ids`, or else over
         the articles `filters` allow (both None: the whole store). Entity labels: `entity_labels`."""
-        if passage_ids is None:
-            scope, params = article_conditions(filters or Filters(), self.names)  # in SQL: no passage id list
-        else:
-            scope = "a.id IN (SELECT article_id FROM passages WHERE id IN (SELECT value FROM json_each(?)))"
-            params = [json.dumps([int(i) for i in passage_ids])]
-        queries = {
-            "topics": f"SELECT a.topic, COUNT(*) FROM articles a WHERE {scope} AND a.topic IS NOT NULL "
-                      "GROUP BY a.topic ORDER BY 2 DESC, 1 LIMIT ?",
-            "sources": f"SELECT a.source, COUNT(*) FROM articles a WHERE {scope} AND a.source IS NOT NULL "
-                       "GROUP BY a.source ORDER BY 2 DESC, 1 LIMIT ?",
-            "entities": f"""SELECT e.name, COUNT(DISTINCT ae.article_id) FROM article_entities ae
-                            JOIN entities e ON e.id = ae.entity_id JOIN articles a ON a.id = ae.article_id
-                            WHERE {scope} GROUP BY e.name ORDER BY 2 DESC, 1 LIMIT ?""",
-        }
+        scope, params = self._facet_scope(passage_ids, filters)
+        queries = {kind: f"{sql.format(scope=scope)} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"
+                   for kind, sql in FACET_COUNTS.items()}
         with self._lock:
             counts = {kind: [(r[0], int(r[1])) for r in self.db.execute(sql, [*params, limit])]
                       for kind, sql in queries.items()}
@@ -228,6 +225,26 @@ class Reads(StoreBase):
             counts["dates"] = days if daily else date_buckets(days)
             return counts
 
+    def facet_counts(self, kind: str, values: Iterable[str], filters: Filters | None = None) -> dict[str, int]:
+        """value -> article count for these topics, sources or entity names (`kind`) over the articles `filters`
+        allow: the exact counts `facets` gives, for values it may have cut off below its `limit` (a sharded
+        store asks each shard for them, as Elasticsearch refines a terms aggregation's shard counts)."""
+        if kind not in FACET_COUNTS:
+            raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(FACET_COUNTS)}")
+        scope, params = self._facet_scope(None, filters)
+        sql = (f"{FACET_COUNTS[kind].format(scope=scope)} AND {FACET_VALUE[kind]} IN "
+               "(SELECT value FROM json_each(?)) GROUP BY 1")
+        with self._lock:
+            return {r[0]: int(r[1]) for r in self.db.execute(sql, [*params, json.dumps(list(values))])}
+
+    def _facet_scope(self, passage_ids: list[int] | None, filters: Filters | None) -> tuple[str, list]:
+        """The SQL condition on articles `a` for facets over `passage_ids`' articles, or else over what `filters`
+        allow, with its parameters."""
+        if passage_ids is None:
+            return article_conditions(filters or Filters(), self.names)  # in SQL: no passage id list
+        return ("a.id IN (SELECT article_id FROM passages WHERE id IN (SELECT value FROM json_each(?)))",
+                [json.dumps([int(i) for i in passage_ids])])
+
     def entity_labels(self, names: Iterable[str]) -> dict[str, str]:
         """name -> its most frequent label (PER, ORG, LOC, MISC), for showing entity facets by type."""
         with self._lock:
@@ -235,6 +252,12 @@ class Reads(StoreBase):
                     JOIN article_entities ae ON ae.entity_id = e.id WHERE e.name IN (SELECT value FROM json_each(?))
                     GROUP BY e.id ORDER BY n""", [json.dumps(list(names))])
             return {r[0]: r[1] for r in rows}  # ascending order: the most frequent label is written last
+
+    def entity_keys(self) -> set[tuple[str, str]]:
+        """Every entity as (name with ASCII letters lower-cased, label): the table's own key (NOCASE name,
+        label), for counting entities over shards without counting one in two shards twice."""
+        with self._lock:
+            return {(r[0], r[1]) for r in self.db.execute("SELECT lower(name), label FROM entities")}
 
     def known_values(self, kind: str) -> set[str]:
         """Every topic, source or entity name in the store, to reject unknown filter values."""

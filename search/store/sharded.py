@@ -242,6 +242,8 @@ class ShardedStore:
             for shard_counts in found:
                 for value, n in shard_counts[kind]:
                     counts[value] = counts.get(value, 0) + n
+            if kind != "dates":
+                self._complete_counts(kind, counts, [dict(f[kind]) for f in found], deeper, filters)
             if kind == "dates":
                 days = sorted(counts.items())
                 merged[kind] = days if daily else date_buckets(days)
@@ -250,6 +252,19 @@ class ShardedStore:
                 fold = (lambda v: v.translate(ASCII_LOWER)) if kind == "entities" else (lambda v: v)
                 merged[kind] = sorted(counts.items(), key=lambda c: (-c[1], fold(c[0])))[:limit]
         return merged
+
+    def _complete_counts(self, kind: str, counts: dict[str, int], reported: list[dict[str, int]], deeper: int,
+                         filters: Filters | None) -> None:
+        """Add to `counts` what shards that cut their list at `deeper` values hold of the values other shards
+        reported: without it a value counted 3 in one shard and 1 beyond another's cut showed 3 in `stats`."""
+        cut = [i for i, values in enumerate(reported) if len(values) >= deeper]
+        missing = {i: [v for v in counts if v not in reported[i]] for i in cut}
+        extra = self._each(lambda i, s: s.facet_counts(kind, missing[i], filters) if missing.get(i) else {})
+        folded = {value.translate(ASCII_LOWER): value for value in counts}  # another shard's spelling of a name
+        for found in extra:
+            for value, n in found.items():
+                key = value if value in counts else folded.get(value.translate(ASCII_LOWER), value)
+                counts[key] = counts.get(key, 0) + n
 
     def entity_labels(self, names: Iterable[str]) -> dict[str, str]:
         wanted = list(names)
@@ -342,7 +357,7 @@ class ShardedStore:
         vector_file = sum(s["bytes_per_passage"]["vector_file"] * s["passages"] for s in each)
         return {
             "articles": sum(s["articles"] for s in each), "passages": passages,
-            "entities": sum(s["entities"] for s in each),
+            "entities": len(set().union(*self._each(lambda i, s: s.entity_keys()))),
             "multi_article_clusters": sum(s["multi_article_clusters"] for s in each),
             "topics": facets["topics"], "top_entities": facets["entities"], "sources": facets["sources"],
             "date_range": [min(dates), max(dates)] if dates else [None, None],

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from search.cli import main as search_main
+from search.errors import NewsearchError
 from search.store.errors import StoreError
 from search.store.ray_cluster import connect
 from tests.indexer.helpers import short_articles, write_jsonl
@@ -33,11 +34,11 @@ def no_ray(monkeypatch: pytest.MonkeyPatch):
     assert not ray.is_initialized()
 
 
-@pytest.mark.parametrize("address, says", [("bogus", "is not auto or HOST:PORT"),
-                                           ("host:port", "is not auto or HOST:PORT"),
-                                           ("auto", "Ray cannot join it (Could not find any running Ray")])
-def test_a_malformed_address_or_no_cluster_is_a_store_error(address: str, says: str) -> None:
-    with pytest.raises(StoreError, match=r"--ray-address .*" + says.replace("(", r"\(")) as refused:
+@pytest.mark.parametrize("address, error, says", [
+    ("bogus", NewsearchError, "is not auto or HOST:PORT"), ("host:port", NewsearchError, "is not auto or HOST:PORT"),
+    ("auto", StoreError, "Ray cannot join it (Could not find any running Ray")])
+def test_a_malformed_address_is_bad_input_and_no_cluster_a_store_error(address: str, error: type, says: str) -> None:
+    with pytest.raises(error, match=r"--ray-address .*" + says.replace("(", r"\(")) as refused:
         connect(address)
     assert "\n" not in str(refused.value) and "leave --ray-address out for a local Ray" in str(refused.value)
 
@@ -47,6 +48,30 @@ def test_an_address_where_nothing_listens_fails_at_once(closed_port: str) -> Non
     with pytest.raises(StoreError, match=f"--ray-address {closed_port}: no Ray cluster answers there"):
         connect(closed_port)
     assert time.perf_counter() - start < 10
+
+
+def test_a_ray_head_passes_the_probe_and_a_web_server_does_not() -> None:
+    """The probe is the HTTP/2 preface a gRPC server (Ray's GCS) answers with SETTINGS; an HTTP/1 server listening
+    at the address would otherwise leave `ray.init` retrying for minutes."""
+    import http.server
+    import threading
+
+    from search.store.ray_cluster import _probe
+
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        _probe(ray.get_runtime_context().gcs_address, 5)
+    finally:
+        ray.shutdown()
+    web = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        start = time.perf_counter()
+        with pytest.raises(StoreError, match="something answers there, but not a Ray cluster's head"):
+            connect(f"127.0.0.1:{web.server_address[1]}")
+        assert time.perf_counter() - start < 10
+    finally:
+        web.shutdown()
 
 
 def test_both_commands_say_so_in_one_line_and_make_nothing(tmp_path: Path, closed_port: str,
@@ -61,7 +86,7 @@ def test_both_commands_say_so_in_one_line_and_make_nothing(tmp_path: Path, close
     assert not (tmp_path / "s").exists()
     assert index_main(["add", str(path), "--store", str(tmp_path / "s"), "--shards", "2"]) == 0
     capsys.readouterr()
-    assert search_main(["serve", "--store", str(tmp_path / "s"), "--shards", "ray", "--ray-address", "bogus"]) == 3
+    assert search_main(["serve", "--store", str(tmp_path / "s"), "--shards", "ray", "--ray-address", "bogus"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--ray-address bogus is not auto or HOST:PORT" in err and "\n" not in err
     assert search_main(["serve", "--store", str(tmp_path / "s"), "--ray-address", closed_port]) == 2

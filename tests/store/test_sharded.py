@@ -3,6 +3,7 @@ and passages, the same top results through the search pipeline, merged reads equ
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,13 @@ def test_articles_go_to_their_shard_and_the_whole_matches_one_store(one: Store, 
     assert stats["date_range"] == single["date_range"]
     whole_one, whole_two = one.facets(None, limit=5), two.facets(None, limit=5)
     assert whole_two == whole_one  # the most frequent values and the date histogram, summed over the shards
+    # a shard cuts its list at 2 x limit + 10 values: what another shard reported is counted in it too
+    assert stats["entities"] == single["entities"] and stats["top_entities"] == single["top_entities"]
+    cut_one, cut_two = one.facets(None, limit=2), two.facets(None, limit=2)
+    assert cut_two["entities"] == cut_one["entities"] and cut_two["topics"] == cut_one["topics"]
+    named = [name for name, _ in one.facets(None, limit=40)["entities"]]
+    assert sum((Counter(s.facet_counts("entities", named)) for s in two.shards), Counter()) == Counter(
+        one.facet_counts("entities", named))
     some = list(range(1, one.count("passages") + 1, 4))  # a candidate set: counted exactly, every value
     two_ids = [pid * 2 + i for i, s in enumerate(two.shards) for pid, in s.db.execute("SELECT id FROM passages")]
     by_text = {(row.article_id, row.position): row.id for row in two.passages(two_ids)}
