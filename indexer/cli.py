@@ -11,6 +11,7 @@ import argparse
 import json
 import shutil
 import sys
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -161,6 +162,8 @@ def _add_with_ray(args: argparse.Namespace, aliases: dict[str, str], items, tota
 
     if importlib.util.find_spec("ray") is None:
         raise InputError('--engine ray needs Ray: pip install -e ".[cpu,ray]"')
+    import ray
+
     from indexer.ray_engine import RaySettings, add_with_ray, join_cluster
     from search.model.info import ModelInfo
 
@@ -170,6 +173,7 @@ def _add_with_ray(args: argparse.Namespace, aliases: dict[str, str], items, tota
     info = ModelInfo.read(args.model)
     config = _indexer_config(args, info.config)
     settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
+    start, ours = time.perf_counter(), not ray.is_initialized()  # a caller's own Ray (tests) stays up
     join_cluster(settings)  # a wrong address or missing GPUs: one line before the store is made
     store = _store_for_add(args, info.model_id, aliases)
     if isinstance(store, ShardedStore):
@@ -179,6 +183,9 @@ def _add_with_ray(args: argparse.Namespace, aliases: dict[str, str], items, tota
     with bar:
         report = add_with_ray(store, info, items, settings, config, strict=args.strict, index_kind=args.index,
                               on_progress=on_progress)
+    if ours:
+        ray.shutdown()
+    report.seconds = time.perf_counter() - start  # the summary's time and rate count Ray's start and stop too
     return _finish(store, "news-index add --engine ray", report)
 
 
