@@ -32,7 +32,7 @@ from search.store.backup import backup
 from search.store.check import check_store
 from search.store.ray_cluster import check_address
 from search.store.schema import SCHEMA_VERSION
-from search.store.sharded import LAYOUT_FILE
+from search.store.sharded import LAYOUT_FILE, is_sharded
 
 if TYPE_CHECKING:
     from search.model import NewsModel
@@ -172,19 +172,21 @@ def _add_with_ray(args: argparse.Namespace, aliases: dict[str, str], items, tota
                          "--engine or --shards")
     info = ModelInfo.read(args.model)
     config = _indexer_config(args, info.config)
-    settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
-    start, ours = time.perf_counter(), not ray.is_initialized()  # a caller's own Ray (tests) stays up
-    join_cluster(settings)  # a wrong address or missing GPUs: one line before the store is made
-    store = _store_for_add(args, info.model_id, aliases)
-    if isinstance(store, ShardedStore):
+    if is_sharded(args.store):  # before Ray starts
         raise InputError(f"--engine ray indexes into one unsharded store and {args.store} has shards; leave out "
                          "--engine")
-    bar, on_progress = _progress("indexing (ray)", total)
-    with bar:
-        report = add_with_ray(store, info, items, settings, config, strict=args.strict, index_kind=args.index,
-                              on_progress=on_progress)
-    if ours:
-        ray.shutdown()
+    settings = RaySettings(address=args.ray_address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
+    start, ours = time.perf_counter(), not ray.is_initialized()  # a caller's own Ray (tests) stays up
+    try:
+        join_cluster(settings)  # a wrong address or missing GPUs: one line before the store is made
+        store = _store_for_add(args, info.model_id, aliases)
+        bar, on_progress = _progress("indexing (ray)", total)
+        with bar:
+            report = add_with_ray(store, info, items, settings, config, strict=args.strict, index_kind=args.index,
+                                  on_progress=on_progress)
+    finally:
+        if ours:
+            ray.shutdown()
     report.seconds = time.perf_counter() - start  # the summary's time and rate count Ray's start and stop too
     return _finish(store, "news-index add --engine ray", report)
 
@@ -251,6 +253,8 @@ def cmd_repair(args: argparse.Namespace) -> int:
         print_pairs(console, f"news-index repair {args.store}{label}", repair(store))
         found = check_store(store)
         print_checks(console, "then check", found)
+        if all(c.ok for c in found):  # FTS5's rebuild frees the old index's pages
+            store.release_free_pages()
         checks += found
     return EXIT_OK if all(c.ok for c in checks) else _fail(
         "SQLite itself is damaged: restore a backup (`news-index backup`) or index the articles again", EXIT_DAMAGED)
@@ -361,24 +365,21 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _gpus(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of GPUs of 0 or more (e.g. 0.5), got {text!r}")
-    return value
+def _number(low: float, high: float, low_included: bool, wanted: str):
+    """An argparse type: a float in [low, high] (low excluded unless `low_included`), else `wanted` in the error."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not ((low <= value if low_included else low < value) and value <= high):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+    return parse
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number above 0 and at most 1, got {text!r}")
-    return value
+_gpus = _number(0.0, 1e6, True, "a number of GPUs of 0 or more (e.g. 0.5)")
+_fraction = _number(0.0, 1.0, False, "a number above 0 and at most 1")
 
 
 def _fail(message: str, code: int) -> int:

@@ -16,13 +16,32 @@ from __future__ import annotations
 from search.model.records import EntitySpan
 
 
+NAME_PARTICLES = frozenset({"al", "bin", "da", "de", "del", "della", "den", "der", "di", "dos", "du", "el", "ibn",
+                            "la", "le", "ter", "van", "von"})  # lower-case words a name may start with ("de Gaulle")
+
+
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without leading or trailing punctuation and spaces ("Service (" -> "Service")."""
-    while start < end and not text[start].isalnum():
-        start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    return start, end
+    """The span without leading or trailing punctuation and spaces ("Service (" -> "Service"), nor a first or last
+    word with no capital letter or digit when other words remain ("Investigative Committee and" ->
+    "Investigative Committee", "the Kremlin" -> "Kremlin"): a name in English news neither starts nor ends with
+    a lower-case word, though it may hold one ("Bank of England"), and the tagger sometimes runs a span on by a
+    word. A name particle may start one ("van Gogh", `NAME_PARTICLES`); "al-Qaeda" and "eBay" keep theirs (a
+    capital inside)."""
+    while True:
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        first, last = text.find(" ", start, end), text.rfind(" ", start, end)
+        if first < 0:
+            return start, end
+        head = text[start:first]
+        if not _looks_like_name(head) and head not in NAME_PARTICLES:
+            start = first
+        elif not _looks_like_name(text[last + 1:end]):
+            end = last
+        else:
+            return start, end
 
 
 def _looks_like_name(name: str) -> bool:

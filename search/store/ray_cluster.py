@@ -6,8 +6,9 @@ no cluster, but on a well-formed HOST:PORT where no Ray head answers it retries 
 `ray.init(address="127.0.0.1:1")` still retrying after 60 s). So an
 address with a port is probed first: a Ray head's GCS (or a Ray Client server, `ray://`) is a gRPC server, and an
 HTTP/2 server answers a client's connection preface with a SETTINGS frame (RFC 9113, section 3.4). Nothing
-listening, or a listener that does not answer so within `PROBE_TIMEOUT_S` (a web server, a database), is an
-error at once. With `RAY_USE_TLS=1` the probe only opens the TCP connection (the preface would go inside TLS).
+listening, or a listener that does not answer so (a web server, a database), is an error within about twice
+`PROBE_TIMEOUT_S` (to connect, then to answer). Another gRPC or HTTP/2 server passes the probe and is left to
+`ray.init` (e.g. a Ray Client port given without `ray://`). With `RAY_USE_TLS=1` the probe only opens the TCP connection (the preface would go inside TLS).
 
 Ray is an optional extra (`pip install -e ".[cpu,ray]"`); it is imported only when a function here is called.
 """
@@ -30,9 +31,9 @@ ADDRESS_HELP = ("give auto (the cluster this machine joined with `ray start`), t
 
 
 def connect(address: str | None, probe_timeout_s: float = PROBE_TIMEOUT_S) -> None:
-    """Start a local Ray sized to this machine (`address` None), or join the cluster at `address` ("auto",
-    "HOST:PORT", "ray://HOST:PORT"); nothing when this process already has Ray running. Ray's own logging stays
-    quiet: the command prints its own progress.
+    """Start a local Ray sized to this machine (`address` None and no RAY_ADDRESS set, as `ray.init` reads it),
+    or join the cluster at `address` ("auto", "HOST:PORT", "ray://HOST:PORT"); nothing when this process already
+    has Ray running. Ray's own logging stays quiet: the command prints its own progress.
 
     Raises NewsearchError when the address is malformed, StoreError when nothing answers as a Ray head at its
     HOST:PORT within `probe_timeout_s` seconds or Ray cannot join it: one line naming the address and what to
@@ -41,6 +42,7 @@ def connect(address: str | None, probe_timeout_s: float = PROBE_TIMEOUT_S) -> No
 
     if ray.is_initialized():
         return
+    address = address or os.environ.get("RAY_ADDRESS") or None  # what ray.init would join: probed the same
     # the commands print their own progress; Ray's start-up warnings (e.g. on token authentication) would cut it
     logging.getLogger("ray").setLevel(logging.ERROR)
     if check_address(address) is not None:
@@ -48,6 +50,9 @@ def connect(address: str | None, probe_timeout_s: float = PROBE_TIMEOUT_S) -> No
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
     except (ValueError, ConnectionError, RuntimeError) as exc:
+        if address is None:
+            raise StoreError(f"a local Ray could not start ({_first_line(exc)}); `ray stop` ends a half-started "
+                             "one") from exc
         raise StoreError(f"--ray-address {address}: Ray cannot join it ({_first_line(exc)}); {ADDRESS_HELP}") from exc
 
 
@@ -61,7 +66,7 @@ def check_address(address: str | None) -> tuple[str, int] | None:
         host, port = parts.hostname, parts.port
     except ValueError:  # a port that is not a number 0..65535
         host, port = None, None
-    if not host or port is None:
+    if not host or port is None or parts.scheme not in ("", "ray") or parts.path or parts.query:
         raise NewsearchError(f"--ray-address {address} is not auto or HOST:PORT; {ADDRESS_HELP}")
     return host, port
 

@@ -254,10 +254,10 @@ class Reads(StoreBase):
             return {r[0]: r[1] for r in rows}  # ascending order: the most frequent label is written last
 
     def entity_keys(self) -> set[tuple[str, str]]:
-        """Every entity as (name with ASCII letters lower-cased, label): the table's own key (NOCASE name,
-        label), for counting entities over shards without counting one in two shards twice."""
+        """Every entity as (name, label), the table's key (the name under NOCASE), for counting entities over
+        shards without counting one that two shards hold twice."""
         with self._lock:
-            return {(r[0], r[1]) for r in self.db.execute("SELECT lower(name), label FROM entities")}
+            return {(r[0], r[1]) for r in self.db.execute("SELECT name, label FROM entities")}
 
     def known_values(self, kind: str) -> set[str]:
         """Every topic, source or entity name in the store, to reject unknown filter values."""

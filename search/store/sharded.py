@@ -238,33 +238,36 @@ class ShardedStore:
         found = self._each(lambda i, s: s.facets(None if parts is None else parts[i], deeper, filters, daily=True))
         merged = {}
         for kind in ("topics", "sources", "entities", "dates"):
-            counts: dict[str, int] = {}
+            # entity names are one value under SQLite's NOCASE (ASCII letters folded), as one store groups them
+            fold = _fold_ascii if kind == "entities" else _same
+            counts: dict[str, int] = {}  # folded value -> articles
+            shown: dict[str, str] = {}  # folded value -> the first spelling a shard gave
             for shard_counts in found:
                 for value, n in shard_counts[kind]:
-                    counts[value] = counts.get(value, 0) + n
-            if kind != "dates":
-                self._complete_counts(kind, counts, [dict(f[kind]) for f in found], deeper, filters)
+                    shown.setdefault(fold(value), value)
+                    counts[fold(value)] = counts.get(fold(value), 0) + n
             if kind == "dates":
                 days = sorted(counts.items())
                 merged[kind] = days if daily else date_buckets(days)
-            else:
-                # ties in SQLite's order: by value, entity names under NOCASE (ASCII letters folded)
-                fold = (lambda v: v.translate(ASCII_LOWER)) if kind == "entities" else (lambda v: v)
-                merged[kind] = sorted(counts.items(), key=lambda c: (-c[1], fold(c[0])))[:limit]
+                continue
+            reported = [{fold(v) for v, _ in f[kind]} for f in found]
+            self._complete_counts(kind, counts, shown, reported, deeper, filters)
+            ranked = sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:limit]  # ties in SQLite's order
+            merged[kind] = [(shown[key], n) for key, n in ranked]
         return merged
 
-    def _complete_counts(self, kind: str, counts: dict[str, int], reported: list[dict[str, int]], deeper: int,
-                         filters: Filters | None) -> None:
-        """Add to `counts` what shards that cut their list at `deeper` values hold of the values other shards
-        reported: without it a value counted 3 in one shard and 1 beyond another's cut showed 3 in `stats`."""
-        cut = [i for i, values in enumerate(reported) if len(values) >= deeper]
-        missing = {i: [v for v in counts if v not in reported[i]] for i in cut}
+    def _complete_counts(self, kind: str, counts: dict[str, int], shown: dict[str, str], reported: list[set[str]],
+                         deeper: int, filters: Filters | None) -> None:
+        """Add to `counts` (folded value -> articles) what shards that cut their list at `deeper` values hold of
+        the values other shards reported (`reported`: each shard's folded values): without it a name counted 3
+        in one shard and 1 beyond another's cut showed 3 in `stats`."""
+        fold = _fold_ascii if kind == "entities" else _same
+        missing = {i: [shown[key] for key in counts if key not in values]
+                   for i, values in enumerate(reported) if len(values) >= deeper}
         extra = self._each(lambda i, s: s.facet_counts(kind, missing[i], filters) if missing.get(i) else {})
-        folded = {value.translate(ASCII_LOWER): value for value in counts}  # another shard's spelling of a name
         for found in extra:
             for value, n in found.items():
-                key = value if value in counts else folded.get(value.translate(ASCII_LOWER), value)
-                counts[key] = counts.get(key, 0) + n
+                counts[fold(value)] = counts.get(fold(value), 0) + n
 
     def entity_labels(self, names: Iterable[str]) -> dict[str, str]:
         wanted = list(names)
@@ -357,7 +360,8 @@ class ShardedStore:
         vector_file = sum(s["bytes_per_passage"]["vector_file"] * s["passages"] for s in each)
         return {
             "articles": sum(s["articles"] for s in each), "passages": passages,
-            "entities": len(set().union(*self._each(lambda i, s: s.entity_keys()))),
+            "entities": len({(_fold_ascii(name), label) for keys in self._each(lambda i, s: s.entity_keys())
+                             for name, label in keys}),
             "multi_article_clusters": sum(s["multi_article_clusters"] for s in each),
             "topics": facets["topics"], "top_entities": facets["entities"], "sources": facets["sources"],
             "date_range": [min(dates), max(dates)] if dates else [None, None],
@@ -372,6 +376,15 @@ class ShardedStore:
             "shards": [{key: s[key] for key in ("articles", "passages", "index_type", "vector_search")}
                        for s in each],
         }
+
+
+def _fold_ascii(value: str) -> str:
+    """`value` as SQLite's NOCASE compares it: ASCII letters lower-cased, the rest as it is."""
+    return value.translate(ASCII_LOWER)
+
+
+def _same(value: str) -> str:
+    return value
 
 
 def _combined(copies: list[Watch | None]) -> Watch:

@@ -187,10 +187,10 @@ class VectorIndex:
         inner = faiss.downcast_index(self.index.index)
         lists, owned, count = inner.invlists, inner.own_invlists, inner.ntotal
         empty = faiss.ArrayInvertedLists(inner.nlist, inner.code_size)
-        inner.own_invlists = False  # replace_invlists frees the lists it replaces when the index owns them
-        inner.replace_invlists(empty, False)
-        inner.ntotal = 0
         try:
+            inner.own_invlists = False  # replace_invlists frees the lists it replaces when the index owns them
+            inner.replace_invlists(empty, False)
+            inner.ntotal = 0
             return faiss.serialize_index(inner).tobytes()
         finally:
             inner.replace_invlists(lists, owned)

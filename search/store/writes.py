@@ -3,6 +3,7 @@ commit each, and the story clusters' re-check journal."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -21,14 +22,19 @@ class ArticleWrites(StoreBase):
         returns how many pages went. On stores made with `auto_vacuum = INCREMENTAL` — new ones, and
         older ones since a schema migration — this is SQLite's `PRAGMA incremental_vacuum`, which moves pages from
         the file's end into the holes and truncates it; on others the free pages stay for later writes (only a
-        whole-file VACUUM could give them back). The commands call it when a write run ends."""
+        whole-file VACUUM could give them back). `news-index` calls it when `add`, `delete`, `rebuild` and `repair` end. Only space is at
+        stake: when another process holds the store past the busy timeout, nothing is released (0) and the pages
+        serve later writes."""
         with self._lock:
             free = int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
             if not free or int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0]) != schema.AUTO_VACUUM_INCREMENTAL:
                 return 0
-            # executescript steps the statement to its end; execute() stops after one page
-            self.db.conn.executescript("PRAGMA incremental_vacuum;")
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the shorter file reaches the disk, not the log
+            try:
+                # executescript steps the statement to its end; execute() stops after one page
+                self.db.conn.executescript("PRAGMA incremental_vacuum;")
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the shorter file reaches the disk, not the log
+            except sqlite3.DatabaseError:  # busy past the timeout, a full disk, a damaged file
+                return 0
             return free - int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
 
     def refill_lexical(self) -> None:

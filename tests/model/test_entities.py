@@ -41,3 +41,18 @@ def test_abbreviation_split_at_its_dots_is_one_entity():
     labels = ["O", "O", "B-LOC", "O", "B-LOC", "O", "O", "O"]
     spans = decode_entities(text, labels, [0.9] * len(labels), word_ids, offsets, min_score=0.5)
     assert [(s.label, s.text, s.start, s.end) for s in spans] == [("LOC", "U.S", 4, 7)]
+
+
+def test_a_span_run_on_by_a_lower_case_word_is_cut_back_to_the_name():
+    text = "the Investigative Committee and Bank of England staff met van Gogh"
+    # words: the Investigative Committee and Bank of England staff met van Gogh
+    word_ids = [None, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, None]
+    offsets = [(0, 0), (0, 3), (4, 17), (18, 27), (28, 31), (32, 36), (37, 39), (40, 47), (48, 53), (54, 57),
+               (58, 61), (62, 66), (0, 0)]
+    labels = ["O", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "O", "B-PER", "I-PER",
+              "O"]
+    spans = decode_entities(text, labels, [0.9] * len(labels), word_ids, offsets, min_score=0.5)
+    # the inner "of" stays, a name's particle stays; the words that only run the spans on go
+    assert [(s.text, s.start, s.end) for s in spans] == [("Investigative Committee", 4, 27),
+                                                        ("Bank of England", 32, 47), ("van Gogh", 58, 66)]
+    assert all(text[s.start:s.end] == s.text for s in spans)

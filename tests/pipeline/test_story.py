@@ -21,7 +21,7 @@ STORY = [  # made-up articles; the names are invented
     ("s3", "2024-02-20", "Harlow bridge to open next week",
      "Ana Ruiz announced that the Harlow Bridge Company would hand over the bridge in Harlow next week."),
     ("s4", "2024-09-30", "Harlow bridge reopens after repairs",
-     "Ana Ruiz reopened the bridge in Harlow months later; the Harlow Bridge Company paid for the repairs."),
+     "Ana Ruiz reopened the bridge in Harlow months later. The Harlow Bridge Company paid for the repairs."),
     ("s5", "2024-03-05", "Ana Ruiz visits a school", "Ana Ruiz visited a school in Marston on Tuesday."),
 ]
 

@@ -11,7 +11,7 @@ import pytest
 from search.cli import main as search_main
 from search.errors import NewsearchError
 from search.store.errors import StoreError
-from search.store.ray_cluster import connect
+from search.store.ray_cluster import check_address, connect
 from tests.indexer.helpers import short_articles, write_jsonl
 
 ray = pytest.importorskip("ray")
@@ -43,11 +43,21 @@ def test_a_malformed_address_is_bad_input_and_no_cluster_a_store_error(address: 
     assert "\n" not in str(refused.value) and "leave --ray-address out for a local Ray" in str(refused.value)
 
 
-def test_an_address_where_nothing_listens_fails_at_once(closed_port: str) -> None:
+def test_an_address_where_nothing_listens_fails_at_once(closed_port: str, monkeypatch: pytest.MonkeyPatch) -> None:
     start = time.perf_counter()
     with pytest.raises(StoreError, match=f"--ray-address {closed_port}: no Ray cluster answers there"):
         connect(closed_port)
+    monkeypatch.setenv("RAY_ADDRESS", closed_port)  # what ray.init joins without an address: probed the same
+    with pytest.raises(StoreError, match=f"--ray-address {closed_port}: no Ray cluster answers there"):
+        connect(None)
     assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize("address", ["http://h:1", "h:1/path", "ray://h", "[::1]"])
+def test_only_host_port_or_ray_scheme_is_an_address(address: str) -> None:
+    with pytest.raises(NewsearchError, match="is not auto or HOST:PORT"):
+        check_address(address)
+    assert check_address("ray://h:10001") == ("h", 10001) and check_address("[::1]:6379") == ("::1", 6379)
 
 
 def test_a_ray_head_passes_the_probe_and_a_web_server_does_not() -> None:

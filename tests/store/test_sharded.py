@@ -2,8 +2,8 @@
 and passages, the same top results through the search pipeline, merged reads equal to the single store's."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from indexer.readers import read_inputs
 from indexer.sharded import add_sharded, delete_sharded
 from search.pipeline import SearchPipeline, SearchRequest
 from search.store import Filters, ShardedStore, Store, StoreError, open_store
+from search.store.records import ArticleWrite, Mention, PassageWrite
 from search.store.sharded import shard_of
 
 CLOCK = lambda: datetime(2025, 1, 1, tzinfo=timezone.utc)  # noqa: E731
@@ -233,3 +234,26 @@ def test_watches_on_a_sharded_store_match_in_every_shard(sharded_folder: Path, m
     mended = open_store(folder)
     assert [w.id for w in mended.shards[1].watches()] == [w.id for w in saved]
     assert mended.delete_watch(saved[0].id) and all(s.watch(saved[0].id) is None for s in mended.shards)
+
+
+def test_whole_store_facets_fold_case_over_shards_and_complete_what_a_shard_cut(tmp_path: Path) -> None:
+    """One name spelled "ZETA" in one shard and "Zeta" in the other is one value (NOCASE, as one store groups it),
+    counted in full though the second shard lists it below its cut (count 1, after 15 fillers)."""
+    store = open_store(tmp_path / "s", create=True, shards=2)
+    ids = [f"a{k}" for k in range(40)]
+    zeta_one = next(i for i in ids if shard_of(i, 2) == 1)
+    for i in ids:
+        shard = store.shard_for(i)
+        names = [f"Filler {i} {j}" for j in range(3)]
+        if shard_of(i, 2) == 0 or i == zeta_one:
+            names.append("ZETA" if shard_of(i, 2) == 0 else "Zeta")
+        body = " ".join(names)
+        mentions = [Mention(n, "ORG", body.index(n), body.index(n) + len(n), 0.9) for n in names]
+        vector = np.full(4, 0.5, np.float32)
+        if shard.model_id is None:
+            shard.set_model("m", "m")
+        shard.replace_articles([ArticleWrite(i, "", body, None, None, None, [], {}, f"h{i}", "m", "", {}, i, vector,
+                                             [PassageWrite(0, 0, len(body), body, "", vector)], mentions)])
+    in_zero = sum(shard_of(i, 2) == 0 for i in ids)
+    assert store.facets(None, limit=1)["entities"] == [("ZETA", in_zero + 1)]
+    assert store.stats()["entities"] == 3 * len(ids) + 1

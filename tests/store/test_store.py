@@ -219,6 +219,7 @@ def test_the_text_is_kept_once_and_a_version_4_store_is_read_then_migrated(sampl
     assert {q: old.lexical_search(q, 10) for q in queries} == hits
     migrated = Store.open(folder)
     assert migrated.upgraded_from == 4 and Store.open(folder).upgraded_from is None  # converted once
+    assert migrated.db.execute("PRAGMA auto_vacuum").fetchone()[0] == schema.AUTO_VACUUM_INCREMENTAL  # with VACUUM
     assert migrated._meta("schema_version") == str(schema.SCHEMA_VERSION)
     assert "text" not in migrated.db["passages"].columns_dict
     assert "WITHOUT ROWID" in migrated.db["article_entities"].schema
