@@ -70,6 +70,7 @@ class ShardedStore:
         self.readonly = shards[0].readonly
         self.upgraded_from = min((s.upgraded_from for s in shards if s.upgraded_from), default=None)
         self._pool = ThreadPoolExecutor(max_workers=len(shards), thread_name_prefix="shard")
+        self._entities: tuple[tuple, int] | None = None  # (store version, entity count), `_entity_count`
 
     @classmethod
     def open(cls, folder: Path, readonly: bool = False, create: bool = False,
@@ -346,6 +347,17 @@ class ShardedStore:
     def disk_bytes(self) -> int:
         return sum(s.disk_bytes() for s in self.shards)
 
+    def _entity_count(self) -> int:
+        """Distinct (name under NOCASE, label) over the shards: one that two shards hold counts once. Every shard's
+        entity list crosses to this process for it (pickled from Ray actors), so the count is kept until a shard
+        changes: `/health` asks for it on every call."""
+        version = self.version()
+        if self._entities is None or self._entities[0] != version:
+            keys = {(_fold_ascii(name), label) for found in self._each(lambda i, s: s.entity_keys())
+                    for name, label in found}
+            self._entities = (version, len(keys))
+        return self._entities[1]
+
     def release_free_pages(self) -> int:
         """`Store.release_free_pages` in every shard; the pages released in all."""
         return sum(self._each(lambda i, s: s.release_free_pages()))
@@ -360,8 +372,7 @@ class ShardedStore:
         vector_file = sum(s["bytes_per_passage"]["vector_file"] * s["passages"] for s in each)
         return {
             "articles": sum(s["articles"] for s in each), "passages": passages,
-            "entities": len({(_fold_ascii(name), label) for keys in self._each(lambda i, s: s.entity_keys())
-                             for name, label in keys}),
+            "entities": self._entity_count(),
             "multi_article_clusters": sum(s["multi_article_clusters"] for s in each),
             "topics": facets["topics"], "top_entities": facets["entities"], "sources": facets["sources"],
             "date_range": [min(dates), max(dates)] if dates else [None, None],

@@ -257,3 +257,6 @@ def test_whole_store_facets_fold_case_over_shards_and_complete_what_a_shard_cut(
     in_zero = sum(shard_of(i, 2) == 0 for i in ids)
     assert store.facets(None, limit=1)["entities"] == [("ZETA", in_zero + 1)]
     assert store.stats()["entities"] == 3 * len(ids) + 1
+    gone = ids[-1]
+    store.shard_for(gone).delete_articles([gone])  # the count kept for /health follows a shard's change
+    assert store.stats()["entities"] == 3 * (len(ids) - 1) + 1
