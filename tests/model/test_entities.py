@@ -56,3 +56,12 @@ def test_a_span_run_on_by_a_lower_case_word_is_cut_back_to_the_name():
     assert [(s.text, s.start, s.end) for s in spans] == [("Investigative Committee", 4, 27),
                                                         ("Bank of England", 32, 47), ("van Gogh", 58, 66)]
     assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+def test_a_capitalised_function_word_alone_is_no_name_but_capitals_are_kept():
+    text = "He said The WHO and US staff met"
+    word_ids = [None, 0, 1, 2, 3, 4, 5, 6, 7, None]
+    offsets = [(0, 0), (0, 2), (3, 7), (8, 11), (12, 15), (16, 19), (20, 22), (23, 28), (29, 32), (0, 0)]
+    labels = ["O", "B-PER", "O", "B-ORG", "B-ORG", "O", "B-LOC", "O", "O", "O"]
+    spans = decode_entities(text, labels, [0.9] * len(labels), word_ids, offsets, min_score=0.5)
+    assert [s.text for s in spans] == ["WHO", "US"]
