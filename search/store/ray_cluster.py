@@ -45,8 +45,9 @@ def connect(address: str | None, probe_timeout_s: float = PROBE_TIMEOUT_S) -> No
     address = address or os.environ.get("RAY_ADDRESS") or None  # what ray.init would join: probed the same
     # the commands print their own progress; Ray's start-up warnings (e.g. on token authentication) would cut it
     logging.getLogger("ray").setLevel(logging.ERROR)
-    if check_address(address) is not None:
-        _probe(address, probe_timeout_s)
+    host_port = check_address(address)
+    if host_port is not None:
+        _probe(str(address), host_port, probe_timeout_s)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
     except (ValueError, ConnectionError, RuntimeError) as exc:
@@ -71,9 +72,8 @@ def check_address(address: str | None) -> tuple[str, int] | None:
     return host, port
 
 
-def _probe(address: str, timeout_s: float) -> None:
-    """Whether `address`'s host and port answer as a gRPC server (module docstring); StoreError when not."""
-    host_port = check_address(address)
+def _probe(address: str, host_port: tuple[str, int], timeout_s: float) -> None:
+    """Whether `address`'s `host_port` answers as a gRPC server (module docstring); StoreError when not."""
     try:
         with socket.create_connection(host_port, timeout=timeout_s) as conn:
             if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):

@@ -70,7 +70,8 @@ def test_a_ray_head_passes_the_probe_and_a_web_server_does_not() -> None:
 
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
-        _probe(ray.get_runtime_context().gcs_address, 5)
+        gcs = ray.get_runtime_context().gcs_address
+        _probe(gcs, check_address(gcs), 5)
     finally:
         ray.shutdown()
     web = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
