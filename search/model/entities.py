@@ -88,17 +88,18 @@ def decode_entities(text: str, labels: list[str], probs: list[float], word_ids: 
             close()
             current = (kind, start, end, [prob])
     close()
-    return _join_dotted(text, spans)
+    return _join_split_words(text, spans)
 
 
-def _join_dotted(text: str, spans: list[EntitySpan]) -> list[EntitySpan]:
-    """Join same-type spans separated only by full stops ("U" "." "S" -> "U.S"): the tokenizer splits the dots
-    of abbreviations into words of their own, which the tagger leaves outside the name."""
+def _join_split_words(text: str, spans: list[EntitySpan]) -> list[EntitySpan]:
+    """Join same-type spans separated only by full stops ("U" "." "S" -> "U.S") or by one hyphen with no space
+    ("Agence France" "-" "Presse" -> "Agence France-Presse"): the tokenizer splits the dots of abbreviations and
+    the hyphens of compound names into words of their own, which the tagger leaves outside the name."""
     joined: list[EntitySpan] = []
     for span in spans:
         last = joined[-1] if joined else None
         gap = text[last.end:span.start] if last else ""
-        if last and last.label == span.label and gap and set(gap) == {"."}:
+        if last and last.label == span.label and gap and (set(gap) == {"."} or gap == "-"):
             joined[-1] = EntitySpan(span.label, text[last.start:span.end], last.start, span.end,
                                     (last.score + span.score) / 2)
         else:

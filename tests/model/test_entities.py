@@ -65,3 +65,15 @@ def test_a_capitalised_function_word_alone_is_no_name_but_capitals_are_kept():
     labels = ["O", "B-PER", "O", "B-ORG", "B-ORG", "O", "B-LOC", "O", "O", "O"]
     spans = decode_entities(text, labels, [0.9] * len(labels), word_ids, offsets, min_score=0.5)
     assert [s.text for s in spans] == ["WHO", "US"]
+
+
+def test_a_hyphenated_name_split_at_its_hyphen_is_one_entity():
+    text = "Agence France-Presse and Jean - Luc said"
+    # words: Agence France - Presse and Jean - Luc said
+    word_ids = [None, 0, 1, 2, 3, 4, 5, 6, 7, 8, None]
+    offsets = [(0, 0), (0, 6), (7, 13), (13, 14), (14, 20), (21, 24), (25, 29), (30, 31), (32, 35), (36, 40), (0, 0)]
+    labels = ["O", "B-ORG", "I-ORG", "O", "B-ORG", "O", "B-PER", "O", "B-PER", "O", "O"]
+    spans = decode_entities(text, labels, [0.9] * len(labels), word_ids, offsets, min_score=0.5)
+    # joined across a bare hyphen; a hyphen with spaces around it separates two names
+    assert [(s.text, s.start, s.end) for s in spans] == [("Agence France-Presse", 0, 20), ("Jean", 25, 29),
+                                                        ("Luc", 32, 35)]
