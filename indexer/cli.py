@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.console import Console
 from tqdm import tqdm
@@ -365,7 +365,7 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _number(low: float, high: float, low_included: bool, wanted: str):
+def _number(low: float, high: float, low_included: bool, wanted: str) -> Callable[[str], float]:
     """An argparse type: a float in [low, high] (low excluded unless `low_included`), else `wanted` in the error."""
     def parse(text: str) -> float:
         try:

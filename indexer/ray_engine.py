@@ -202,8 +202,9 @@ def _annotate(shards: list[tuple[str, list[Article]]], folder: Path, model_path:
 def join_cluster(settings: RaySettings) -> dict[str, float]:
     """Join (or start) the Ray cluster `settings` name and check that it holds the GPUs the actors ask for;
     returns the cluster's Ray resources ("CPU", "GPU", "memory"...). Raises NewsearchError for a malformed
-    address, StoreError when the cluster cannot be joined (`search.store.ray_cluster.connect`) and InputError when `gpus_per_worker` × the workers asked for is
-    more GPUs than the cluster has: an actor asking for a GPU that is not there waits for one for ever."""
+    address, StoreError when the cluster cannot be joined (`search.store.ray_cluster.connect`) and InputError
+    when `gpus_per_worker` × the workers asked for is more GPUs than the cluster has: an actor asking for a GPU
+    that is not there waits for one for ever."""
     import ray
 
     connect(settings.address)

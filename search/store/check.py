@@ -111,7 +111,8 @@ def _manifest(store: Store, manifest: Manifest | None, index: VectorIndex | None
         checks += [(manifest.vectors != len(index), f"says {manifest.vectors} vectors, the file holds {len(index)}"),
                    (manifest.dim != index.dim, f"says dim {manifest.dim}, the file holds {index.dim}")]
     problems = [text for wrong, text in checks if wrong]
-    checked = "this store, this model" + (f", {len(index)} vectors and dim {index.dim} as the file" if index is not None else "")
+    checked = "this store, this model" + (
+        f", {len(index)} vectors and dim {index.dim} as the file" if index is not None else "")
     return Check("manifest", not problems, "; ".join(problems) or checked)
 
 

@@ -8,7 +8,8 @@ address with a port is probed first: a Ray head's GCS (or a Ray Client server, `
 HTTP/2 server answers a client's connection preface with a SETTINGS frame (RFC 9113, section 3.4). Nothing
 listening, or a listener that does not answer so (a web server, a database), is an error within about twice
 `PROBE_TIMEOUT_S` (to connect, then to answer). Another gRPC or HTTP/2 server passes the probe and is left to
-`ray.init` (e.g. a Ray Client port given without `ray://`). With `RAY_USE_TLS=1` the probe only opens the TCP connection (the preface would go inside TLS).
+`ray.init` (e.g. a Ray Client port given without `ray://`). With `RAY_USE_TLS=1` the probe only opens the TCP
+connection (the preface would go inside TLS).
 
 Ray is an optional extra (`pip install -e ".[cpu,ray]"`); it is imported only when a function here is called.
 """

@@ -252,17 +252,16 @@ class ShardedStore:
                 merged[kind] = days if daily else date_buckets(days)
                 continue
             reported = [{fold(v) for v, _ in f[kind]} for f in found]
-            self._complete_counts(kind, counts, shown, reported, deeper, filters)
+            self._complete_counts(kind, fold, counts, shown, reported, deeper, filters)
             ranked = sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:limit]  # ties in SQLite's order
             merged[kind] = [(shown[key], n) for key, n in ranked]
         return merged
 
-    def _complete_counts(self, kind: str, counts: dict[str, int], shown: dict[str, str], reported: list[set[str]],
-                         deeper: int, filters: Filters | None) -> None:
+    def _complete_counts(self, kind: str, fold: Callable[[str], str], counts: dict[str, int], shown: dict[str, str],
+                         reported: list[set[str]], deeper: int, filters: Filters | None) -> None:
         """Add to `counts` (folded value -> articles) what shards that cut their list at `deeper` values hold of
         the values other shards reported (`reported`: each shard's folded values): without it a name counted 3
         in one shard and 1 beyond another's cut showed 3 in `stats`."""
-        fold = _fold_ascii if kind == "entities" else _same
         missing = {i: [shown[key] for key in counts if key not in values]
                    for i, values in enumerate(reported) if len(values) >= deeper}
         extra = self._each(lambda i, s: s.facet_counts(kind, missing[i], filters) if missing.get(i) else {})

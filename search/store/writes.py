@@ -22,9 +22,9 @@ class ArticleWrites(StoreBase):
         returns how many pages went. On stores made with `auto_vacuum = INCREMENTAL` — new ones, and
         older ones since a schema migration — this is SQLite's `PRAGMA incremental_vacuum`, which moves pages from
         the file's end into the holes and truncates it; on others the free pages stay for later writes (only a
-        whole-file VACUUM could give them back). `news-index` calls it when `add`, `delete`, `rebuild` and `repair` end. Only space is at
-        stake: when another process holds the store past the busy timeout, nothing is released (0) and the pages
-        serve later writes."""
+        whole-file VACUUM could give them back). `news-index` calls it when `add`, `delete`, `rebuild` and `repair`
+        end. Only space is at stake: when another process holds the store past the busy timeout, nothing is
+        released (0) and the pages serve later writes."""
         with self._lock:
             free = int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
             if not free or int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0]) != schema.AUTO_VACUUM_INCREMENTAL:

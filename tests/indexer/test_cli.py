@@ -55,7 +55,8 @@ def test_bad_arguments_and_missing_store(tmp_path: Path, capsys: pytest.CaptureF
     assert "no store at" in capsys.readouterr().err
     path = write_jsonl(tmp_path / "in.jsonl", short_articles(1))
     assert main(["add", str(path), "--store", str(tmp_path / "s"), "--ray-address", "auto", "--workers", "2"]) == 2
-    assert "--ray-address, --workers apply to --engine ray; add --engine ray or leave them out" in capsys.readouterr().err
+    refused = capsys.readouterr().err
+    assert "--ray-address, --workers apply to --engine ray; add --engine ray or leave them out" in refused
     assert main(["add", str(path), "--store", str(tmp_path / "s"), "--engine", "ray", "--ray-address", "h:x"]) == 2
     assert "--ray-address h:x is not auto or HOST:PORT" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exited:  # argparse's own refusal
