@@ -15,7 +15,8 @@ from search.errors import NewsearchError, ResourceError
 
 EXIT_USAGE, EXIT_STORE = 2, 3  # as news-index: 2 bad arguments or input, 3 a store or model problem
 
-COMMANDS = ["train", "soup", "eval", "tune", "serve", "query", "watch"]  # modules under search/commands/, in help order
+# modules under search/commands/, in help order
+COMMANDS = ["train", "distill", "soup", "eval", "tune", "serve", "query", "watch"]
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

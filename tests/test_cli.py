@@ -19,7 +19,7 @@ def test_train_command_does_not_import_the_search_stack():
 
 def test_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "search.cli", "--help"], capture_output=True, text=True).stdout
-    for command in ("train", "soup", "eval", "tune", "serve", "query", "watch"):
+    for command in ("train", "distill", "soup", "eval", "tune", "serve", "query", "watch"):
         assert command in out
 
 
@@ -52,6 +52,19 @@ def test_eval_refuses_to_store_figures_of_a_slice(tmp_path):
     assert done.stderr.strip().splitlines() == [
         "news-search: error: --into-model stores a release's figures, measured on the full validation splits: "
         "drop --limit and --stsb, or drop --into-model"]
+
+
+def test_distill_refuses_bad_settings_and_overwriting_its_own_checkpoint(tmp_path):
+    """Each mistake is one line and exit 2, before the model loads."""
+    release = str(default_checkpoint())
+    for extra, message in ((["--out", str(tmp_path / "x"), "--teacher-share", "1.5"],
+                            "teacher_share must be between 0 and 1, got 1.5"),
+                           (["--out", str(tmp_path / "x"), "--ridge", "-1"], "ridge must be >= 0, got -1.0"),
+                           (["--model", release, "--out", release],
+                            "--out is the checkpoint being read: write the new one to another folder")):
+        done = subprocess.run([sys.executable, "-m", "search.cli", "distill", *extra], capture_output=True, text=True)
+        assert done.returncode == 2 and done.stderr.strip().splitlines() == [f"news-search: error: {message}"]
+    assert not (tmp_path / "x").exists()
 
 
 @needs_shared_data

@@ -64,14 +64,31 @@ def read_collection(plan: CollectionPlan, name: str) -> D.IRCollection:
     raise ValueError(f"unknown collection {name!r}; known: {', '.join(CHOOSING + REPORTING)}")
 
 
+def pair_pass_id(model: NewsModel) -> str:
+    """A short hash of what the pair pass computes with (the encoder and the pair and span heads): checkpoints
+    that differ only in the embedding head (`news-search distill`) share their pair scores."""
+    digest = hashlib.sha256()
+    for key, tensor in sorted(model.net.state_dict().items()):
+        if key.startswith(("encoder.", "pair_head.", "span_head.")):
+            digest.update(key.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
+
+
 def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsModel) -> CollectionEvidence:
-    """The collection's evidence, from the cache when the same model, base, data and depths made it before."""
+    """The collection's evidence, from the cache when the same model, base, data and depths made it before; pair
+    scores also from any checkpoint with the same pair pass (`pair_pass_id`)."""
     col = read_collection(plan, name)
     limits = [model.config.max_query_tokens, model.config.max_passage_tokens, model.config.max_pair_tokens]
-    key = hashlib.sha1(json.dumps([EVIDENCE_VERSION, name, model.model_id, base.model_id, limits, plan.candidates,
-                                   plan.pair_queries, sorted(col.docs.items()), sorted(col.queries.items()),
-                                   sorted((q, sorted(r)) for q, r in col.qrels.items())]).encode()).hexdigest()[:16]
-    path = Path(plan.cache) / f"{name.replace(' ', '_')}-{key}.pkl" if plan.cache else None
+    data = [sorted(col.docs.items()), sorted(col.queries.items()), sorted((q, sorted(r)) for q, r in col.qrels.items())]
+    key = _key(EVIDENCE_VERSION, name, model.model_id, base.model_id, limits, plan.candidates, plan.pair_queries,
+               *data)
+    stem = name.replace(' ', '_')
+    path = Path(plan.cache) / f"{stem}-{key}.pkl" if plan.cache else None
     ev: CollectionEvidence | None = None
     if path is not None and path.exists():
         try:
@@ -80,6 +97,15 @@ def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsMo
             ev = None
     if ev is None:
         ev = collect_evidence(name, col, model, base, plan.candidates, pair_queries=plan.pair_queries)
+    if path is not None and plan.pair_queries:
+        # passage ids follow from the data and the passage split alone, so pair scores keyed by them carry over
+        pair_key = _key(EVIDENCE_VERSION, name, pair_pass_id(model), limits, *data)
+        ev.pairs_path = path.with_name(f"{stem}-pairs-{pair_key}.pkl")
+        if ev.pairs_path.exists():
+            try:
+                ev.pairs = {**pickle.loads(ev.pairs_path.read_bytes()), **ev.pairs}
+            except Exception:  # cut short or from other code: those pairs are scored again
+                pass
     ev.scorer = (lambda qs, ps, window: [p.relevance for p in model.score_pair_list(qs, ps, window)]) \
         if plan.pair_queries else None
     ev.cache_path = path
@@ -87,14 +113,21 @@ def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsMo
 
 
 def save_evidence(ev: CollectionEvidence) -> None:
-    """Write the evidence (with the pair scores computed so far) back to its cache file, atomically."""
+    """Write the evidence (with the pair scores computed so far) back to its cache file, and the pair scores to
+    the pair pass's own file, atomically."""
     if ev.cache_path is None:
         return
     ev.cache_path.parent.mkdir(parents=True, exist_ok=True)
     scorer, ev.scorer = ev.scorer, None  # a closure over the model: not cached
-    tmp = ev.cache_path.with_suffix(f".{os.getpid()}.tmp")  # an eval and a tune may save at the same time
     try:
-        tmp.write_bytes(pickle.dumps(ev))
-        tmp.replace(ev.cache_path)
+        _write_atomically(ev.cache_path, pickle.dumps(ev))
+        if ev.pairs_path is not None:
+            _write_atomically(ev.pairs_path, pickle.dumps(ev.pairs))
     finally:
         ev.scorer = scorer
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # an eval and a tune may save at the same time
+    tmp.write_bytes(data)
+    tmp.replace(path)

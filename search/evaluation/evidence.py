@@ -56,6 +56,7 @@ class CollectionEvidence:
     scorer: PairScorer | None = None
     pairs: dict[tuple[str, int, int], float] = field(default_factory=dict)  # (qid, passage id, window) -> score
     cache_path: Path | None = None  # where `search.evaluation.collections` keeps it
+    pairs_path: Path | None = None  # where it keeps the pair scores, shared by checkpoints with one pair pass
 
     def rerank_sample(self) -> list[QueryEvidence]:
         """The `pair_queries` queries with the smallest hash of their id: a fixed sample spread over the whole

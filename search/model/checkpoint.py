@@ -1,8 +1,9 @@
 """Save and load a checkpoint folder that works with no network.
 
 Layout: the encoder as a sentence-transformers model (fp16 safetensors in shards under 15 MB, tokenizer,
-pooling config), `heads.safetensors` for the five heads, `newsearch.json` (label sets, limits, recipe) and,
-when known, `eval.json`. `SentenceTransformer(folder)` loads the encoder part as is.
+pooling config, the embedding head's projection as a Dense module when it has one), `heads.safetensors` for the
+five heads, `newsearch.json` (label sets, limits, recipe) and, when known, `eval.json`.
+`SentenceTransformer(folder)` loads the encoder with its embedding head and gives the vectors newsearch indexes.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from safetensors.torch import load_file, save_file
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
@@ -23,11 +25,10 @@ HEADS_FILE = "heads.safetensors"
 EVAL_FILE = "eval.json"
 FORMAT_VERSION = 1
 
-_ST_MODULES = [
-    {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-    {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-]
+_ST_TYPES = {"Transformer": "sentence_transformers.models.Transformer",
+             "Pooling": "sentence_transformers.models.Pooling",
+             "Dense": "sentence_transformers.models.Dense",
+             "Normalize": "sentence_transformers.models.Normalize"}
 
 
 def half_precision(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -51,16 +52,42 @@ def save_checkpoint(folder: str | Path, net: MultiTaskEncoder, tokenizer: PreTra
     save_file(half_precision({k: v for k, v in net.state_dict().items() if not k.startswith("encoder.")}),
               str(tmp / HEADS_FILE))
     _write_json(tmp / CONFIG_FILE, {"format": FORMAT_VERSION, "model": net.config.to_dict(), "recipe": recipe or {}})
-    _write_json(tmp / "modules.json", _ST_MODULES)
-    _write_json(tmp / "sentence_bert_config.json", {"max_seq_length": net.config.max_passage_tokens,
-                                                     "do_lower_case": False})
-    (tmp / "1_Pooling").mkdir()
-    _write_json(tmp / "1_Pooling" / "config.json", {"word_embedding_dimension": encoder.config.hidden_size,
-                                                    "pooling_mode_mean_tokens": True})
-    (tmp / "2_Normalize").mkdir()
+    _write_sentence_transformers(tmp, net)
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
     return folder
+
+
+def _write_sentence_transformers(folder: Path, net: MultiTaskEncoder) -> None:
+    """The sentence-transformers description of the embedding pass: Transformer -> mean Pooling -> [Dense, the
+    projection, identity activation] -> Normalize (each module as the library saves it)."""
+    # deferred: the library loads slowly and only saving needs it; the module moved in sentence-transformers 5
+    try:
+        from sentence_transformers.base.modules.dense import Dense
+    except ImportError:
+        from sentence_transformers.models import Dense
+
+    hidden = net.encoder.config.hidden_size
+    modules = ["Transformer", "Pooling"]
+    projection = net.embedding_head.projection
+    if projection is not None:
+        modules.append("Dense")
+        (folder / "2_Dense").mkdir()
+        # the weights as heads.safetensors holds them (fp16), so both loaders give the same vectors
+        Dense(hidden, hidden, bias=True, activation_function=nn.Identity(),
+              init_weight=projection.weight.detach().half().float(),
+              init_bias=projection.bias.detach().half().float()).save(str(folder / "2_Dense"))
+    modules.append("Normalize")
+    paths = {"Transformer": "", "Pooling": "1_Pooling", "Dense": "2_Dense",
+             "Normalize": f"{len(modules) - 1}_Normalize"}
+    _write_json(folder / "modules.json", [{"idx": i, "name": str(i), "path": paths[m], "type": _ST_TYPES[m]}
+                                          for i, m in enumerate(modules)])
+    _write_json(folder / "sentence_bert_config.json", {"max_seq_length": net.config.max_passage_tokens,
+                                                        "do_lower_case": False})
+    (folder / "1_Pooling").mkdir()
+    _write_json(folder / "1_Pooling" / "config.json", {"word_embedding_dimension": hidden,
+                                                       "pooling_mode_mean_tokens": True})
+    (folder / paths["Normalize"]).mkdir()
 
 
 def save_evaluation(folder: str | Path, results: dict[str, Any]) -> Path:

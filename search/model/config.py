@@ -53,6 +53,7 @@ class ModelConfig:
     topic_labels: list[str] = field(default_factory=list)  # union of topic labels over all topic datasets
     topic_groups: dict[str, list[str]] = field(default_factory=dict)  # dataset -> its own label subset
     entity_labels: list[str] = field(default_factory=lambda: list(CONLL_LABELS))
+    embedding_projection: bool = False  # a linear layer between mean pooling and the norm (EmbeddingHead)
     head_hidden: int = 384  # width of the MLP heads (classification, pair regression)
     dropout: float = 0.1  # dropout inside the heads while training
     max_query_tokens: int = 64  # queries are short; longer ones are truncated

@@ -13,7 +13,7 @@ from torch import nn
 from transformers import AutoModel, PreTrainedModel
 
 from search.model.config import ModelConfig
-from search.model.heads import MLPHead, TokenHead, mean_pool
+from search.model.heads import EmbeddingHead, MLPHead, TokenHead
 
 
 @dataclass
@@ -38,6 +38,7 @@ class MultiTaskEncoder(nn.Module):
         self.config = config
         self.encoder = encoder
         hidden = encoder.config.hidden_size
+        self.embedding_head = EmbeddingHead(hidden, config.embedding_projection)
         self.topic_head = MLPHead(hidden, config.head_hidden, max(1, len(config.topic_labels)), config.dropout)
         self.tag_head = TokenHead(hidden, len(config.entity_labels), config.dropout)
         self.pair_head = MLPHead(hidden, config.head_hidden, 1, config.dropout)
@@ -60,14 +61,14 @@ class MultiTaskEncoder(nn.Module):
         """One pass over a lone text: embedding, topic and per-token entity logits together."""
         hidden = self._encode(input_ids, attention_mask)  # (B, T, H)
         return SingleOutput(
-            embedding=mean_pool(hidden.float(), attention_mask),
+            embedding=self.embedding_head(hidden.float(), attention_mask),
             topic_logits=self.topic_head(hidden[:, 0]).float(),
             tag_logits=self.tag_head(hidden).float(),
         )
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Only the embedding (the same pass as `single`, without running the unused heads)."""
-        return mean_pool(self._encode(input_ids, attention_mask).float(), attention_mask)
+        return self.embedding_head(self._encode(input_ids, attention_mask).float(), attention_mask)
 
     def pair(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
              token_type_ids: torch.Tensor) -> PairOutput:

@@ -81,3 +81,23 @@ class Recipe:
             raise ValueError(f"anchor_passage_share must be between 0 and 1, got {self.anchor_passage_share}")
         if self.max_steps < 0 or self.time_budget_s < 0:
             raise ValueError("max_steps and time_budget_s must be >= 0")
+
+
+@dataclass
+class ProjectionFit:
+    """How `news-search distill` fits the embedding head's projection (search/training/embedding_distillation.py);
+    the defaults were chosen by benchmarks/choose_projection.py (docs/experiments.md)."""
+
+    teacher_share: float = 0.6  # weight of the base's vector in the target (1 = pure distillation to the base)
+    ridge: float = 100.0  # L2 penalty on the weights, in units of the pooled vectors' squared length
+    texts: int = 10000  # unlabeled training texts, half passages and half queries (materials.anchor_texts)
+    seed: int = 0
+
+    def check(self) -> None:
+        """Raise ValueError naming the first setting out of range."""
+        if not 0.0 <= self.teacher_share <= 1.0:
+            raise ValueError(f"teacher_share must be between 0 and 1, got {self.teacher_share}")
+        if self.ridge < 0:
+            raise ValueError(f"ridge must be >= 0, got {self.ridge}")
+        if self.texts < 2:
+            raise ValueError(f"texts must be >= 2, got {self.texts}")

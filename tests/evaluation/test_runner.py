@@ -8,6 +8,7 @@ import pytest
 from search.evaluation.ranking import BASE, BM25, DEFAULT, HYBRID, OURS, TXTAI
 from search.evaluation.report import markdown_report
 from search.evaluation.runner import EvalPlan, run_evaluation
+from search.model.newsmodel import NewsModel
 from tests.shared_data import SHARED_DATA, needs_shared_data
 
 
@@ -44,9 +45,20 @@ def test_retrieval_tables_have_every_system(model, tmp_path):
                    for row in tables[part].values())
         assert set(tables["ratios (ndcg@10)"]) == {"encoder / base", "hybrid / bm25", "default / bm25",
                                                    "default / txtai hybrid"}
-    assert len(list((tmp_path / "cache").glob("*.pkl"))) == 5  # evidence cached for the next eval / tune
+    pairs = list((tmp_path / "cache").glob("*-pairs-*.pkl"))
+    assert len(pairs) == 5 and len(list((tmp_path / "cache").glob("*.pkl"))) == 10  # for the next eval / tune
     text = markdown_report({"retrieval": {**results, "settings": settings}})
     assert "### retrieval: TIME (reranked queries)" in text and "### ratios (ndcg@10)" in text
+
+    # a checkpoint with another fingerprint but the same pair pass (what `news-search distill` makes) gathers its
+    # own evidence and scores no pair again
+    other = NewsModel(model.net, model.tokenizer, name=model.name, model_id="same-pair-pass", device="cpu")
+    scored: list[int] = []
+    score = other.score_pair_list
+    other.score_pair_list = lambda qs, ps, window=0: scored.append(len(ps)) or score(qs, ps, window)
+    again = run_evaluation(other, plan)["retrieval"]
+    assert len(list((tmp_path / "cache").glob("*.pkl"))) == 15 and sum(scored) == 0
+    assert again["TIME"]["reranked queries"][DEFAULT] == results["TIME"]["reranked queries"][DEFAULT]
 
 
 def _topic_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
