@@ -8,7 +8,7 @@ retrieval only) this measures, in one run:
 * latency on a store: p50 / p95 of the whole search (`SearchPipeline.search`, no response cache) over fixed
   queries, configurations taking turns on each query.
 Prints a table, writes benchmarks/results/quality-latency-<store>.json and draws quality against p50 latency as
-a PNG next to it, with the previous default (depth 20, whole passages) and the model's current one marked.
+a PNG next to it, with the previous default (depth 15, whole passages) and the model's current one marked.
 
     python benchmarks/quality_latency.py --store runs/sample-store
 """
@@ -24,7 +24,7 @@ from bench_search import fixed_queries
 from results_io import RESULTS, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
-PREVIOUS_DEFAULT = (20, 0)  # rerank depth, pair window of the release before pair windows
+PREVIOUS_DEFAULT = (15, 0)  # rerank depth, pair window of the release before the embedding projection
 
 
 def answer_scores(ev, model, settings, golds: dict[str, list[str]]) -> dict[str, float]:
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data", help="data folder with the validation collections")
     parser.add_argument("--cache", default="runs/evidence", help="evidence cache (the one news-search tune uses)")
     parser.add_argument("--queries", type=int, default=12, help="timed queries per configuration")
-    parser.add_argument("--depths", default="0,5,10,15,20,30")
+    parser.add_argument("--depths", default="0,5,10,15,20,25,30")
     parser.add_argument("--windows", default="0,192,128,96")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = parser.parse_args()

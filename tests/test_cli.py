@@ -55,16 +55,20 @@ def test_eval_refuses_to_store_figures_of_a_slice(tmp_path):
 
 
 def test_distill_refuses_bad_settings_and_overwriting_its_own_checkpoint(tmp_path):
-    """Each mistake is one line and exit 2, before the model loads."""
+    """Each mistake is one line and exit 2, before the model loads; a folder with files in it is not replaced."""
     release = str(default_checkpoint())
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "keep.txt").write_text("mine")
     for extra, message in ((["--out", str(tmp_path / "x"), "--teacher-share", "1.5"],
                             "teacher_share must be between 0 and 1, got 1.5"),
                            (["--out", str(tmp_path / "x"), "--ridge", "-1"], "ridge must be >= 0, got -1.0"),
                            (["--model", release, "--out", release],
-                            "--out is the checkpoint being read: write the new one to another folder")):
+                            "--out is the checkpoint being read: write the new one to another folder"),
+                           (["--out", str(tmp_path / "used")],
+                            f"--out {tmp_path / 'used'} already holds files: choose a new folder or remove that one")):
         done = subprocess.run([sys.executable, "-m", "search.cli", "distill", *extra], capture_output=True, text=True)
         assert done.returncode == 2 and done.stderr.strip().splitlines() == [f"news-search: error: {message}"]
-    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "x").exists() and (tmp_path / "used" / "keep.txt").read_text() == "mine"
 
 
 @needs_shared_data

@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     fit.check()
     if Path(args.out).resolve() == Path(args.model or default_checkpoint()).resolve():
         raise ValueError("--out is the checkpoint being read: write the new one to another folder")
+    if Path(args.out).exists() and any(Path(args.out).iterdir()):
+        raise ValueError(f"--out {args.out} already holds files: choose a new folder or remove that one")
     started = time.perf_counter()
     model = NewsModel.load(args.model)
     base = NewsModel.from_base(model.config.base)

@@ -67,16 +67,19 @@ def fit_projection(pooled: np.ndarray, targets: np.ndarray, ridge: float) -> tup
 
 def distill_embedding(model: NewsModel, base: NewsModel, texts: Sequence[str], fit: ProjectionFit) -> dict:
     """Give `model` an embedding projection fitted on `texts` (in place) and return what the fit measured:
-    mean cosine to the base's vectors before and after, over the same texts."""
+    mean cosine to the base's vectors before (with the head the model had) and after, over the same texts.
+
+    The target's own share is always the encoder's plain mean-pooled vector, never a projection fitted before,
+    so fitting a distilled checkpoint again with the same settings gives the same projection (the encoder is
+    unchanged) instead of pulling it further towards the base."""
     fit.check()
     pooled = pooled_vectors(model, texts, "newsearch encoder")
     head = model.net.embedding_head
-    own = pooled
-    if head.projection is not None:  # fitted before: the model's own vector is what that projection gives
-        own = pooled @ head.projection.weight.detach().cpu().numpy().T + head.projection.bias.detach().cpu().numpy()
-    own = unit(own)
+    current = pooled
+    if head.projection is not None:
+        current = pooled @ head.projection.weight.detach().cpu().numpy().T + head.projection.bias.detach().cpu().numpy()
     teacher = unit(pooled_vectors(base, texts, "base encoder"))  # the base's head: mean pooling + norm
-    weight, bias = fit_projection(pooled, distillation_targets(teacher, own, fit.teacher_share), fit.ridge)
+    weight, bias = fit_projection(pooled, distillation_targets(teacher, unit(pooled), fit.teacher_share), fit.ridge)
     if head.projection is None:
         head.projection = torch.nn.Linear(model.dim, model.dim).to(model.device)
     with torch.no_grad():
@@ -84,5 +87,5 @@ def distill_embedding(model: NewsModel, base: NewsModel, texts: Sequence[str], f
         head.projection.bias.copy_(torch.from_numpy(bias))
     model.config.embedding_projection = True
     after = unit(pooled @ weight.T + bias)
-    return {"texts": len(texts), "cosine_to_base_before": float(np.mean(np.sum(own * teacher, -1))),
+    return {"texts": len(texts), "cosine_to_base_before": float(np.mean(np.sum(unit(current) * teacher, -1))),
             "cosine_to_base_after": float(np.mean(np.sum(after * teacher, -1)))}

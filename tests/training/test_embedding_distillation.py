@@ -116,3 +116,12 @@ def test_projection_survives_save_and_load_in_both_loaders(distilled, tmp_path, 
     np.testing.assert_allclose(ours, model.embed_passages(texts), atol=2e-3)  # fp16 files
     st = SentenceTransformer(str(folder), device="cpu")
     np.testing.assert_allclose(st.encode(texts), ours, atol=1e-4)
+
+
+def test_fitting_a_distilled_model_again_gives_the_same_projection(distilled, sample_texts):
+    model, base, _, _ = distilled
+    first = {k: v.detach().clone() for k, v in model.net.embedding_head.projection.state_dict().items()}
+    again = distill_embedding(model, base, sample_texts[0], ProjectionFit(teacher_share=1.0, ridge=10.0))
+    for name, tensor in model.net.embedding_head.projection.state_dict().items():
+        np.testing.assert_allclose(tensor.numpy(), first[name].numpy(), atol=1e-5)
+    assert again["cosine_to_base_before"] == pytest.approx(again["cosine_to_base_after"], abs=1e-5)
