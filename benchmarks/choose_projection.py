@@ -33,17 +33,14 @@ def main() -> None:
     from search.evaluation.retrieval_metrics import ranking_metrics
     from search.model.newsmodel import NewsModel
     from search.passages import split_passages
-    from search.training.embedding_distillation import distillation_targets, fit_projection, pooled_vectors, unit
-    from search.training.materials import anchor_texts, load_training, retrieval_pool
-    from search.training.recipe import ProjectionFit, Recipe
+    from search.training.embedding_distillation import (distillation_targets, distillation_texts, fit_projection,
+                                                        pooled_vectors, unit)
+    from search.training.recipe import ProjectionFit
 
     started = time.perf_counter()
     model = NewsModel.load(args.model)
     base = NewsModel.from_base(model.config.base)
-    fit = ProjectionFit()
-    r = Recipe()
-    material = load_training(args.data, 0, r.val_fraction_bbc, r.val_fraction_ag, squad_paragraphs=2500)
-    texts = anchor_texts(retrieval_pool(material.squad, material.topics), fit.texts, fit.seed)
+    texts = distillation_texts(args.data, ProjectionFit())
     train_ours, train_base = pooled_vectors(model, texts, "training texts"), pooled_vectors(base, texts, "base")
 
     plan = CollectionPlan(data_dir=args.data)
@@ -74,9 +71,8 @@ def main() -> None:
              "ratio": {n: ndcg(c, unit(c["ours"][0]), unit(c["ours"][1])) / base_ndcg[n]
                        for n, c in collections.items()}}]
     for share in SHARES:
-        weight, bias = None, None
+        targets = distillation_targets(train_base, train_ours, share)
         for ridge in RIDGES:
-            targets = distillation_targets(unit(train_base), unit(train_ours), share)
             weight, bias = fit_projection(train_ours, targets, ridge)
             ratio = {n: ndcg(c, unit(c["ours"][0] @ weight.T + bias), unit(c["ours"][1] @ weight.T + bias))
                      / base_ndcg[n] for n, c in collections.items()}

@@ -32,9 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from search.model.checkpoint import load_recipe, save_checkpoint
     from search.model.base import default_checkpoint
     from search.model.newsmodel import NewsModel
-    from search.training.embedding_distillation import distill_embedding
-    from search.training.materials import anchor_texts, load_training, retrieval_pool
-    from search.training.recipe import ProjectionFit, Recipe
+    from search.training.embedding_distillation import distill_embedding, distillation_texts
+    from search.training.recipe import ProjectionFit
 
     fit = ProjectionFit(args.teacher_share, args.ridge, args.texts)
     fit.check()
@@ -45,9 +44,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model = NewsModel.load(args.model)
     base = NewsModel.from_base(model.config.base)
-    r = Recipe()  # the training splits every recipe uses: validation texts stay out
-    material = load_training(args.data, 0, r.val_fraction_bbc, r.val_fraction_ag, squad_paragraphs=2500)
-    texts = anchor_texts(retrieval_pool(material.squad, material.topics), fit.texts, fit.seed)
+    texts = distillation_texts(args.data, fit)
     measured = distill_embedding(model, base, texts, fit)
     recipe = load_recipe(model.name) | {"embedding_distillation": {
         "from": os.path.relpath(model.name), "from_model_id": model.model_id, "teacher_share": fit.teacher_share,

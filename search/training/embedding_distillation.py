@@ -24,7 +24,16 @@ from tqdm import tqdm
 
 from search.model.heads import mean_pool
 from search.model.newsmodel import NewsModel
-from search.training.recipe import ProjectionFit
+from search.training.materials import anchor_texts, load_training, retrieval_pool
+from search.training.recipe import ProjectionFit, Recipe
+
+
+def distillation_texts(data_dir: str, fit: ProjectionFit) -> list[str]:
+    """`fit.texts` unlabeled texts of the training splits every recipe uses (validation texts stay out): half
+    SQuAD paragraphs and BBC / AG News bodies, half questions and headlines (`materials.anchor_texts`)."""
+    r = Recipe()
+    material = load_training(data_dir, 0, r.val_fraction_bbc, r.val_fraction_ag, squad_paragraphs=2500)
+    return anchor_texts(retrieval_pool(material.squad, material.topics), fit.texts, fit.seed)
 
 
 @torch.inference_mode()
@@ -77,7 +86,8 @@ def distill_embedding(model: NewsModel, base: NewsModel, texts: Sequence[str], f
     head = model.net.embedding_head
     current = pooled
     if head.projection is not None:
-        current = pooled @ head.projection.weight.detach().cpu().numpy().T + head.projection.bias.detach().cpu().numpy()
+        with torch.no_grad():
+            current = head.projection(torch.from_numpy(pooled).to(model.device)).cpu().numpy()
     teacher = unit(pooled_vectors(base, texts, "base encoder"))  # the base's head: mean pooling + norm
     weight, bias = fit_projection(pooled, distillation_targets(teacher, unit(pooled), fit.teacher_share), fit.ridge)
     if head.projection is None:
