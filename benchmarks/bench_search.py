@@ -25,7 +25,6 @@ Prints a table and writes benchmarks/results/search-<store>.json.
 from __future__ import annotations
 
 import argparse
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -202,8 +201,8 @@ def main() -> None:
     report = {"store": str(Path(args.store).resolve()), "stats": {k: store.stats()[k] for k in ("articles", "passages",
               "index_type")}, "queries": len(queries), "top": args.top,
               "ranking": model.config.ranking.__dict__, "runtime": model.runtime,
-              "baseline_batch": args.baseline_batch, "threads": torch.get_num_threads(),
-              "machine": platform.processor() or platform.machine(), "model": model.name, "latency_ms": summaries}
+              "baseline_batch": args.baseline_batch, "threads": torch.get_num_threads(), "model": model.name,
+              "latency_ms": summaries}
     p50 = {name: s["total"]["p50"] for name, s in summaries.items()}
     report["newsearch_over_retrieval_p50"] = p50["newsearch"] / p50["retrieval"]
     print(f"default search p50 / retrieval-only p50: {report['newsearch_over_retrieval_p50']:.1f}×; first results "

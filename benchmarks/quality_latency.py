@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from bench_search import fixed_queries
-from results_io import RESULTS, write_results
+from results_io import RESULTS, results_name, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PREVIOUS_DEFAULT = (15, 0)  # rerank depth, pair window of the release before the embedding projection
@@ -164,7 +164,7 @@ def main() -> None:
     write_results(name, {"store": str(Path(args.store).resolve()), "model": model.name, "ranking": asdict(own),
                          "threads": torch.get_num_threads(), "timed_queries": args.queries,
                          "previous_default": PREVIOUS_DEFAULT, "current_default": current, "rows": rows})
-    draw(rows, current, RESULTS / f"{name}.png")
+    draw(rows, current, RESULTS / f"{results_name(name)}.png")
 
 
 if __name__ == "__main__":

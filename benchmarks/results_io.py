@@ -1,6 +1,8 @@
 """Where benchmark scripts leave their figures: one JSON file per run under benchmarks/results/, each with the
-machine it was measured on (the project's machines differ from session to session, and a figure measured on a
-CPU with AVX-512 bf16 is not comparable with one from an AVX2-only CPU)."""
+machine it was measured on. The project's machines differ from session to session, and a figure measured on a
+CPU with AVX-512 bf16 is not comparable with one from an AVX2-only CPU, so a run on a CPU without AVX-512 writes
+its files under a name ending in that CPU's capability (`search-sample-store-avx2.json`) and leaves the
+AVX-512 machine's files, which the README quotes, in place."""
 from __future__ import annotations
 
 import json
@@ -29,11 +31,19 @@ def machine() -> dict[str, Any]:
             "bf16": bf16_supported(torch.device("cpu")), "torch": torch.__version__}
 
 
+def results_name(name: str) -> str:
+    """`name`, with "-<capability>" added on a CPU without AVX-512 (see the module docstring)."""
+    import torch
+
+    capability = torch.backends.cpu.get_cpu_capability()
+    return name if capability.startswith("AVX512") else f"{name}-{capability.lower().replace(' ', '-')}"
+
+
 def write_results(name: str, report: dict[str, Any]) -> Path:
-    """Write `report` and the `machine()` it ran on to benchmarks/results/<name>.json, say where, and return
-    the path."""
+    """Write `report` and the `machine()` it ran on to benchmarks/results/<results_name(name)>.json, say where,
+    and return the path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{name}.json"
+    out = RESULTS / f"{results_name(name)}.json"
     out.write_text(json.dumps({**report, "machine": machine()}, indent=2) + "\n")
     print(f"wrote {out}")
     return out

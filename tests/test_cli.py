@@ -118,6 +118,11 @@ def test_messages_use_the_terminals_words_and_exit_codes_match_news_index(tmp_pa
                             "--topic", "nope"], capture_output=True, text=True)
     assert topic.returncode == 2 and "unknown --topic 'nope'" in topic.stderr and "news-index stats" in topic.stderr
     assert "GET /facets" not in topic.stderr
+    for command, line in ((["query", "x", "--rerank-depth", "-1"], "--rerank-depth must be between 0 and 200"),
+                          (["serve", "--pair-window", "5"], "--pair-window must be 0 (whole passages) or between")):
+        refused = subprocess.run([sys.executable, "-m", "search.cli", *command, "--store", str(sample_store)],
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2 and line in refused.stderr, refused.stderr
     for command in (["search.cli", "query", "x"], ["indexer.cli", "stats"], ["indexer.cli", "delete", "a"]):
         missing = subprocess.run([sys.executable, "-m", *command, "--store", str(tmp_path / "nothing")],
                                  capture_output=True, text=True)

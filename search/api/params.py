@@ -64,10 +64,23 @@ def search_params(
     alpha: Annotated[float | None, Query(description="weight of the dense list in convex / dbsf fusion, 0..1 (0 = "
                                                      "lexical only; rrf does not use it); default: the model's "
                                                      "setting", json_schema_extra={"minimum": 0, "maximum": 1})] = None,
+    rerank_depth: Annotated[int | None, Query(description="fused candidates that get the pair pass (rerank score "
+                                                          "and answer), 0–200; fewer is faster, the rest keep "
+                                                          "their fused order below them (0: no pair pass, no "
+                                                          "answers); default: the server's setting, see /health",
+                                              json_schema_extra={"minimum": 0, "maximum": LIMITS.max_k})] = None,
+    pair_window: Annotated[int | None, Query(description="word pieces of each passage the pair pass reads, on "
+                                                         "its sentences that best match the query: 0 (whole "
+                                                         f"passages) or {LIMITS.min_pair_window}–"
+                                                         f"{LIMITS.max_pair_window}; smaller is faster; default: "
+                                                         "the server's setting, see /health",
+                                             json_schema_extra={"minimum": 0,
+                                                                "maximum": LIMITS.max_pair_window})] = None,
 ) -> SearchRequest:
     """All /search parameters; out-of-range values are refused by the pipeline's validation (400)."""
     return SearchRequest(query=q, k=k, page=page, size=size, rerank=rerank, answers=answers, recency=recency,
-                         filters=filters, fusion=fusion or None, alpha=alpha)
+                         filters=filters, fusion=fusion or None, alpha=alpha, rerank_depth=rerank_depth,
+                         pair_window=pair_window)
 
 
 def query_schema(max_chars: int) -> dict:

@@ -19,3 +19,5 @@ class ServeSettings:
     cors_origins: list[str] = field(default_factory=list)  # origins allowed to call the API from a browser
     shards: str = "threads"  # a sharded store's shards: threads of this process, or "ray": an actor each
     ray_address: str | None = None  # shards "ray": the cluster ("auto", HOST:PORT; None: a local Ray)
+    rerank_depth: int | None = None  # the searches' default rerank depth (None: the model's setting)
+    pair_window: int | None = None  # the searches' default pair window (None: the model's setting)

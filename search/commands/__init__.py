@@ -60,3 +60,14 @@ def add_runtime_option(parser: argparse.ArgumentParser) -> None:
                         help="runtime of the pair pass: torch (float32), torch-bf16 (bf16 autocast, faster on CPUs "
                              "with native bf16, same results to three decimals), onnxruntime, or auto (torch-bf16 "
                              "where the CPU has native bf16, else torch; default)")
+
+
+def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
+    """`--rerank-depth` and `--pair-window`: the speed / quality trade-off of the pair pass (docs/speed.md);
+    `default` says what applies when a flag is left out."""
+    parser.add_argument("--rerank-depth", type=int, metavar="N",
+                        help=f"fused candidates that get the pair pass (rerank and answer), 0-200; fewer is faster "
+                             f"(default: {default})")
+    parser.add_argument("--pair-window", type=int, metavar="PIECES",
+                        help=f"word pieces of each passage the pair pass reads: 0 (whole) or 16-256; smaller is "
+                             f"faster (default: {default})")

@@ -5,13 +5,14 @@ import argparse
 import json
 from dataclasses import asdict, replace
 
-from search.commands import add_runtime_option
+from search.commands import add_rerank_options, add_runtime_option
 from search.pipeline import Naming, Result, SearchRequest, SearchResponse
 
 # the terminal's words for the request's fields, in validation messages
 CLI_NAMES = Naming({"q": "the query", "date_from": "--from", "date_to": "--to", "topic": "--topic",
                     "entity": "--entity", "source": "--source", "k": "--k", "page": "--page", "size": "--size",
-                    "recency": "--recency", "fusion": "--fusion", "alpha": "--alpha"},
+                    "recency": "--recency", "fusion": "--fusion", "alpha": "--alpha",
+                    "rerank_depth": "--rerank-depth", "pair_window": "--pair-window"},
                    "`news-index stats` (topics, top entities, sources)")
 
 SNIPPET = 160  # characters of context around the answer
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fusion of the dense and lexical lists (default: the model's setting)")
     p.add_argument("--alpha", type=float,
                    help="weight of the dense list in convex / dbsf fusion, 0..1 (default: the model's setting)")
+    add_rerank_options(p, "the model's setting")
     add_runtime_option(p)
     p.set_defaults(func=run)
 
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     request = SearchRequest(query=args.query, k=args.k, page=args.page, size=args.size, rerank=args.rerank,
                             answers=args.answers, recency=args.recency, fusion=args.fusion, alpha=args.alpha,
+                            rerank_depth=args.rerank_depth, pair_window=args.pair_window,
                             filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,
                                             date_from=args.date_from, date_to=args.date_to))
     store = open_store(args.store, readonly=True)

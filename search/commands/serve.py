@@ -7,10 +7,12 @@ import logging
 from pathlib import Path
 
 from search.api.settings import DEFAULT_DEADLINE_S, DEFAULT_MAX_WAITING, ServeSettings
-from search.commands import add_runtime_option
+from search.commands import add_rerank_options, add_runtime_option
+from search.pipeline.validate import Naming, validate_rerank
 from search.store.ray_cluster import check_address
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SERVE_NAMES = Naming({"rerank_depth": "--rerank-depth", "pair_window": "--pair-window"}, "")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "`pip install -e \".[cpu,ray]\"`)")
     p.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
                    help="--shards ray: an existing Ray cluster (default: start a local Ray)")
+    add_rerank_options(p, "the model's setting; a request's rerank_depth / pair_window overrides it")
     add_runtime_option(p)
     p.set_defaults(func=run)
 
@@ -60,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.shards == "ray" and importlib.util.find_spec("ray") is None:
         raise ValueError('--shards ray needs Ray: pip install -e ".[cpu,ray]"')
     check_address(args.ray_address)
+    validate_rerank(args.rerank_depth, args.pair_window, names=SERVE_NAMES)
     import uvicorn  # after the checks above: importing the API (torch) takes seconds
 
     from search.api import create_app
@@ -67,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = ServeSettings(passes=args.passes, runtime=args.runtime, max_waiting=args.max_waiting,
                              deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin,
-                             shards=args.shards, ray_address=args.ray_address)
+                             shards=args.shards, ray_address=args.ray_address, rerank_depth=args.rerank_depth,
+                             pair_window=args.pair_window)
     app = create_app(args.store, args.model, settings)  # fails here, before binding the port, on a bad store or model
     print(f"newsearch: serving {args.store} on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # one JSON line per request on stderr

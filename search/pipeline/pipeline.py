@@ -3,7 +3,8 @@
 encode the query (1 short pass) → hybrid retrieval with filters (FAISS + FTS5, fused) → fetch passages →
 rerank + read (1 pair pass per candidate down to the rerank depth) → group into articles, recency blend,
 collapse → paginate, with facet counts over the candidate set. Fusion, depths and weights are the model's
-`RankingSettings` (its newsearch.json), with `fusion`, `alpha` and `k` overridable per request.
+`RankingSettings` (its newsearch.json), with `fusion`, `alpha`, `k`, `rerank_depth` and `pair_window`
+overridable per request (the last two trade answer quality for speed: docs/speed.md).
 
 `stream` gives the fused results as soon as retrieval returns (a response with stage "fused": retrieval order,
 no answers), then the complete one; `search` gives only the complete one. Both answer a repeated request from
@@ -140,7 +141,9 @@ class SearchPipeline:
         """The model's ranking settings with the request's overrides."""
         own = self.model.config.ranking
         return replace(own, candidates=request.k or own.candidates, fusion=request.fusion or own.fusion,
-                       alpha=own.alpha if request.alpha is None else request.alpha)
+                       alpha=own.alpha if request.alpha is None else request.alpha,
+                       rerank_depth=own.rerank_depth if request.rerank_depth is None else request.rerank_depth,
+                       pair_window=own.pair_window if request.pair_window is None else request.pair_window)
 
     def _respond(self, request: SearchRequest, query: str, scored: list[ScoredPassage],
                  hits: list[tuple[Candidate, PassageRow]], facets: dict[str, list[FacetValue]],

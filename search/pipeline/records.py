@@ -29,6 +29,10 @@ class SearchRequest:
     recency: float = 0.0  # 0 = relevance only, 1 = newest first; see `search.pipeline.recency`
     fusion: str | None = None  # convex | dbsf | rrf (None: the model's setting); see `search.pipeline.fusion`
     alpha: float | None = None  # weight of the dense list in convex / dbsf fusion (None: the model's setting)
+    # the speed / quality trade-off (docs/speed.md): fused candidates that get the pair pass, and the word pieces
+    # of each passage it reads (0 = whole); None: the model's setting (or the server's, `serve --rerank-depth`)
+    rerank_depth: int | None = None
+    pair_window: int | None = None
 
 
 @dataclass

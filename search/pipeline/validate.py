@@ -22,6 +22,8 @@ class Limits:
     max_size: int = 50
     max_k: int = 200
     max_page: int = 1000
+    min_pair_window: int = 16  # a window must hold a sentence's worth of word pieces
+    max_pair_window: int = 256  # a whole indexed passage ([CLS] and [SEP] included)
 
 
 LIMITS = Limits()
@@ -72,6 +74,7 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
     validate_paging(request.page, request.size, limits, names)
     if request.k is not None:
         _check_range("k", request.k, 1, limits.max_k, names)
+    validate_rerank(request.rerank_depth, request.pair_window, limits, names)
     if request.fusion is not None and request.fusion not in FUSION_METHODS:
         raise InvalidRequest("fusion", f"{names('fusion')} must be one of {', '.join(FUSION_METHODS)}, "
                                        f"got {request.fusion!r}")
@@ -83,6 +86,18 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
                                         f"first), got {request.recency}")
     validate_filters(request.filters, store, names)
     validate_query(request.query, limits, names)
+
+
+def validate_rerank(depth: int | None, window: int | None, limits: Limits = LIMITS, names: Naming = API_NAMES
+                    ) -> None:
+    """A rerank depth of 0 (no pair pass) to `max_k`, and a pair window of 0 (whole passages) or
+    `min_pair_window`..`max_pair_window` word pieces; None keeps the model's setting."""
+    if depth is not None:
+        _check_range("rerank_depth", depth, 0, limits.max_k, names)
+    if window is not None and window != 0 and not limits.min_pair_window <= window <= limits.max_pair_window:
+        raise InvalidRequest("pair_window", f"{names('pair_window')} must be 0 (whole passages) or between "
+                                            f"{limits.min_pair_window} and {limits.max_pair_window} word pieces, "
+                                            f"got {window}")
 
 
 def validate_filters(filters: Filters, store: Store, names: Naming = API_NAMES) -> None:
@@ -109,7 +124,8 @@ def validate_query(query: str, limits: Limits = LIMITS, names: Naming = API_NAME
     """Some words, and not more characters than the limit."""
     query = query.strip()
     if not query:
-        raise InvalidRequest("q", f"{names('q')} is empty: type a few words or a question")
+        raise InvalidRequest("q", f"{names('q')} has no words to search for: type a few words or a question "
+                                  "(an excluded -word or a filter such as topic:... only narrows a search)")
     if len(query) > limits.max_query_chars:
         raise InvalidRequest("q", f"{names('q')} has {len(query)} characters; shorten it to at most "
                                   f"{limits.max_query_chars}")

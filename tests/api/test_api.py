@@ -113,6 +113,8 @@ def test_facets_whole_store_and_filtered(client, article) -> None:
     ("/search", {"q": "a", "recency": 2}, 400, "recency"),
     ("/search", {"q": "a", "fusion": "sum"}, 400, "fusion"),
     ("/search", {"q": "a", "alpha": 1.5}, 400, "alpha"),
+    ("/search", {"q": "a", "rerank_depth": 201}, 400, "rerank_depth"),
+    ("/search", {"q": "a", "pair_window": 8}, 400, "pair_window"),
     ("/search", {"q": "a", "rerank": "maybe"}, 400, "rerank"),
     ("/search", {"q": "a", "topic": "no such topic"}, 400, "topic"),
     ("/search", {"q": "a", "source": "nowhere"}, 400, "source"),
@@ -332,6 +334,21 @@ def test_backpressure_answers_503_with_retry_after_when_the_queue_is_full_or_the
         first, last = json.loads(lines[0]), json.loads(lines[-1])
         assert first["stage"] == "fused" and last["status"] == 503 and "deadline" in last["error"]
         assert app.get("/search", params=params).status_code == 200  # the pass is free again
+
+
+def test_the_servers_rerank_depth_and_pair_window_are_the_default_a_request_overrides(sample_store) -> None:
+    from search.api import ServeSettings
+
+    with TestClient(create_app(sample_store, settings=ServeSettings(rerank_depth=3, pair_window=96))) as app:
+        ranking = app.get("/health").json()["model"]["ranking"]
+        assert (ranking["rerank_depth"], ranking["pair_window"]) == (3, 96)
+        body = app.get("/search", params={"q": "Who won the Nobel Peace Prize?"}).json()
+        assert (body["ranking"]["rerank_depth"], body["ranking"]["pair_window"]) == (3, 96)
+        assert sum(1 for r in body["results"] if r["passage"]["answer"]) <= 3
+        body = app.get("/search", params={"q": "Who won the Nobel Peace Prize?", "rerank_depth": 0,
+                                          "pair_window": 0}).json()
+        assert (body["ranking"]["rerank_depth"], body["ranking"]["pair_window"]) == (0, 0)
+        assert body["results"] and all(r["passage"]["answer"] is None for r in body["results"])
 
 
 def test_export_as_csv_and_jsonl_holds_the_json_results_in_order(client) -> None:

@@ -77,6 +77,23 @@ def test_one_query_pass_then_each_candidate_through_the_encoder_once(model, stor
     assert encoder_rows(model, lambda: pipeline.search(request(other, rerank=False, answers=False))) == [1]
 
 
+def test_a_requests_rerank_depth_sets_how_many_candidates_get_the_pair_pass(model, store, article) -> None:
+    pipeline = SearchPipeline(model, store, responses_cached=0)
+    query = f"What happened in {article['title']}?"
+    response = None
+
+    def run(depth: int) -> None:
+        nonlocal response
+        response = pipeline.search(request(query, k=20, rerank_depth=depth))
+
+    assert sum(encoder_rows(model, lambda: run(4))[1:]) == 4  # after the query's own pass
+    assert response.ranking["rerank_depth"] == 4 and response.candidates == 20
+    assert sum(1 for r in response.results if r.passage.answer) <= 4
+    assert encoder_rows(model, lambda: run(0)) == []  # the query vector is cached; no pair pass at all
+    assert all(r.passage.answer is None for r in response.results)
+    assert response.ranking["rerank_depth"] == 0
+
+
 def test_answer_offsets_point_inside_the_returned_passage(pipeline, article) -> None:
     response = pipeline.search(request(f"What happened in {article['title']}?", size=20))
     answers = [r.passage.answer for r in response.results if r.passage.answer]
@@ -90,12 +107,9 @@ def test_answer_offsets_point_inside_the_returned_passage(pipeline, article) -> 
     assert all(r.passage.answer is None for r in pipeline.search(request(article["title"], answers=False)).results)
 
 
-def test_a_pair_window_reads_part_of_each_passage_and_answers_point_into_the_whole(pipeline, model, article,
-                                                                                  monkeypatch) -> None:
-    from dataclasses import replace
-
-    monkeypatch.setattr(model.config, "ranking", replace(model.config.ranking, pair_window=64))
-    response = pipeline.search(request(f"What happened in {article['title']}?", size=20))
+def test_a_pair_window_reads_part_of_each_passage_and_answers_point_into_the_whole(pipeline, model, article
+                                                                                  ) -> None:
+    response = pipeline.search(request(f"What happened in {article['title']}?", size=20, pair_window=64))
     assert response.ranking["pair_window"] == 64
     answers = [r.passage for r in response.results if r.passage.answer]
     assert answers and any(len(model.tokenizer(p.text)["input_ids"]) > 66 for p in answers)
@@ -211,9 +225,11 @@ def test_timings_cover_every_stage(pipeline) -> None:
 
 
 @pytest.mark.parametrize("request_, field", [
-    (SearchRequest("   "), "q"), (SearchRequest("x" * 513), "q"), (SearchRequest("a", size=51), "size"),
+    (SearchRequest("   "), "q"), (SearchRequest("x" * 513), "q"), (SearchRequest("-flood -0"), "q"), (SearchRequest("a", size=51), "size"),
     (SearchRequest("a", page=0), "page"), (SearchRequest("a", k=0), "k"), (SearchRequest("a", recency=1.5), "recency"),
     (SearchRequest("a", fusion="sum"), "fusion"), (SearchRequest("a", alpha=-0.1), "alpha"),
+    (SearchRequest("a", rerank_depth=-1), "rerank_depth"), (SearchRequest("a", rerank_depth=201), "rerank_depth"),
+    (SearchRequest("a", pair_window=8), "pair_window"), (SearchRequest("a", pair_window=257), "pair_window"),
     (SearchRequest("a", filters=Filters(topics=["no such topic"])), "topic"),
     (SearchRequest("a", filters=Filters(sources=["nowhere"])), "source"),
     (SearchRequest("a", filters=Filters(entities=["Nobody Atall"])), "entity"),
