@@ -21,11 +21,12 @@ Prints a table and writes benchmarks/results/search-<store>.json.
 
     python benchmarks/bench_search.py --store store                       # the sample store
     python benchmarks/bench_search.py --store stores/big --queries 200    # a ≥100k-passage store
+    python benchmarks/bench_search.py --store store --rerank-depth 5      # a faster server setting
 """
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -162,6 +163,10 @@ def main() -> None:
                         help="hand-built batch size (default 32, the libraries' default; newsearch uses 8 on a CPU)")
     parser.add_argument("--skip-baseline", action="store_true", help="only the product pipeline")
     parser.add_argument("--runtime", default="auto", help="pair pass runtime: auto, torch or onnxruntime")
+    parser.add_argument("--rerank-depth", type=int, default=None,
+                        help="pair-pass depth, as `serve --rerank-depth` sets it (default: the model's)")
+    parser.add_argument("--pair-window", type=int, default=None,
+                        help="pair window, as `serve --pair-window` sets it (default: the model's)")
     args = parser.parse_args()
 
     import torch
@@ -178,6 +183,10 @@ def main() -> None:
     store = Store.open(args.store, readonly=True)
     model = NewsModel.load(args.model, runtime=args.runtime)
     store.check_model(model.model_id)
+    own = model.config.ranking
+    model.config.ranking = replace(
+        own, rerank_depth=own.rerank_depth if args.rerank_depth is None else args.rerank_depth,
+        pair_window=own.pair_window if args.pair_window is None else args.pair_window)
     pipeline = SearchPipeline(model, store)
     plain = SearchPipeline(model, store, responses_cached=0)  # its own query-vector cache: retrieval encodes anew
     every = fixed_queries(store, args.queries + args.warmup)
@@ -211,6 +220,8 @@ def main() -> None:
         report["speedup_p50"] = p50["hand-built"] / p50["newsearch"]
         print(f"end-to-end p50 speed-up vs hand-built: {report['speedup_p50']:.2f}×")
     suffix = "" if args.baseline_batch == 32 else f"-baseline-batch{args.baseline_batch}"
+    suffix += "".join(f"-{name}{value}" for name, value in (("depth", args.rerank_depth),
+                                                            ("window", args.pair_window)) if value is not None)
     write_results(f"search-{Path(args.store).resolve().name}{suffix}", report)
 
 
