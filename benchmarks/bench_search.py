@@ -26,7 +26,7 @@ Prints a table and writes benchmarks/results/search-<store>.json.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -183,10 +183,8 @@ def main() -> None:
     store = Store.open(args.store, readonly=True)
     model = NewsModel.load(args.model, runtime=args.runtime)
     store.check_model(model.model_id)
-    own = model.config.ranking
-    model.config.ranking = replace(
-        own, rerank_depth=own.rerank_depth if args.rerank_depth is None else args.rerank_depth,
-        pair_window=own.pair_window if args.pair_window is None else args.pair_window)
+    model.config.ranking = model.config.ranking.overridden(rerank_depth=args.rerank_depth,
+                                                           pair_window=args.pair_window)
     pipeline = SearchPipeline(model, store)
     plain = SearchPipeline(model, store, responses_cached=0)  # its own query-vector cache: retrieval encodes anew
     every = fixed_queries(store, args.queries + args.warmup)

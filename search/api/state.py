@@ -1,7 +1,7 @@
 """What the app loads once per process and shares between requests."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.api.metrics import Metrics
@@ -38,10 +38,9 @@ class AppState:
         else:  # one store or a sharded one, its shards read by threads (search/store/sharded.py)
             store = open_store(store_dir, readonly=True)
         model = NewsModel.load(model_path, runtime=settings.runtime)
-        own = model.config.ranking  # the server's defaults, which /health shows and a request may override
-        model.config.ranking = replace(
-            own, rerank_depth=own.rerank_depth if settings.rerank_depth is None else settings.rerank_depth,
-            pair_window=own.pair_window if settings.pair_window is None else settings.pair_window)
+        # the server's defaults, which /health shows and a request may override
+        model.config.ranking = model.config.ranking.overridden(rerank_depth=settings.rerank_depth,
+                                                               pair_window=settings.pair_window)
         store.check_model(model.model_id)
         store.load_vectors()  # the first search should not pay for it; a damaged file stops the server here
         admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)

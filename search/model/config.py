@@ -1,7 +1,7 @@
 """The model's configuration: which encoder, which label sets, which input limits."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 # the pair pass's runtimes (search/model/runtime.py); auto: torch-bf16 on a CPU with native bf16, else torch
@@ -31,6 +31,11 @@ class RankingSettings:
     rerank_weight: float = 0.5  # share of the pair score in a reranked passage's relevance
     second_passage_weight: float = 0.0  # share of an article's second-best passage in its score
     pair_window: int = 0  # word pieces of each passage the pair pass reads (0 = all): its cost is about linear in it
+
+    def overridden(self, **values: object) -> "RankingSettings":
+        """These settings with each of `values` that is not None in place (a request's or a server's overrides;
+        None keeps this setting). Raises TypeError on a name that is no setting."""
+        return replace(self, **{name: value for name, value in values.items() if value is not None})
 
     def check(self) -> None:
         """Raise ValueError naming the first setting out of range."""

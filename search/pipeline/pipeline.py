@@ -139,11 +139,9 @@ class SearchPipeline:
 
     def _settings(self, request: SearchRequest) -> RankingSettings:
         """The model's ranking settings with the request's overrides."""
-        own = self.model.config.ranking
-        return replace(own, candidates=request.k or own.candidates, fusion=request.fusion or own.fusion,
-                       alpha=own.alpha if request.alpha is None else request.alpha,
-                       rerank_depth=own.rerank_depth if request.rerank_depth is None else request.rerank_depth,
-                       pair_window=own.pair_window if request.pair_window is None else request.pair_window)
+        return self.model.config.ranking.overridden(
+            candidates=request.k, fusion=request.fusion or None, alpha=request.alpha,
+            rerank_depth=request.rerank_depth, pair_window=request.pair_window)
 
     def _respond(self, request: SearchRequest, query: str, scored: list[ScoredPassage],
                  hits: list[tuple[Candidate, PassageRow]], facets: dict[str, list[FacetValue]],

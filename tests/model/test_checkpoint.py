@@ -71,6 +71,17 @@ def test_evaluation_of_some_tasks_keeps_the_other_stored_figures(tmp_path):
     assert stored == {"model": "a", "squad": {"f1": 77.0}, "conll": {"f1": 0.90}, "seconds": 120.0}
 
 
+def test_ranking_settings_overridden_replaces_only_the_values_given() -> None:
+    from search.model.config import RankingSettings
+
+    own = RankingSettings(fusion="dbsf", alpha=0.2, rerank_depth=25, pair_window=0)
+    assert own.overridden(rerank_depth=5, pair_window=None, alpha=0.0) == RankingSettings(
+        fusion="dbsf", alpha=0.0, rerank_depth=5, pair_window=0)  # 0 is a value, None keeps the setting
+    assert own.overridden() == own and own.overridden(fusion=None) == own
+    with pytest.raises(TypeError):
+        own.overridden(depth=5)
+
+
 def test_ranking_settings_round_trip_and_are_refused_out_of_range(tmp_path) -> None:
     from dataclasses import asdict
     import shutil
