@@ -64,10 +64,13 @@ def add_runtime_option(parser: argparse.ArgumentParser) -> None:
 
 def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
     """`--rerank-depth` and `--pair-window`: the speed / quality trade-off of the pair pass (docs/speed.md);
-    `default` says what applies when a flag is left out."""
+    `default` says what applies when a flag is left out. The ranges are the API's (`search.pipeline.LIMITS`)."""
+    from search.pipeline import LIMITS  # here, not at the top: `train` parses its flags without the search stack
+
     parser.add_argument("--rerank-depth", type=int, metavar="N",
-                        help=f"fused candidates that get the pair pass (rerank and answer), 0-200; fewer is faster "
-                             f"(default: {default})")
+                        help=f"fused candidates that get the pair pass (rerank and answer), 0-{LIMITS.max_k}; "
+                             f"fewer is faster (default: {default})")
     parser.add_argument("--pair-window", type=int, metavar="PIECES",
-                        help=f"word pieces of each passage the pair pass reads: 0 (whole) or 16-256; smaller is "
-                             f"faster (default: {default})")
+                        help=f"word pieces of each passage the pair pass reads: 0 (whole) or "
+                             f"{LIMITS.min_pair_window}-{LIMITS.max_pair_window}; smaller is faster "
+                             f"(default: {default})")
