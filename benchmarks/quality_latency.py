@@ -28,21 +28,16 @@ PREVIOUS_DEFAULT = (15, 0)  # rerank depth, pair window of the release before th
 
 
 def answer_scores(ev, model, settings, golds: dict[str, list[str]]) -> dict[str, float]:
-    """EM / F1 of the best span of the top-ranked document's best passage, over the SQuAD rerank sample."""
-    from search.evaluation.ranking import rank_query
+    """EM / F1 of the best span of the top-ranked document's best passage (the one its result shows), over the
+    SQuAD rerank sample."""
+    from search.evaluation.ranking import best_passages, rank_query
     from search.evaluation.squad_metric import squad_scores
 
-    by_doc: dict[str, list[int]] = {}
-    for pid, doc in ev.passage_doc.items():
-        by_doc.setdefault(doc, []).append(pid)
     queries, texts, qids = [], [], []
     for query in ev.rerank_sample():
         top = rank_query(ev, query, settings)[0]
-        pids = by_doc[top]
-        best = pids[0] if len(pids) == 1 else max(
-            pids, key=lambda p: ev.pair_scores(query, [p], settings.pair_window)[0])
         queries.append(query.text)
-        texts.append(ev.passage_text[best])
+        texts.append(ev.passage_text[best_passages(ev, query, settings)[top][0]])
         qids.append(query.qid)
     spans = model.score_pair_list(queries, texts, settings.pair_window)
     predictions = {q: t[s.answer_start:s.answer_end] if s.answer_start is not None else ""

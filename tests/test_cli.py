@@ -141,6 +141,19 @@ def test_a_mistyped_flag_is_refused_with_the_closest_one_in_both_clis():
         assert f"{prog} {command[1]}: error: unrecognized arguments" in out.stderr  # the subcommand's usage
 
 
+def test_a_flag_prefix_or_a_bad_value_is_refused_in_one_line_in_both_clis():
+    """argparse would take a flag's prefix for the flag and print its usage block before a bad value: here a
+    prefix is a mistyped flag, and every refusal is the one line that says what to fix."""
+    for command, error in ((["search.cli", "query", "x", "--rerank-dept", "5"], "did you mean --rerank-depth?"),
+                           (["search.cli", "query", "x", "--rerank-depth", "five"], "invalid int value: 'five'"),
+                           (["indexer.cli", "add", "x.jsonl", "--stric"], "did you mean --strict?"),
+                           (["indexer.cli", "add"], "the following arguments are required: PATH")):
+        out = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True)
+        prog = {"search.cli": "news-search", "indexer.cli": "news-index"}[command[0]]
+        assert out.returncode == 2 and out.stderr.count("\n") == 1 and error in out.stderr, out.stderr
+        assert f"(see {prog} {command[1]} --help)" in out.stderr
+
+
 def test_query_prints_csv_with_the_same_ids_as_json(sample_store):
     import csv
     import io

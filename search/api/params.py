@@ -64,10 +64,12 @@ def search_params(
     alpha: Annotated[float | None, Query(description="weight of the dense list in convex / dbsf fusion, 0..1 (0 = "
                                                      "lexical only; rrf does not use it); default: the model's "
                                                      "setting", json_schema_extra={"minimum": 0, "maximum": 1})] = None,
-    rerank_depth: Annotated[int | None, Query(description="fused candidates that get the pair pass (rerank score "
-                                                          "and answer), 0–200; fewer is faster, the rest keep "
-                                                          "their fused order below them (0: no pair pass, no "
-                                                          "answers); default: the server's setting, see /health",
+    rerank_depth: Annotated[int | None, Query(description="fused candidates the pair pass considers (rerank score "
+                                                          "and answer; it reads each article's best of them, or "
+                                                          "best two with a second-passage share), 0–200; fewer is "
+                                                          "faster, the rest keep their fused order below them (0: "
+                                                          "no pair pass, no answers); default: the server's "
+                                                          "setting, see /health",
                                               json_schema_extra={"minimum": 0, "maximum": LIMITS.max_k})] = None,
     pair_window: Annotated[int | None, Query(description="word pieces of each passage the pair pass reads, on "
                                                          "its sentences that best match the query: 0 (whole "

@@ -147,14 +147,19 @@ def metrics(state: State) -> PlainTextResponse:
 
 @router.get("/health", summary="Model, index and counts")
 def health(state: State) -> dict[str, Any]:
-    """What is loaded: the checkpoint and its fingerprint, the index type and the store's counts, and for a sharded
-    store how many shards and what reads them (threads of this process, or Ray actors)."""
+    """What is loaded: the checkpoint and its fingerprint, the ranking settings searches use (`serve
+    --rerank-depth/--pair-window` over the checkpoint's own, each such override listed with the checkpoint's
+    value under `ranking_set_by_serve`), the index type and the store's counts, and for a sharded store how many
+    shards and what reads them (threads of this process, or Ray actors)."""
+    ranking, own = asdict(state.model.config.ranking), asdict(state.checkpoint_ranking)
+    set_by_serve = {name: {"serve": value, "checkpoint": own[name]} for name, value in ranking.items()
+                    if value != own[name]}
     shards = None
     if isinstance(state.store, ShardedStore):
         shards = {"count": len(state.store.shards),
                   "read_by": "ray actors" if state.settings.shards == "ray" else "threads"}
     return {"status": "ok", "shards": shards, "model": {"name": state.model.name, "id": state.model.model_id,
-                                      "ranking": asdict(state.model.config.ranking),
+                                      "ranking": ranking, "ranking_set_by_serve": set_by_serve,
                                       "min_answer_confidence": state.model.config.min_answer_confidence,
                                       "min_relevance": state.model.config.min_relevance,
                                       "min_topic_confidence": state.model.config.min_topic_confidence,

@@ -7,6 +7,7 @@ from pathlib import Path
 from search.api.metrics import Metrics
 from search.api.settings import ServeSettings
 from search.model import NewsModel
+from search.model.config import RankingSettings
 from search.pipeline import SearchPipeline
 from search.pipeline.admission import Admission
 from search.store import ShardedStore, Store, open_store
@@ -23,6 +24,7 @@ class AppState:
     store_dir: Path
     pipeline: SearchPipeline
     settings: ServeSettings
+    checkpoint_ranking: RankingSettings  # the model's own, before `serve --rerank-depth/--pair-window`
     metrics: Metrics = field(default_factory=Metrics)
     static_dir: Path = STATIC_DIR
 
@@ -38,6 +40,7 @@ class AppState:
         else:  # one store or a sharded one, its shards read by threads (search/store/sharded.py)
             store = open_store(store_dir, readonly=True)
         model = NewsModel.load(model_path, runtime=settings.runtime)
+        checkpoint_ranking = model.config.ranking
         # the server's defaults, which /health shows and a request may override
         model.config.ranking = model.config.ranking.overridden(rerank_depth=settings.rerank_depth,
                                                                pair_window=settings.pair_window)
@@ -45,6 +48,7 @@ class AppState:
         store.load_vectors()  # the first search should not pay for it; a damaged file stops the server here
         admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)
         state = cls(model=model, store=store, store_dir=Path(store_dir),
-                    pipeline=SearchPipeline(model, store, admission=admission), settings=settings)
+                    pipeline=SearchPipeline(model, store, admission=admission), settings=settings,
+                    checkpoint_ranking=checkpoint_ranking)
         state.metrics.watch(admission, store, model.model_id, model.name)
         return state

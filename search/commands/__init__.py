@@ -4,7 +4,7 @@ import argparse
 import difflib
 import os
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a command stopped by SIGPIPE (128 + 13)
 
@@ -20,7 +20,18 @@ def reader_gone() -> int:
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, saying which option a mistyped one was meant to be (`unrecognized arguments: --form;
-    did you mean --from?`), for the subcommand the user called. Exit code 2, as argparse."""
+    did you mean --from?`), for the subcommand the user called. Every refusal is one line and exit code 2, as a
+    range check of the commands' own (argparse would print its usage block first), and a flag must be spelled
+    out: argparse would take `--rerank-dept` for `--rerank-depth`, and a later flag could change what a
+    script's abbreviation means."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """Exit 2 with `prog: error: message` and where the usage is, on one line."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
@@ -68,7 +79,8 @@ def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
     from search.pipeline import LIMITS  # here, not at the top: `train` parses its flags without the search stack
 
     parser.add_argument("--rerank-depth", type=int, metavar="N",
-                        help=f"fused candidates that get the pair pass (rerank and answer), 0-{LIMITS.max_k}; "
+                        help=f"fused candidates the pair pass considers (rerank and answer; it reads each "
+                             f"article's best of them), 0-{LIMITS.max_k}; "
                              f"fewer is faster (default: {default})")
     parser.add_argument("--pair-window", type=int, metavar="PIECES",
                         help=f"word pieces of each passage the pair pass reads: 0 (whole) or "

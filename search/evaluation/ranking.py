@@ -1,7 +1,7 @@
 """Rank a collection's documents the way `/search` ranks articles, from its gathered evidence.
 
-The stages are the product's own functions: `fuse` (search/pipeline/fusion.py), the rerank blend
-`order_relevance` (search/pipeline/rerank.py) and `article_relevance` (search/pipeline/grouping.py); ties are
+The stages are the product's own functions: `fuse` (search/pipeline/fusion.py), the passages the pair pass
+reads `pair_positions` and the rerank blend `order_relevance` (search/pipeline/rerank.py) and `article_relevance` (search/pipeline/grouping.py); ties are
 broken by document id as `group_results` breaks them by article id. So a row of the table predicts what a user
 of `GET /search` gets with the same settings (there are no clusters, filters or recency in these collections).
 """
@@ -13,49 +13,68 @@ from search.model.config import RankingSettings
 from search.pipeline.fusion import fuse
 from search.pipeline.grouping import article_relevance
 from search.pipeline.records import Candidate
-from search.pipeline.rerank import order_relevance
+from search.pipeline.rerank import order_relevance, pair_positions
 
 # what txtai's `hybrid=True` does with the base model: a 0.5 / 0.5 convex sum of min-max normalised scores
 TXTAI_HYBRID = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=0, second_passage_weight=0.0)
 
 
 def _scored(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings, encoder: str,
-            rerank: bool) -> list[tuple[Candidate, float | None, float]]:
-    """The fused candidates of one query with their pair scores (None past the rerank depth) and relevance."""
+            rerank: bool, read_per_article: int | None = None) -> list[tuple[Candidate, float | None, float]]:
+    """The fused candidates of one query with their pair scores (None where the pair pass did not read them) and
+    relevance; `read_per_article` replaces the settings' own (a comparison: benchmarks/compare_pair_reading.py)."""
     k = settings.candidates
     if k > ev.candidates:
         raise ValueError(f"{ev.name}: the evidence holds each retriever's top {ev.candidates}, the settings ask "
                          f"for {k} candidates: gather it again with a larger depth")
     cands = fuse(query.dense[encoder][:k], query.lexical[:k], k, settings.fusion, settings.alpha)
-    depth = min(settings.rerank_depth, len(cands)) if rerank else 0
-    pair: list[float | None] = list(ev.pair_scores(query, [c.passage_id for c in cands[:depth]],
-                                                   settings.pair_window)) if depth else []
-    pair += [None] * (len(cands) - depth)
+    positions = pair_positions([ev.passage_doc[c.passage_id] for c in cands], settings.rerank_depth,
+                               read_per_article or settings.read_per_article) if rerank else []
+    read = ev.pair_scores(query, [cands[i].passage_id for i in positions], settings.pair_window) if positions else []
+    pair: list[float | None] = [None] * len(cands)
+    for i, score in zip(positions, read):
+        pair[i] = score
     fused = [c.fused for c in cands]
-    relevance = order_relevance(fused, pair, settings.rerank_weight) if depth else fused
+    relevance = order_relevance(fused, pair, settings.rerank_weight) if positions else fused
     return list(zip(cands, pair, relevance))
 
 
 def rank_query(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings, encoder: str = "newsearch",
-               rerank: bool = True) -> list[str]:
-    """Document ids for one query, best first, as /search would order its articles."""
+               rerank: bool = True, read_per_article: int | None = None) -> list[str]:
+    """Document ids for one query, best first, as /search would order its articles (`read_per_article`: as
+    `_scored`)."""
     per_doc: dict[str, list[float]] = {}
-    for cand, _, rel in _scored(ev, query, settings, encoder, rerank):
+    for cand, _, rel in _scored(ev, query, settings, encoder, rerank, read_per_article):
         per_doc.setdefault(ev.passage_doc[cand.passage_id], []).append(rel)
     scores = {doc: article_relevance(rels, settings.second_passage_weight) for doc, rels in per_doc.items()}
     return sorted(scores, key=lambda doc: (-scores[doc], doc))
 
 
-def document_pair_scores(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings
-                         ) -> dict[str, float]:
-    """For one query, each document's pair score (clipped to 0..1) of its best passage — the one with the highest
-    relevance, as a result reports it — when that passage was reranked."""
-    best: dict[str, tuple[float, float | None]] = {}
+def read_passages(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings,
+                  read_per_article: int | None = None) -> list[int]:
+    """Ids of the passages the pair pass reads for one query, in fused order (`read_per_article`: as `_scored`)."""
+    return [cand.passage_id for cand, pair, _ in _scored(ev, query, settings, "newsearch", True, read_per_article)
+            if pair is not None]
+
+
+def best_passages(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings
+                  ) -> dict[str, tuple[int, float | None]]:
+    """For one query, each document's best passage — the one with the highest relevance, which a result shows
+    and takes its answer from — as (passage id, its pair score or None when the pair pass did not read it)."""
+    best: dict[str, tuple[float, int, float | None]] = {}
     for cand, pair, rel in _scored(ev, query, settings, "newsearch", True):
         doc = ev.passage_doc[cand.passage_id]
         if doc not in best or rel > best[doc][0]:
-            best[doc] = (rel, pair)
-    return {doc: min(max(pair, 0.0), 1.0) for doc, (_, pair) in best.items() if pair is not None}
+            best[doc] = (rel, cand.passage_id, pair)
+    return {doc: (pid, pair) for doc, (_, pid, pair) in best.items()}
+
+
+def document_pair_scores(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings
+                         ) -> dict[str, float]:
+    """For one query, each document's pair score (clipped to 0..1) of its best passage (`best_passages`) when
+    the pair pass read that passage."""
+    return {doc: min(max(pair, 0.0), 1.0) for doc, (_, pair) in best_passages(ev, query, settings).items()
+            if pair is not None}
 
 
 def product_run(ev: CollectionEvidence, settings: RankingSettings, encoder: str = "newsearch", rerank: bool = True,

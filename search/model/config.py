@@ -17,7 +17,8 @@ class RankingSettings:
     `news-search tune` with one rule across collections and stored in the checkpoint's newsearch.json.
 
     Stages (search/pipeline): each retriever's top `candidates` -> `fusion` (weight `alpha` on the dense list) ->
-    the first `rerank_depth` fused passages go through the pair pass, each read through a window of at most
+    of the first `rerank_depth` fused passages, those an article's score counts (`read_per_article`) go through
+    the pair pass, each read through a window of at most
     `pair_window` word pieces on its best-matching sentences (search/model/windows.py; 0 = the whole passage),
     and get relevance = `rerank_weight` * pair score + (1 - rerank_weight) *
     fused score (both 0..1; the rest stay below them, passage by passage, in fused order) -> an article scores
@@ -27,10 +28,16 @@ class RankingSettings:
     fusion: str = "convex"  # convex | dbsf | rrf (search/pipeline/fusion.py)
     alpha: float = 0.5  # weight of the dense list in convex / dbsf fusion
     candidates: int = 30  # passages each retriever contributes and fusion keeps
-    rerank_depth: int = 20  # fused passages that get the pair pass (rerank score and answer)
+    rerank_depth: int = 20  # fused passages the pair pass considers (rerank score and answer)
     rerank_weight: float = 0.5  # share of the pair score in a reranked passage's relevance
     second_passage_weight: float = 0.0  # share of an article's second-best passage in its score
     pair_window: int = 0  # word pieces of each passage the pair pass reads (0 = all): its cost is about linear in it
+
+    @property
+    def read_per_article(self) -> int:
+        """Passages of one article the pair pass reads among the first `rerank_depth`: those the article's score
+        counts — its best (MaxP) or, with a second-passage share, its best two (search/pipeline/rerank.py)."""
+        return 2 if self.second_passage_weight > 0 else 1
 
     def overridden(self, **values: object) -> "RankingSettings":
         """These settings with each of `values` that is not None in place (a request's or a server's overrides;

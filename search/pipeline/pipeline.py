@@ -102,8 +102,8 @@ class SearchPipeline:
             ms = round((time.perf_counter() - began) * 1000.0, 2)
             yield replace(hit, timings_ms={"cache": ms, "total": ms}, cached=True)
             return
-        plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.rerank_weight,
-                          self.model.config.min_answer_confidence, settings.pair_window)
+        plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.read_per_article,
+                          settings.rerank_weight, self.model.config.min_answer_confidence, settings.pair_window)
         admitted = self.admission.admitted(began) if plan.pair_pass else nullcontext()
         with admitted as ticket:
             yield from self._run(request, parsed.fts_match(), settings, plan, ticket, key, early)
@@ -157,7 +157,7 @@ class SearchPipeline:
         return SearchResponse(query=query, total=len(good), page=request.page, size=request.size, pages=pages,
                               results=page, facets=facets, timings_ms=watch.finish(), candidates=len(hits),
                               ranking=asdict(settings), weak=weak[:request.size] if request.page == 1 else [],
-                              stage=stage)
+                              stage=stage, pairs_read=sum(1 for sp in scored if sp.pair is not None))
 
 
 def _chain(first: SearchResponse, rest: Iterator[SearchResponse]) -> Iterator[SearchResponse]:

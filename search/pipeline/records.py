@@ -29,7 +29,7 @@ class SearchRequest:
     recency: float = 0.0  # 0 = relevance only, 1 = newest first; see `search.pipeline.recency`
     fusion: str | None = None  # convex | dbsf | rrf (None: the model's setting); see `search.pipeline.fusion`
     alpha: float | None = None  # weight of the dense list in convex / dbsf fusion (None: the model's setting)
-    # the speed / quality trade-off (docs/speed.md): fused candidates that get the pair pass, and the word pieces
+    # the speed / quality trade-off (docs/speed.md): fused candidates the pair pass considers, and the word pieces
     # of each passage it reads (0 = whole); None: the model's setting (or the server's, `serve --rerank-depth`)
     rerank_depth: int | None = None
     pair_window: int | None = None
@@ -130,7 +130,7 @@ class SearchResponse:
     facets: dict[str, list[FacetValue]]  # "topics" | "entities" | "sources" -> counts in the candidate set, most
     # first; "dates" -> articles per day / month / year (values YYYY-MM-DD, YYYY-MM or YYYY), oldest first
     timings_ms: dict[str, float]  # per stage, plus "total"
-    candidates: int  # passages that reached rerank+read
+    candidates: int  # fused passages, of which the first `ranking["rerank_depth"]` the pair pass considers
     ranking: dict[str, float | int | str] = field(default_factory=dict)  # the settings this search ran with
     # (the model's RankingSettings with the request's fusion / alpha / k applied; alpha is unused by rrf)
     weak: list[Result] = field(default_factory=list)  # weaker matches (pair score below the model's
@@ -138,3 +138,4 @@ class SearchResponse:
     stage: Literal["fused", "final"] = "final"  # "fused": the first results of a stream, in retrieval order,
     # without rerank or answers (GET /search/stream); "final": the complete response
     cached: bool = False  # served from the response cache (timings_ms then holds the lookup only)
+    pairs_read: int = 0  # (query, passage) pairs the pair pass read: what the search's "rerank_read" time bought

@@ -1,17 +1,24 @@
 """Stage 3: rerank and read in one pass — `score_pairs` gives both the relevance and the answer span.
 
-The model runs `[CLS] query [SEP] passage [SEP]` once for each of the first `depth` fused candidates: the pair
-head's output is the rerank score and the span head's best span is the answer, so reading costs no extra pass.
-With a pair window, the pass reads only the passage's best-matching sentences (search/model/windows.py).
+The model runs `[CLS] query [SEP] passage [SEP]` once for each candidate it reads among the first `depth` fused
+ones: the pair head's output is the rerank score and the span head's best span is the answer, so reading costs no
+extra pass. With a pair window, the pass reads only the passage's best-matching sentences
+(search/model/windows.py).
+
+Of one article, the pass reads only the passages its score counts — the best fused one (MaxP), or the best two
+with a second-passage share (`RankingSettings.read_per_article`): a lower passage of an article already read
+would rarely lift it further, and on news, where one article often has several of the fused candidates, not
+reading them saves a third or more of the pairs (measured: docs/speed.md).
 
 A rerank that cannot make the order much worse: a reranked passage's relevance is
 `weight * pair score + (1 - weight) * fused score`, both on 0..1, so the fused evidence of both retrievers is
 kept rather than thrown away (score interpolation, as in Lin et al. 2021, "Pretrained Transformers for Text
-Ranking", §3.2.3; `weight` is a model setting chosen on validation data). Candidates past `depth` keep their
-fused order below the reranked ones (passage by passage: an article's score may still gain from a second
-passage, see grouping). With rerank off, relevance is the fused score; with both rerank and
-answers off, the model is not called at all. An answer is returned only when the span head's confidence reaches
-the model's `min_answer_confidence`: a passage that does not answer the question shows no highlighted "answer".
+Ranking", §3.2.3; `weight` is a model setting chosen on validation data). The candidates the pass did not read,
+past `depth` or lower passages of an article it read, keep their fused order below the reranked ones (passage
+by passage: an article's score may still gain from a second passage, see grouping). With rerank off, relevance
+is the fused score; with both rerank and answers off, the model is not called at all. An answer is returned
+only when the span head's confidence reaches the model's `min_answer_confidence`: a passage that does not
+answer the question shows no highlighted "answer".
 """
 from __future__ import annotations
 
@@ -29,8 +36,9 @@ class RerankPlan:
     """What the pair pass does for one search."""
 
     rerank: bool = True  # order the first `depth` candidates by the blended relevance
-    answers: bool = True  # return the answer span of each passage that went through the pair pass
-    depth: int = 20  # fused candidates that get the pair pass
+    answers: bool = True  # return the answer span of each passage the pair pass read
+    depth: int = 20  # fused candidates the pair pass considers
+    per_article: int = 1  # of which it reads each article's first this many
     weight: float = 0.5  # share of the pair score in a reranked passage's relevance
     min_confidence: float = 0.5  # answers the span head is less sure of are not returned
     window: int = 0  # word pieces of each passage the pair pass reads (0 = the whole passage)
@@ -48,26 +56,43 @@ def blend(pair: float, fused: float, weight: float) -> float:
 
 
 def order_relevance(fused: Sequence[float], pair: Sequence[float | None], weight: float) -> list[float]:
-    """Relevance of each candidate (given in fused order): blended for those with a pair score (the first ones),
+    """Relevance of each candidate (given in fused order, returned in it): blended for those with a pair score,
     the fused score for the rest, scaled so that they keep their fused order strictly below every reranked one
     with a positive relevance (a floor of 1e-6 keeps their order when the lowest reranked one scored 0)."""
     scored = [blend(p, f, weight) for f, p in zip(fused, pair) if p is not None]
     rest = [f for f, p in zip(fused, pair) if p is None]
+    scale = 1.0
     if scored and rest and max(rest) > 0:
         scale = min(1.0, max(min(scored), 1e-6) * (1.0 - 1e-6) / max(rest))
-        rest = [f * scale for f in rest]
-    return scored + rest
+    return [f * scale if p is None else blend(p, f, weight) for f, p in zip(fused, pair)]
+
+
+def pair_positions(articles: Sequence[str], depth: int, per_article: int) -> list[int]:
+    """Positions of the candidates the pair pass reads, given the candidates' article ids in fused order: among
+    the first `depth`, each article's first `per_article`. Raises ValueError when `per_article` < 1."""
+    if per_article < 1:
+        raise ValueError(f"per_article must be >= 1, got {per_article}")
+    read: dict[str, int] = {}
+    positions = []
+    for i, article in enumerate(articles[:depth]):
+        if read.get(article, 0) < per_article:
+            read[article] = read.get(article, 0) + 1
+            positions.append(i)
+    return positions
 
 
 def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate, PassageRow]],
                     plan: RerankPlan) -> list[ScoredPassage]:
-    """Score the first `plan.depth` (candidate, passage) pairs in one `score_pairs` call; best first."""
+    """Score the (candidate, passage) pairs `pair_positions` picks from the first `plan.depth` in one
+    `score_pairs` call; best first when `plan.rerank`, else in the given order."""
     if not hits:
         return []
-    depth = min(plan.depth, len(hits)) if plan.pair_pass else 0
-    texts = [row.text for _, row in hits[:depth]]
-    pairs: list[PairScore | None] = list(model.score_pairs(query, texts, plan.window)) if depth else []
-    pairs += [None] * (len(hits) - depth)
+    positions = pair_positions([row.article_id for _, row in hits], plan.depth, plan.per_article) \
+        if plan.pair_pass else []
+    read = model.score_pairs(query, [hits[i][1].text for i in positions], plan.window) if positions else []
+    pairs: list[PairScore | None] = [None] * len(hits)
+    for i, pair in zip(positions, read):
+        pairs[i] = pair
     fused = [cand.fused for cand, _ in hits]
     if plan.rerank:
         relevance = order_relevance(fused, [p.relevance if p is not None else None for p in pairs], plan.weight)

@@ -35,6 +35,7 @@ def test_health_reports_model_index_and_counts(client) -> None:
     assert body["index"]["articles"] > 0 and body["index"]["passages"] >= body["index"]["articles"]
     assert body["index"]["model_id"] == body["model"]["id"] and body["shards"] is None
     assert body["model"]["ranking"]["fusion"] in ("convex", "dbsf", "rrf")  # the checkpoint's own settings
+    assert body["model"]["ranking_set_by_serve"] == {}
     assert all(0.0 <= body["model"][k] <= 1.0 for k in ("min_answer_confidence", "min_relevance",
                                                           "min_topic_confidence"))
     assert body["model"]["runtime"] in ("torch", "torch-bf16")  # auto on this machine's CPU
@@ -336,12 +337,15 @@ def test_backpressure_answers_503_with_retry_after_when_the_queue_is_full_or_the
         assert app.get("/search", params=params).status_code == 200  # the pass is free again
 
 
-def test_the_servers_rerank_depth_and_pair_window_are_the_default_a_request_overrides(sample_store) -> None:
+def test_the_servers_rerank_depth_and_pair_window_are_the_default_a_request_overrides(sample_store, model) -> None:
     from search.api import ServeSettings
 
+    own = model.config.ranking  # the checkpoint's
     with TestClient(create_app(sample_store, settings=ServeSettings(rerank_depth=3, pair_window=96))) as app:
-        ranking = app.get("/health").json()["model"]["ranking"]
-        assert (ranking["rerank_depth"], ranking["pair_window"]) == (3, 96)
+        loaded = app.get("/health").json()["model"]
+        assert (loaded["ranking"]["rerank_depth"], loaded["ranking"]["pair_window"]) == (3, 96)
+        assert loaded["ranking_set_by_serve"] == {"rerank_depth": {"serve": 3, "checkpoint": own.rerank_depth},
+                                                  "pair_window": {"serve": 96, "checkpoint": own.pair_window}}
         body = app.get("/search", params={"q": "Who won the Nobel Peace Prize?"}).json()
         assert (body["ranking"]["rerank_depth"], body["ranking"]["pair_window"]) == (3, 96)
         assert sum(1 for r in body["results"] if r["passage"]["answer"]) <= 3

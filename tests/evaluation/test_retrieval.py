@@ -56,6 +56,40 @@ def test_order_relevance_blends_then_keeps_the_rest_strictly_below() -> None:
     assert order_relevance([0.5, 0.4], [None, None], weight=0.5) == [0.5, 0.4]  # nothing reranked: fused as is
 
 
+def test_order_relevance_keeps_unread_candidates_below_wherever_they_are() -> None:
+    """An article's lower passage the pair pass skipped sits between two read ones: it still goes below both."""
+    from search.pipeline.rerank import order_relevance
+
+    relevance = order_relevance([0.9, 0.8, 0.7, 0.6], [0.2, None, 0.6, None], weight=0.5)
+    assert relevance[0] == pytest.approx(0.55) and relevance[2] == pytest.approx(0.65)
+    assert relevance[1] < 0.55 and relevance[3] < relevance[1]  # below every read one, in fused order
+
+
+def test_pair_positions_read_each_articles_counted_passages_within_the_depth() -> None:
+    from search.pipeline.rerank import pair_positions
+
+    articles = ["a", "a", "b", "a", "c", "b", "d"]
+    assert pair_positions(articles, depth=5, per_article=1) == [0, 2, 4]  # a's 2nd and 3rd passages skipped
+    assert pair_positions(articles, depth=6, per_article=2) == [0, 1, 2, 4, 5]  # a's third skipped
+    assert pair_positions(articles, depth=0, per_article=1) == []
+    assert pair_positions(articles, depth=99, per_article=99) == list(range(7))  # past the end: every one
+    with pytest.raises(ValueError, match="per_article"):
+        pair_positions(articles, depth=5, per_article=0)
+    assert RankingSettings(second_passage_weight=0.0).read_per_article == 1  # MaxP counts the best passage
+    assert RankingSettings(second_passage_weight=0.1).read_per_article == 2  # and the second, with a share
+
+
+def test_the_rerank_reads_an_articles_second_passage_only_when_its_score_counts_it() -> None:
+    ev = evidence({1: 0.0, 2: 1.0, 3: 0.0, 4: 0.0, 5: 0.0})
+    read = lambda: sorted(pid for _, pid, _ in ev.pairs)  # noqa: E731 - the passages scored so far
+    maxp = RankingSettings(fusion="convex", alpha=1.0, rerank_depth=4, rerank_weight=0.5)
+    rank_query(ev, ev.queries[0], maxp)  # fused order 1 (a), 2 (a), 4 (c), then 3 (b) / 5 (d)
+    assert 2 not in read() and len(read()) == 3  # a's second passage is not read
+    share = RankingSettings(fusion="convex", alpha=1.0, rerank_depth=4, rerank_weight=0.5, second_passage_weight=0.5)
+    rank_query(ev, ev.queries[0], share)
+    assert 2 in read()  # with a second-passage share it counts, so it is read
+
+
 def test_article_relevance_is_a_weighted_mean_of_the_two_best() -> None:
     from search.pipeline.grouping import article_relevance
 
@@ -70,7 +104,8 @@ def test_rerank_blends_pair_and_fused_scores_and_scores_each_pair_once() -> None
     assert rank_query(ev, ev.queries[0], pure)[0] == "b"  # the pair head alone puts b first
     none = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=4, rerank_weight=0.0)
     assert rank_query(ev, ev.queries[0], none) == rank_query(ev, ev.queries[0], none, rerank=False)
-    assert ev.calls == [(4, 0)]  # four passages within the depth; the second ranking reused the cached scores
+    assert ev.calls == [(3, 0)]  # the depth's four passages but a's second one; the second ranking reused the
+    # cached scores
 
 
 def test_candidates_past_the_rerank_depth_stay_below_in_fused_order() -> None:

@@ -57,7 +57,22 @@ def test_exact_title_finds_its_article(pipeline, article) -> None:
     assert article["id"] in ids(reranked)
 
 
+def fused_articles(model, store, query: str, k: int) -> list[str]:
+    """The article of each fused candidate the pipeline gets for `query`, in fused order (outside any count of
+    encoder rows: it runs the query pass)."""
+    from search.pipeline.encode import encode_query
+    from search.pipeline.retrieve import fetch_passages, retrieve
+    from search.pipeline.syntax import parse_query
+
+    settings, parsed = model.config.ranking, parse_query(query)
+    candidates = retrieve(store, encode_query(model, parsed.text), parsed.text, Filters(), k, settings.fusion,
+                          settings.alpha, parsed.fts_match())
+    return [row.article_id for _, row in fetch_passages(store, candidates)]
+
+
 def test_one_query_pass_then_each_candidate_through_the_encoder_once(model, store, article) -> None:
+    from search.pipeline.rerank import pair_positions
+
     pipeline = SearchPipeline(model, store, responses_cached=0)  # its own, empty query-vector cache
     response = None
 
@@ -65,19 +80,50 @@ def test_one_query_pass_then_each_candidate_through_the_encoder_once(model, stor
         nonlocal response
         response = pipeline.search(request(article["title"], k=32))
 
-    depth = model.config.ranking.rerank_depth
+    depth, per_article = model.config.ranking.rerank_depth, model.config.ranking.read_per_article
     assert 0 < depth < 32
+    articles = fused_articles(model, store, article["title"], 32)
+    read = pair_positions(articles, depth, per_article)
+    assert len(read) < depth, "the article with the most passages should have several among the candidates"
     rows = encoder_rows(model, run)
     assert rows[0] == 1  # the query, alone
     assert response.candidates == 32
-    assert sum(rows[1:]) == depth  # each (query, passage) pair down to the rerank depth exactly once, in batches
+    assert sum(rows[1:]) == len(read) == response.pairs_read  # each article's counted passages down to the rerank
+    # depth, once each
+    shallow = pair_positions(fused_articles(model, store, article["title"], depth - 3), depth, per_article)
     rows = encoder_rows(model, lambda: pipeline.search(request(article["title"], k=depth - 3)))
-    assert sum(rows) == depth - 3  # fewer candidates than the depth: each one once; the query vector is cached
+    assert sum(rows) == len(shallow)  # fewer candidates than the depth: those, as many per article, once
     other = article["title"] + " interview"
     assert encoder_rows(model, lambda: pipeline.search(request(other, rerank=False, answers=False))) == [1]
 
 
+def test_the_pair_pass_reads_only_the_passages_an_articles_score_counts(model, store, article) -> None:
+    """With MaxP (the release's setting) an article's lower passages among the candidates are not read: each text
+    the pass gets is of another article."""
+    depth, per_article = model.config.ranking.rerank_depth, model.config.ranking.read_per_article
+    within = fused_articles(model, store, article["title"], 32)[:depth]
+    assert max(within.count(a) for a in within) > per_article, "no article to skip a passage of"
+    texts: list[str] = []
+    score_pairs = model.score_pairs
+
+    def recording(query, passages, window=0):
+        texts.extend(passages)
+        return score_pairs(query, passages, window)
+
+    model.score_pairs = recording
+    try:
+        SearchPipeline(model, store, responses_cached=0).search(request(article["title"], k=32))
+    finally:
+        del model.score_pairs  # the class's method again
+    owners = [store.db.execute("""SELECT p.article_id FROM passages p JOIN articles a ON a.id = p.article_id
+                                  WHERE passage_text(a.title, a.body, p.start, p."end") = ?""", [text]).fetchone()[0]
+              for text in texts]
+    assert max(owners.count(o) for o in owners) <= per_article and set(owners) == set(within)
+
+
 def test_a_requests_rerank_depth_sets_how_many_candidates_get_the_pair_pass(model, store, article) -> None:
+    from search.pipeline.rerank import pair_positions
+
     pipeline = SearchPipeline(model, store, responses_cached=0)
     query = f"What happened in {article['title']}?"
     response = None
@@ -86,12 +132,13 @@ def test_a_requests_rerank_depth_sets_how_many_candidates_get_the_pair_pass(mode
         nonlocal response
         response = pipeline.search(request(query, k=20, rerank_depth=depth))
 
-    assert sum(encoder_rows(model, lambda: run(4))[1:]) == 4  # after the query's own pass
+    read = pair_positions(fused_articles(model, store, query, 20), 4, model.config.ranking.read_per_article)
+    assert sum(encoder_rows(model, lambda: run(4))[1:]) == len(read) == response.pairs_read  # after the query pass
     assert response.ranking["rerank_depth"] == 4 and response.candidates == 20
     assert sum(1 for r in response.results if r.passage.answer) <= 4
     assert encoder_rows(model, lambda: run(0)) == []  # the query vector is cached; no pair pass at all
     assert all(r.passage.answer is None for r in response.results)
-    assert response.ranking["rerank_depth"] == 0
+    assert response.ranking["rerank_depth"] == 0 and response.pairs_read == 0
 
 
 def test_answer_offsets_point_inside_the_returned_passage(pipeline, article) -> None:
