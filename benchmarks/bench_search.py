@@ -4,8 +4,8 @@ Configurations, same store, same retrieval (FAISS + FTS5, the model's fusion), s
 
 * newsearch   — the product pipeline with the model's settings (`/search/stream`'s path): one query pass, then
                 ONE pair pass per candidate it reads (each article's best down to the rerank depth), through
-                the pair window, giving both the rerank score and the answer span; row "first_results" is when the fused results were ready
-                (what the page shows first), "total" when the final response was;
+                the pair window, giving both the rerank score and the answer span; row "first_results" is when
+                the fused results were ready (what the page shows first), "total" when the final response was;
 * cache hit   — the same request again: served from the response cache;
 * retrieval   — the product pipeline with rerank and answers off (the retrieval-only latency);
 * hand-built  — the same pipeline built from three separate models of the same size, all from the packaged
@@ -190,7 +190,7 @@ def main() -> None:
     every = fixed_queries(store, args.queries + args.warmup)
     queries, warmup = every[:args.queries], every[args.queries:]
 
-    pairs_read: list[int] = []  # per measured or warm-up query: what the pair pass read
+    pairs_read: list[int] = []  # what the pair pass read, per query: the warm-up ones first
 
     def streamed(query: str) -> dict[str, float]:
         first, *rest = pipeline.stream(SearchRequest(query, k=args.top))
@@ -214,7 +214,7 @@ def main() -> None:
               "index_type")}, "queries": len(queries), "top": args.top,
               "ranking": model.config.ranking.__dict__, "runtime": model.runtime,
               "baseline_batch": args.baseline_batch, "threads": torch.get_num_threads(), "model": model.name,
-              "latency_ms": summaries, "pairs_read_mean": float(np.mean(pairs_read))}
+              "latency_ms": summaries, "pairs_read_mean": float(np.mean(pairs_read[len(warmup):]))}
     p50 = {name: s["total"]["p50"] for name, s in summaries.items()}
     report["newsearch_over_retrieval_p50"] = p50["newsearch"] / p50["retrieval"]
     print(f"pairs the default search read: {report['pairs_read_mean']:.1f} per query on average")

@@ -8,24 +8,19 @@ gathers the evidence first (about 20 minutes on a 2-core CPU).
 """
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 
-from evidence_io import add_evidence_args, load_evidence_setup
+from evidence_io import evidence_setup
 from results_io import write_results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_evidence_args(parser)
-    args = parser.parse_args()
-
     from search.evaluation.collections import CHOOSING, REPORTING, evidence_for, save_evidence
     from search.evaluation.ranking import product_run, subset
     from search.evaluation.retrieval_metrics import ranking_metrics
     from search.model.config import RankingSettings
 
-    model, base, plan = load_evidence_setup(args)
+    model, base, plan = evidence_setup(__doc__)
     chosen = model.config.ranking
     rows = {"wave 1: RRF, pair head alone reranks the top 20, best passage": RankingSettings("rrf", 0.5, 30, 20, 1.0, 0.0),
             "RRF, rest as chosen": replace(chosen, fusion="rrf"),

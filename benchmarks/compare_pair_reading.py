@@ -1,7 +1,7 @@
 """Which passages the pair pass reads, side by side on the release, from `news-search tune`'s cached evidence:
-every fused passage down to the rerank depth (the pipeline before), or only the passages each article's score
-counts (its best fused one with MaxP, the best two with a second-passage share; the pipeline now,
-search/pipeline/rerank.py). For each collection and depth: nDCG@10 on the rerank sample, and the pairs read per
+every fused passage down to the rerank depth (the pipeline before), each article's best two, or only the
+passages each article's score counts (its best fused one with MaxP, the best two with a second-passage share; the
+pipeline now, search/pipeline/rerank.py). For each collection and depth: nDCG@10 on the rerank sample, and the pairs read per
 query (what the pair pass costs), with the release's other settings.
 
     python benchmarks/compare_pair_reading.py [--model PATH] [--data ../shared/data] [--cache runs/evidence]
@@ -11,10 +11,9 @@ model it gathers the evidence first (about 20 minutes on a 2-core CPU).
 """
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 
-from evidence_io import add_evidence_args, load_evidence_setup
+from evidence_io import evidence_setup
 from results_io import write_results
 
 DEPTHS = (5, 10, 15, 20, 25, 30)
@@ -22,17 +21,13 @@ EVERY = 10_000  # passages per article: more than any candidate list holds, so e
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_evidence_args(parser)
-    args = parser.parse_args()
-
     from search.evaluation.collections import CHOOSING, REPORTING, evidence_for, save_evidence
     from search.evaluation.ranking import rank_query, read_passages, subset
     from search.evaluation.retrieval_metrics import ranking_metrics
 
-    model, base, plan = load_evidence_setup(args)
+    model, base, plan = evidence_setup(__doc__)
     own = model.config.ranking
-    readings = {"every passage": EVERY, "counted passages": None}
+    readings = {"every passage": EVERY, "best two": 2, "counted passages": None}
     rows = []
     for name in CHOOSING + REPORTING:
         ev = evidence_for(plan, name, model, base)
@@ -47,11 +42,12 @@ def main() -> None:
                                 "pairs per query": sum(pairs) / len(pairs)}
             rows.append(row)
         save_evidence(ev)
-    print("| collection | depth | nDCG@10 every / counted | pairs per query every / counted |\n|---|---|---|---|")
+    print("| collection | depth | nDCG@10: " + " / ".join(readings) + " | pairs per query: " + " / ".join(readings)
+          + " |\n|---|---|---|---|")
     for r in rows:
-        every, counted = r["every passage"], r["counted passages"]
-        print(f"| {r['collection']} | {r['rerank_depth']} | {every['ndcg@10']:.4f} / {counted['ndcg@10']:.4f} | "
-              f"{every['pairs per query']:.1f} / {counted['pairs per query']:.1f} |")
+        print(f"| {r['collection']} | {r['rerank_depth']} | "
+              + " / ".join(f"{r[reading]['ndcg@10']:.4f}" for reading in readings) + " | "
+              + " / ".join(f"{r[reading]['pairs per query']:.1f}" for reading in readings) + " |")
     write_results("compare-pair-reading", {"model": model.name, "ranking": own.__dict__,
                                            "read_per_article": own.read_per_article, "rows": rows})
 

@@ -6,7 +6,8 @@ every Linear (per-tensor; the one issue 13 measured as unacceptable). Each runs 
 product's own decoding (`NewsModel.score_pair_list`, with the model's pair window), on
 * the sample store: every query's fused candidates down to the model's rerank depth — Spearman of the pair
   relevance against fp32 per query (mean), agreement of the top candidate, and of the answer span (same
-  characters); latency of one search's pair pass (p50 / p95 ms);
+  characters); latency of that pair pass (p50 / p95 ms; every candidate down to the depth, where a search now
+  reads each article's best of them);
 * SQuAD validation: answer EM / F1 on passage-sized contexts (`--questions` questions, spread by hash).
 A runtime could become the default only with F1 within 1% of fp32 and rankings that agree (Spearman >= 0.99).
 Prints a table and writes benchmarks/results/runtimes.json.

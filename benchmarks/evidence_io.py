@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 
 
-def add_evidence_args(parser: argparse.ArgumentParser) -> None:
-    """--model, --data and --cache, as `news-search tune` takes them."""
+def evidence_setup(description: str):
+    """Parse --model, --data and --cache (as `news-search tune` takes them) from the command line of a benchmark
+    described by `description`, and load (model, base encoder, CollectionPlan) for them."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="checkpoint folder (default: the released one)")
     parser.add_argument("--data", default="../shared/data", help="data folder with the validation collections")
     parser.add_argument("--cache", default="runs/evidence", help="evidence cache (the one news-search tune uses)")
+    args = parser.parse_args()
 
-
-def load_evidence_setup(args: argparse.Namespace):
-    """(model, base encoder, CollectionPlan) for `args` from `add_evidence_args`."""
     from search.evaluation.collections import CollectionPlan
     from search.model.newsmodel import NewsModel
 

@@ -9,21 +9,15 @@ Prints a table and writes benchmarks/results/no-lexical-queries.json.
 """
 from __future__ import annotations
 
-import argparse
-
-from evidence_io import add_evidence_args, load_evidence_setup
+from evidence_io import evidence_setup
 from results_io import write_results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_evidence_args(parser)
-    args = parser.parse_args()
-
     from search.evaluation.collections import CHOOSING, REPORTING, evidence_for, save_evidence
     from search.evaluation.ranking import product_run
 
-    model, base, plan = load_evidence_setup(args)
+    model, base, plan = evidence_setup(__doc__)
     rows = {}
     print("| collection | queries | no lexical hit | of those, relevant in top 10 | examples |\n|---|---|---|---|---|")
     for name in CHOOSING + REPORTING:

@@ -20,8 +20,8 @@ def reader_gone() -> int:
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, saying which option a mistyped one was meant to be (`unrecognized arguments: --form;
-    did you mean --from?`), for the subcommand the user called. Every refusal is one line and exit code 2, as a
-    range check of the commands' own (argparse would print its usage block first), and a flag must be spelled
+    did you mean --from?`), for the subcommand the user called. Every refusal is one line and exit code 2, like
+    the commands' own range checks (argparse would print its usage block first), and a flag must be spelled
     out: argparse would take `--rerank-dept` for `--rerank-depth`, and a later flag could change what a
     script's abbreviation means."""
 
@@ -80,7 +80,7 @@ def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
 
     parser.add_argument("--rerank-depth", type=int, metavar="N",
                         help=f"fused candidates the pair pass considers (rerank and answer; it reads each "
-                             f"article's best of them), 0-{LIMITS.max_k}; "
+                             f"article's best of them, best two with a second-passage share), 0-{LIMITS.max_k}; "
                              f"fewer is faster (default: {default})")
     parser.add_argument("--pair-window", type=int, metavar="PIECES",
                         help=f"word pieces of each passage the pair pass reads: 0 (whole) or "

@@ -1,9 +1,10 @@
 """Rank a collection's documents the way `/search` ranks articles, from its gathered evidence.
 
-The stages are the product's own functions: `fuse` (search/pipeline/fusion.py), the passages the pair pass
-reads `pair_positions` and the rerank blend `order_relevance` (search/pipeline/rerank.py) and `article_relevance` (search/pipeline/grouping.py); ties are
-broken by document id as `group_results` breaks them by article id. So a row of the table predicts what a user
-of `GET /search` gets with the same settings (there are no clusters, filters or recency in these collections).
+The stages are the product's own functions: `fuse` (search/pipeline/fusion.py), `pair_positions` (which
+passages the pair pass reads) and the rerank blend `order_relevance` (search/pipeline/rerank.py), and
+`article_relevance` (search/pipeline/grouping.py); ties are broken by document id as `group_results` breaks them
+by article id. So a row of the table predicts what a user of `GET /search` gets with the same settings (there
+are no clusters, filters or recency in these collections).
 """
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ def _scored(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSetti
         raise ValueError(f"{ev.name}: the evidence holds each retriever's top {ev.candidates}, the settings ask "
                          f"for {k} candidates: gather it again with a larger depth")
     cands = fuse(query.dense[encoder][:k], query.lexical[:k], k, settings.fusion, settings.alpha)
+    per_article = settings.read_per_article if read_per_article is None else read_per_article
     positions = pair_positions([ev.passage_doc[c.passage_id] for c in cands], settings.rerank_depth,
-                               read_per_article or settings.read_per_article) if rerank else []
+                               per_article) if rerank else []
     read = ev.pair_scores(query, [cands[i].passage_id for i in positions], settings.pair_window) if positions else []
     pair: list[float | None] = [None] * len(cands)
     for i, score in zip(positions, read):

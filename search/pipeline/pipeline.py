@@ -1,10 +1,10 @@
 """The search pipeline: the stages composed, each timed.
 
 encode the query (1 short pass) → hybrid retrieval with filters (FAISS + FTS5, fused) → fetch passages →
-rerank + read (1 pair pass per candidate down to the rerank depth) → group into articles, recency blend,
-collapse → paginate, with facet counts over the candidate set. Fusion, depths and weights are the model's
-`RankingSettings` (its newsearch.json), with `fusion`, `alpha`, `k`, `rerank_depth` and `pair_window`
-overridable per request (the last two trade answer quality for speed: docs/speed.md).
+rerank + read (1 pair pass per passage an article's score counts among the first `rerank_depth`) → group into
+articles, recency blend, collapse → paginate, with facet counts over the candidate set. Fusion, depths and
+weights are the model's `RankingSettings` (its newsearch.json), with `fusion`, `alpha`, `k`, `rerank_depth` and
+`pair_window` overridable per request (the last two trade answer quality for speed: docs/speed.md).
 
 `stream` gives the fused results as soon as retrieval returns (a response with stage "fused": retrieval order,
 no answers), then the complete one; `search` gives only the complete one. Both answer a repeated request from
@@ -100,7 +100,7 @@ class SearchPipeline:
         hit = self.responses.get(key)
         if hit is not None:
             ms = round((time.perf_counter() - began) * 1000.0, 2)
-            yield replace(hit, timings_ms={"cache": ms, "total": ms}, cached=True)
+            yield replace(hit, timings_ms={"cache": ms, "total": ms}, cached=True, pairs_read=0)
             return
         plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.read_per_article,
                           settings.rerank_weight, self.model.config.min_answer_confidence, settings.pair_window)

@@ -138,4 +138,5 @@ class SearchResponse:
     stage: Literal["fused", "final"] = "final"  # "fused": the first results of a stream, in retrieval order,
     # without rerank or answers (GET /search/stream); "final": the complete response
     cached: bool = False  # served from the response cache (timings_ms then holds the lookup only)
-    pairs_read: int = 0  # (query, passage) pairs the pair pass read: what the search's "rerank_read" time bought
+    pairs_read: int = 0  # (query, passage) pairs the pair pass read for this response: 0 on a stream's fused line
+    # and on a cache hit

@@ -8,7 +8,7 @@ extra pass. With a pair window, the pass reads only the passage's best-matching 
 Of one article, the pass reads only the passages its score counts — the best fused one (MaxP), or the best two
 with a second-passage share (`RankingSettings.read_per_article`): a lower passage of an article already read
 would rarely lift it further, and on news, where one article often has several of the fused candidates, not
-reading them saves a third or more of the pairs (measured: docs/speed.md).
+reading them saves about a third of the pairs at the default depth (measured: docs/speed.md).
 
 A rerank that cannot make the order much worse: a reranked passage's relevance is
 `weight * pair score + (1 - weight) * fused score`, both on 0..1, so the fused evidence of both retrievers is
@@ -35,7 +35,7 @@ from search.store import PassageRow
 class RerankPlan:
     """What the pair pass does for one search."""
 
-    rerank: bool = True  # order the first `depth` candidates by the blended relevance
+    rerank: bool = True  # order the passages the pass read by the blended relevance, above the rest
     answers: bool = True  # return the answer span of each passage the pair pass read
     depth: int = 20  # fused candidates the pair pass considers
     per_article: int = 1  # of which it reads each article's first this many

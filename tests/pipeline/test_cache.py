@@ -26,6 +26,7 @@ def test_a_repeat_in_other_case_and_spacing_is_served_from_the_cache_without_a_p
 
     assert encoder_rows(model, repeat) == []
     assert again.cached and not first.cached and set(again.timings_ms) == {"cache", "total"}
+    assert first.pairs_read > 0 and again.pairs_read == 0  # the hit read nothing
     assert again.results == first.results and again.facets == first.facets
     other_page = pipeline.search(SearchRequest("Who won the election?", k=12, page=2))
     assert not other_page.cached  # paging, filters and options are part of the key

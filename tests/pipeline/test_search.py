@@ -41,7 +41,7 @@ def encoder_rows(model, run) -> list[int]:
 
 
 def request(query: str, **options) -> SearchRequest:
-    """A small request by default (k=12): each scored candidate costs a pair pass, and CI has two cores."""
+    """A small request by default (k=12): each passage the pair pass reads costs a pass, and CI has two cores."""
     return SearchRequest(query, **{"k": 12, **options})
 
 
@@ -97,31 +97,30 @@ def test_one_query_pass_then_each_candidate_through_the_encoder_once(model, stor
     assert encoder_rows(model, lambda: pipeline.search(request(other, rerank=False, answers=False))) == [1]
 
 
-def test_the_pair_pass_reads_only_the_passages_an_articles_score_counts(model, store, article) -> None:
-    """With MaxP (the release's setting) an article's lower passages among the candidates are not read: each text
-    the pass gets is of another article."""
+def test_the_pair_pass_reads_only_the_passages_an_articles_score_counts(model, store, article,
+                                                                        monkeypatch) -> None:
+    """With MaxP (the release's setting) an article's lower passages among the candidates are not read: the
+    passages with a pair score are each of another article, and every article within the depth has one."""
+    import search.pipeline.pipeline as stages
+
     depth, per_article = model.config.ranking.rerank_depth, model.config.ranking.read_per_article
     within = fused_articles(model, store, article["title"], 32)[:depth]
     assert max(within.count(a) for a in within) > per_article, "no article to skip a passage of"
-    texts: list[str] = []
-    score_pairs = model.score_pairs
+    read: list[str] = []
+    rerank_and_read = stages.rerank_and_read
 
-    def recording(query, passages, window=0):
-        texts.extend(passages)
-        return score_pairs(query, passages, window)
+    def recording(*args, **kwargs):
+        scored = rerank_and_read(*args, **kwargs)
+        read.extend(sp.row.article_id for sp in scored if sp.pair is not None)
+        return scored
 
-    model.score_pairs = recording
-    try:
-        SearchPipeline(model, store, responses_cached=0).search(request(article["title"], k=32))
-    finally:
-        del model.score_pairs  # the class's method again
-    owners = [store.db.execute("""SELECT p.article_id FROM passages p JOIN articles a ON a.id = p.article_id
-                                  WHERE passage_text(a.title, a.body, p.start, p."end") = ?""", [text]).fetchone()[0]
-              for text in texts]
-    assert max(owners.count(o) for o in owners) <= per_article and set(owners) == set(within)
+    monkeypatch.setattr(stages, "rerank_and_read", recording)
+    response = SearchPipeline(model, store, responses_cached=0).search(request(article["title"], k=32))
+    assert len(read) == response.pairs_read  # each read passage has its pair score
+    assert max(read.count(a) for a in read) <= per_article and set(read) == set(within)
 
 
-def test_a_requests_rerank_depth_sets_how_many_candidates_get_the_pair_pass(model, store, article) -> None:
+def test_a_requests_rerank_depth_sets_how_many_candidates_the_pair_pass_considers(model, store, article) -> None:
     from search.pipeline.rerank import pair_positions
 
     pipeline = SearchPipeline(model, store, responses_cached=0)
