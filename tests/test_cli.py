@@ -142,16 +142,29 @@ def test_a_mistyped_flag_is_refused_with_the_closest_one_in_both_clis():
 
 
 def test_a_flag_prefix_or_a_bad_value_is_refused_in_one_line_in_both_clis():
-    """argparse would take a flag's prefix for the flag and print its usage block before a bad value: here a
-    prefix is a mistyped flag, and every refusal is the one line that says what to fix."""
+    """argparse would take a flag's prefix for the flag, print its usage block before a bad value and let the last
+    of a repeated flag win: here a prefix is a mistyped flag, a repeated one is refused (as the API refuses a
+    parameter given twice), and every refusal is the one line that says what to fix."""
     for command, error in ((["search.cli", "query", "x", "--rerank-dept", "5"], "did you mean --rerank-depth?"),
                            (["search.cli", "query", "x", "--rerank-depth", "five"], "invalid int value: 'five'"),
+                           (["search.cli", "query", "x", "--pair", "64"], "did you mean --pair-window?"),  # begins it
+                           (["search.cli", "query", "x", "--size", "3", "--size", "4"], "--size is given 2 times"),
                            (["indexer.cli", "add", "x.jsonl", "--stric"], "did you mean --strict?"),
                            (["indexer.cli", "add"], "the following arguments are required: PATH")):
         out = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True)
         prog = {"search.cli": "news-search", "indexer.cli": "news-index"}[command[0]]
         assert out.returncode == 2 and out.stderr.count("\n") == 1 and error in out.stderr, out.stderr
         assert f"(see {prog} {command[1]} --help)" in out.stderr
+
+
+def test_query_says_how_many_passages_the_pair_pass_read(sample_store, capsys):
+    """The terminal listing ends with the timings and what the pair pass read, so `--rerank-depth` shows."""
+    from search.cli import main
+
+    assert main(["query", "earthquake damage", "--store", str(sample_store), "--rerank-depth", "3", "--size", "2"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("time: ") and last.endswith("passages read of the first 3")
+    assert int(last.split("; ")[-1].split()[0]) in (1, 2, 3)
 
 
 def test_query_prints_csv_with_the_same_ids_as_json(sample_store):

@@ -66,7 +66,7 @@ def search_params(
                                                      "setting", json_schema_extra={"minimum": 0, "maximum": 1})] = None,
     rerank_depth: Annotated[int | None, Query(description="fused candidates the pair pass considers (rerank score "
                                                           "and answer; it reads each article's best of them, or "
-                                                          "best two with a second-passage share), 0–200; fewer is "
+                                                          "best two when second_passage_weight > 0), 0–200; fewer is "
                                                           "faster, the rest keep their fused order below them (0: "
                                                           "no pair pass, no answers); default: the server's "
                                                           "setting, see /health",

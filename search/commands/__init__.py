@@ -35,13 +35,21 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        args = sys.argv[1:] if args is None else list(args)
         parsed, extras = self.parse_known_args(args, namespace)
+        parser = self._command_parser(parsed)
         if extras:
-            parser = self._command_parser(parsed)
             options = sorted(o for o in parser._option_string_actions if o.startswith("--"))
-            hints = [f"{x}: did you mean {close[0]}?" for x in extras if x.startswith("-")
-                     for close in [difflib.get_close_matches(x.split("=")[0], options, n=1, cutoff=0.5)] if close]
+            hints = [f"{x}: did you mean {meant}?" for x in extras if x.startswith("-")
+                     for meant in [_meant(x.split("=")[0], options)] if meant not in (None, x.split("=")[0])]
             parser.error(f"unrecognized arguments: {' '.join(extras)}" + ("; " + "; ".join(hints) if hints else ""))
+        flags = args[:args.index("--")] if "--" in args else args  # after "--" every word is a value
+        given = [a.split("=")[0] for a in flags if a.startswith("--")]
+        for option in dict.fromkeys(given):
+            action = parser._option_string_actions.get(option)
+            # a value given twice is refused, as the API refuses a parameter given twice; lists (append) may repeat
+            if given.count(option) > 1 and isinstance(action, argparse._StoreAction):
+                parser.error(f"{option} is given {given.count(option)} times: give it once")
         return parsed
 
     def _command_parser(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
@@ -52,6 +60,13 @@ class ArgumentParser(argparse.ArgumentParser):
                 if chosen in action.choices:
                     return action.choices[chosen]
         return self
+
+
+def _meant(typed: str, options: list[str]) -> str | None:
+    """The option a mistyped one was meant to be: one it begins (`--pair` for `--pair-window`), else the closest."""
+    started = [o for o in options if o.startswith(typed)]
+    close = started or difflib.get_close_matches(typed, options, n=1, cutoff=0.5)
+    return close[0] if close else None
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -80,7 +95,7 @@ def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
 
     parser.add_argument("--rerank-depth", type=int, metavar="N",
                         help=f"fused candidates the pair pass considers (rerank and answer; it reads each "
-                             f"article's best of them, best two with a second-passage share), 0-{LIMITS.max_k}; "
+                             f"article's best of them, best two when second_passage_weight > 0), 0-{LIMITS.max_k}; "
                              f"fewer is faster (default: {default})")
     parser.add_argument("--pair-window", type=int, metavar="PIECES",
                         help=f"word pieces of each passage the pair pass reads: 0 (whole) or "

@@ -97,7 +97,8 @@ def format_response(response: SearchResponse) -> str:
     if response.weak:
         count = f"{len(response.weak)} weaker {'match' if len(response.weak) == 1 else 'matches'}"
         lines += [f"{count}: " + "; ".join(r.title for r in response.weak), ""]
-    lines.append("time: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in response.timings_ms.items()))
+    lines.append("time: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in response.timings_ms.items())
+                 + f"; {response.pairs_read} passages read of the first {response.ranking['rerank_depth']}")
     return "\n".join(lines)
 
 

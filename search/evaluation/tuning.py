@@ -4,13 +4,13 @@
    one whose default pipeline (hybrid + rerank, ranked as /search ranks) has the largest *smallest* nDCG@10 ratio
    to BM25 over the choosing collections (a max-min rule: no collection is sacrificed for another, and no
    setting is picked per collection). Ties go to the earlier grid entry.
-2. Cost. With those settings, the cheapest (rerank depth, pair window) — cost = depth x word pieces read per
-   pair, the depth standing in for the pairs read — whose quality stays within `ranking_tolerance` (0.5%) of the reference's: its nDCG@10 averaged over
-   the choosing collections (each as a share of the reference's), and step 1's max-min value; and whose
-   answers (SQuAD F1 on passage-sized contexts) stay within `answer_tolerance` (1%) of whole passages. Ties go
-   to the shallower depth. (Held to 0.5% on *each* collection, the rule kept depth 30: on a 100-query sample one
-   query that swaps two documents moves a collection's nDCG@10 by about 1%, so a per-collection 0.5% cannot
-   tell depths apart; the average over the collections' 400 queries and the worst ratio to BM25 can. The
+2. Cost. With those settings, the cheapest (rerank depth, pair window) — cost = depth x word pieces read per pair,
+   the depth standing in for the pairs read — whose quality stays within `ranking_tolerance` (0.5%) of the
+   reference's: its nDCG@10 averaged over the choosing collections (each as a share of the reference's), and step
+   1's max-min value; and whose answers (SQuAD F1 on passage-sized contexts) stay within `answer_tolerance` (1%) of
+   whole passages. Ties go to the shallower depth. (Held to 0.5% on *each* collection, the rule kept depth 30: on a
+   100-query sample one query that swaps two documents moves a collection's nDCG@10 by about 1%, so a per-collection
+   0.5% cannot tell depths apart; the average over the collections' 400 queries and the worst ratio to BM25 can. The
    per-collection shares are reported beside the choice.)
 
 Report the chosen settings on collections that took no part.

@@ -132,7 +132,7 @@ class SearchResponse:
     timings_ms: dict[str, float]  # per stage, plus "total"
     candidates: int  # fused passages, of which the first `ranking["rerank_depth"]` the pair pass considers
     ranking: dict[str, float | int | str] = field(default_factory=dict)  # the settings this search ran with
-    # (the model's RankingSettings with the request's fusion / alpha / k applied; alpha is unused by rrf)
+    # (the model's RankingSettings with the server's and the request's overrides applied; alpha is unused by rrf)
     weak: list[Result] = field(default_factory=list)  # weaker matches (pair score below the model's
     # min_relevance), at most `size`, on page 1; not counted in `total`. total 0 with weak results: no good match
     stage: Literal["fused", "final"] = "final"  # "fused": the first results of a stream, in retrieval order,
