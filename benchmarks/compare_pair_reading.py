@@ -1,7 +1,7 @@
-"""Which passages the pair pass reads, side by side on the release, from `news-search tune`'s cached evidence:
-every fused passage down to the rerank depth (the pipeline before), each article's best two, or only the
-passages each article's score counts (its best fused one with MaxP, the best two with a second-passage share; the
-pipeline now, search/pipeline/rerank.py). For each collection and depth: nDCG@10 on the rerank sample, and the pairs read per
+"""Which passages the pair pass reads, side by side on the release, from `news-search tune`'s cached evidence: every
+fused passage down to the rerank depth (the pipeline before), each article's best two, or only the passages each
+article's score counts (its best fused one with MaxP, the best two with a second-passage share; the pipeline now,
+search/pipeline/rerank.py). For each collection and depth: nDCG@10 on the rerank sample, and the pairs read per
 query (what the pair pass costs), with the release's other settings.
 
     python benchmarks/compare_pair_reading.py [--model PATH] [--data ../shared/data] [--cache runs/evidence]
