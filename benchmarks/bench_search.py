@@ -167,6 +167,8 @@ def main() -> None:
                         help="pair-pass depth, as `serve --rerank-depth` sets it (default: the model's)")
     parser.add_argument("--pair-window", type=int, default=None,
                         help="pair window, as `serve --pair-window` sets it (default: the model's)")
+    parser.add_argument("--rerank-margin", type=float, default=None,
+                        help="rerank margin, as `serve --rerank-margin` sets it (default: the model's)")
     args = parser.parse_args()
 
     import torch
@@ -184,7 +186,8 @@ def main() -> None:
     model = NewsModel.load(args.model, runtime=args.runtime)
     store.check_model(model.model_id)
     model.config.ranking = model.config.ranking.overridden(rerank_depth=args.rerank_depth,
-                                                           pair_window=args.pair_window)
+                                                           pair_window=args.pair_window,
+                                                           rerank_margin=args.rerank_margin)
     pipeline = SearchPipeline(model, store)
     plain = SearchPipeline(model, store, responses_cached=0)  # its own query-vector cache: retrieval encodes anew
     every = fixed_queries(store, args.queries + args.warmup)
@@ -224,8 +227,9 @@ def main() -> None:
         report["speedup_p50"] = p50["hand-built"] / p50["newsearch"]
         print(f"end-to-end p50 speed-up vs hand-built: {report['speedup_p50']:.2f}×")
     suffix = "" if args.baseline_batch == 32 else f"-baseline-batch{args.baseline_batch}"
-    suffix += "".join(f"-{name}{value}" for name, value in (("depth", args.rerank_depth),
-                                                            ("window", args.pair_window)) if value is not None)
+    suffix += "".join(f"-{name}{value:g}" for name, value in (("depth", args.rerank_depth),
+                                                              ("window", args.pair_window),
+                                                              ("margin", args.rerank_margin)) if value is not None)
     write_results(f"search-{Path(args.store).resolve().name}{suffix}", report)
 
 

@@ -2,7 +2,8 @@
 fused passage down to the rerank depth (the pipeline before), each article's best two, or only the passages each
 article's score counts (its best fused one with MaxP, the best two with a second-passage share; the pipeline now,
 search/pipeline/rerank.py). For each collection and depth: nDCG@10 on the rerank sample, and the pairs read per
-query (what the pair pass costs), with the release's other settings.
+query (what the pair pass costs), with the release's other settings but the rerank margin: 1, every candidate
+down to the depth (the margin is compared by benchmarks/compare_rerank_margin.py).
 
     python benchmarks/compare_pair_reading.py [--model PATH] [--data ../shared/data] [--cache runs/evidence]
 
@@ -33,7 +34,7 @@ def main() -> None:
         ev = evidence_for(plan, name, model, base)
         sample = ev.rerank_sample()
         for depth in DEPTHS:
-            settings = replace(own, rerank_depth=depth)
+            settings = replace(own, rerank_depth=depth, rerank_margin=1.0)
             row = {"collection": name, "rerank_depth": depth}
             for reading, per_article in readings.items():
                 run = {q.qid: rank_query(ev, q, settings, read_per_article=per_article) for q in sample}

@@ -1,14 +1,15 @@
-"""Quality against latency for each rerank depth x pair window: the trade-off a user picks from.
+"""Quality against latency for each rerank depth x rerank margin x pair window: the trade-off a user picks from.
 
-For every configuration (the model's ranking settings with another `rerank_depth` and `pair_window`; depth 0 is
-retrieval only) this measures, in one run:
+For every configuration (the model's ranking settings with another `rerank_depth`, `rerank_margin` and
+`pair_window`; depth 0 is retrieval only) this measures, in one run:
 * quality on validation data, from the evidence `news-search tune` gathers (same cache): MRR@10 and nDCG@10 of
   the default pipeline on the rerank samples of SQuAD validation and TIME dev, and EM / F1 of the top result's
   answer (the best span of its best passage, read through the window) on the SQuAD sample;
 * latency on a store: p50 / p95 of the whole search (`SearchPipeline.search`, no response cache) over fixed
-  queries, configurations taking turns on each query.
+  queries, configurations taking turns on each query, and the pairs the pair pass read per search.
 Prints a table, writes benchmarks/results/quality-latency-<store>.json and draws quality against p50 latency as
-a PNG next to it, with the previous default (depth 15, whole passages) and the model's current one marked.
+a PNG next to it, with the previous default (depth 25, no margin, whole passages) and the model's current one
+marked.
 
     python benchmarks/quality_latency.py --store runs/sample-store
 """
@@ -24,7 +25,7 @@ from bench_search import fixed_queries
 from results_io import RESULTS, results_name, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
-PREVIOUS_DEFAULT = (15, 0)  # rerank depth, pair window of the release before the embedding projection
+PREVIOUS_DEFAULT = (25, 1.0, 0)  # rerank depth, margin, pair window of the release before the rerank margin
 
 
 def answer_scores(ev, model, settings, golds: dict[str, list[str]]) -> dict[str, float]:
@@ -45,7 +46,7 @@ def answer_scores(ev, model, settings, golds: dict[str, list[str]]) -> dict[str,
     return squad_scores(predictions, {q: golds[q] for q in qids})
 
 
-def draw(rows: list[dict], current: tuple[int, int], out: Path) -> None:
+def draw(rows: list[dict], current: tuple[int, float, int], out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,16 +56,16 @@ def draw(rows: list[dict], current: tuple[int, int], out: Path) -> None:
     for ax, (key, label) in zip(axes, [("SQuAD ndcg@10", "SQuAD validation nDCG@10"),
                                        ("TIME ndcg@10", "TIME dev nDCG@10"),
                                        ("SQuAD answer f1", "SQuAD top-result answer F1")]):
-        for window in sorted({r["pair_window"] for r in rows}):
-            mine = sorted((r for r in rows if r["pair_window"] == window), key=lambda r: r["p50_ms"])
+        for window, margin in sorted({(r["pair_window"], r["rerank_margin"]) for r in rows if r["rerank_depth"]}):
+            mine = sorted((r for r in rows if (r["pair_window"], r["rerank_margin"]) == (window, margin)
+                           or not r["rerank_depth"]), key=lambda r: r["p50_ms"])
             ax.plot([r["p50_ms"] for r in mine], [r[key] for r in mine], "o-",
-                    label=f"window {window or 'whole'}")
+                    label=f"window {window or 'whole'}, margin {margin:g}")
             for r in mine:
                 ax.annotate(str(r["rerank_depth"]), (r["p50_ms"], r[key]), fontsize=7, xytext=(3, 3),
                             textcoords="offset points")
-        for (depth, window), marker, name in [(PREVIOUS_DEFAULT, "s", "previous default"),
-                                              (current, "*", "current default")]:
-            hit = [r for r in rows if (r["rerank_depth"], r["pair_window"]) == (depth, window)]
+        for config, marker, name in [(PREVIOUS_DEFAULT, "s", "previous default"), (current, "*", "current default")]:
+            hit = [r for r in rows if (r["rerank_depth"], r["rerank_margin"], r["pair_window"]) == config]
             if hit:
                 ax.plot(hit[0]["p50_ms"], hit[0][key], marker, markersize=14, fillstyle="none", color="black",
                         label=name)
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--cache", default="runs/evidence", help="evidence cache (the one news-search tune uses)")
     parser.add_argument("--queries", type=int, default=12, help="timed queries per configuration")
     parser.add_argument("--depths", default="0,5,10,15,20,25,30")
+    parser.add_argument("--margins", default="1,0.5", help="rerank margins (1: every candidate to the depth)")
     parser.add_argument("--windows", default="0,192,128,96")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = parser.parse_args()
@@ -110,13 +112,15 @@ def main() -> None:
     golds = {qa.qid: [t for t, _ in qa.answers] for p in read_squad(data_path(args.data, SQUAD_VALID)) for qa in p.qas}
     own = model.config.ranking
     configs = list(itertools.product([int(d) for d in args.depths.split(",")],
+                                     [float(m) for m in args.margins.split(",")],
                                      [int(w) for w in args.windows.split(",")]))
-    configs = [(d, w) for d, w in configs if d or not w]  # depth 0 reads nothing: one window is enough
+    # depth 0 reads nothing: one margin and window are enough
+    configs = [(d, m, w) for d, m, w in configs if d or (m, w) == (1.0, 0)]
     rows = []
     try:
-        for depth, window in configs:
-            settings = replace(own, rerank_depth=depth, pair_window=window)
-            row = {"rerank_depth": depth, "pair_window": window}
+        for depth, margin, window in configs:
+            settings = replace(own, rerank_depth=depth, rerank_margin=margin, pair_window=window)
+            row = {"rerank_depth": depth, "rerank_margin": margin, "pair_window": window}
             for name, ev in evidence.items():
                 run = product_run(ev, settings, rerank=depth > 0, sample=True)
                 metrics = ranking_metrics(run, subset(ev.qrels, run))
@@ -134,19 +138,22 @@ def main() -> None:
     # the model's ranking settings are set to the configuration's before each search
     pipelines = {config: SearchPipeline(model, store, responses_cached=0) for config in configs}
     queries = fixed_queries(store, args.queries + 2)
-    times: dict[tuple[int, int], list[float]] = {c: [] for c in configs}
+    times: dict[tuple[int, float, int], list[float]] = {c: [] for c in configs}
+    pairs: dict[tuple[int, float, int], list[int]] = {c: [] for c in configs}
     for i, query in enumerate(queries):
-        for (depth, window), pipeline in pipelines.items():
-            model.config.ranking = replace(own, rerank_depth=depth, pair_window=window)
-            ms = pipeline.search(SearchRequest(query, rerank=depth > 0, answers=depth > 0)).timings_ms
+        for (depth, margin, window), pipeline in pipelines.items():
+            model.config.ranking = replace(own, rerank_depth=depth, rerank_margin=margin, pair_window=window)
+            response = pipeline.search(SearchRequest(query, rerank=depth > 0, answers=depth > 0))
             if i >= 2:  # the first two warm up
-                times[(depth, window)].append(ms["total"])
+                times[(depth, margin, window)].append(response.timings_ms["total"])
+                pairs[(depth, margin, window)].append(response.pairs_read)
     model.config.ranking = own
     for row in rows:
-        t = times[(row["rerank_depth"], row["pair_window"])]
-        row |= {"p50_ms": float(np.percentile(t, 50)), "p95_ms": float(np.percentile(t, 95))}
+        config = (row["rerank_depth"], row["rerank_margin"], row["pair_window"])
+        row |= {"p50_ms": float(np.percentile(times[config], 50)), "p95_ms": float(np.percentile(times[config], 95)),
+                "pairs_read_mean": float(np.mean(pairs[config]))}
     table = Table(title="quality (validation samples) against latency (ms)")
-    columns = ["rerank_depth", "pair_window", "p50_ms", "SQuAD ndcg@10", "SQuAD mrr@10", "TIME ndcg@10",
+    columns = ["rerank_depth", "rerank_margin", "pair_window", "p50_ms", "pairs_read_mean", "SQuAD ndcg@10", "SQuAD mrr@10", "TIME ndcg@10",
                "TIME mrr@10", "SQuAD answer em", "SQuAD answer f1"]
     for c in columns:
         table.add_column(c, justify="right")
@@ -155,7 +162,7 @@ def main() -> None:
                         f"{r[c]:.1f}" if isinstance(r[c], float) else str(r[c]) for c in columns))
     Console().print(table)
     name = f"quality-latency-{Path(args.store).resolve().name}"
-    current = (own.rerank_depth, own.pair_window)
+    current = (own.rerank_depth, own.rerank_margin, own.pair_window)
     write_results(name, {"store": str(Path(args.store).resolve()), "model": model.name, "ranking": asdict(own),
                          "threads": torch.get_num_threads(), "timed_queries": args.queries,
                          "previous_default": PREVIOUS_DEFAULT, "current_default": current, "rows": rows})

@@ -84,8 +84,8 @@ def test_tune_chooses_settings_on_the_choosing_collections_and_reports_the_held_
     RankingSettings(**report["chosen"]).check()
     assert report["reference"]["rerank_depth"] == 30 and report["reference"]["pair_window"] == 0
     passed = [r for r in report["cost"] if r["passed"]]
-    assert passed and (report["chosen"]["rerank_depth"], report["chosen"]["pair_window"]) == \
-        (passed[0]["rerank_depth"], passed[0]["pair_window"])
+    fields = ("rerank_depth", "rerank_margin", "pair_window")
+    assert passed and [report["chosen"][f] for f in fields] == [passed[0][f] for f in fields]
     assert report["answer_f1_by_window"]["questions"] == 4
     assert 0.0 <= report["min_relevance"]["floor"] <= 1.0
     assert 0.0 < report["min_topic_confidence"]["threshold"] < 1.0
@@ -119,7 +119,8 @@ def test_messages_use_the_terminals_words_and_exit_codes_match_news_index(tmp_pa
     assert topic.returncode == 2 and "unknown --topic 'nope'" in topic.stderr and "news-index stats" in topic.stderr
     assert "GET /facets" not in topic.stderr
     for command, line in ((["query", "x", "--rerank-depth", "-1"], "--rerank-depth must be between 0 and 200"),
-                          (["serve", "--pair-window", "5"], "--pair-window must be 0 (whole passages) or between")):
+                          (["serve", "--pair-window", "5"], "--pair-window must be 0 (whole passages) or between"),
+                          (["serve", "--rerank-margin", "2"], "--rerank-margin must be between 0")):
         refused = subprocess.run([sys.executable, "-m", "search.cli", *command, "--store", str(sample_store)],
                                  capture_output=True, text=True, timeout=120)
         assert refused.returncode == 2 and line in refused.stderr, refused.stderr

@@ -66,7 +66,8 @@ def search_params(
                                                      "setting", json_schema_extra={"minimum": 0, "maximum": 1})] = None,
     rerank_depth: Annotated[int | None, Query(description="fused candidates the pair pass considers (rerank score "
                                                           "and answer; it reads each article's best of them, or "
-                                                          "best two when second_passage_weight > 0), 0–200; fewer is "
+                                                          "best two when second_passage_weight > 0, within "
+                                                          "rerank_margin of the first), 0–200; fewer is "
                                                           "faster, the rest keep their fused order below them (0: "
                                                           "no pair pass, no answers); default: the server's "
                                                           "setting, see /health",
@@ -78,11 +79,17 @@ def search_params(
                                                          "the server's setting, see /health",
                                              json_schema_extra={"minimum": 0,
                                                                 "maximum": LIMITS.max_pair_window})] = None,
+    rerank_margin: Annotated[float | None, Query(description="the pair pass reads a candidate only if its fused "
+                                                             "score (0..1) is at most this far below the first "
+                                                             "candidate's: 0..1, 1 reads every one down to "
+                                                             "rerank_depth; smaller is faster; default: the "
+                                                             "server's setting, see /health",
+                                                 json_schema_extra={"minimum": 0, "maximum": 1})] = None,
 ) -> SearchRequest:
     """All /search parameters; out-of-range values are refused by the pipeline's validation (400)."""
     return SearchRequest(query=q, k=k, page=page, size=size, rerank=rerank, answers=answers, recency=recency,
                          filters=filters, fusion=fusion or None, alpha=alpha, rerank_depth=rerank_depth,
-                         pair_window=pair_window)
+                         pair_window=pair_window, rerank_margin=rerank_margin)
 
 
 def query_schema(max_chars: int) -> dict:

@@ -147,10 +147,10 @@ def metrics(state: State) -> PlainTextResponse:
 
 @router.get("/health", summary="Model, index and counts")
 def health(state: State) -> dict[str, Any]:
-    """What is loaded: the checkpoint and its fingerprint, the ranking settings searches use (`serve
-    --rerank-depth/--pair-window` over the checkpoint's own, each such override listed with the checkpoint's
-    value under `ranking_set_by_serve`), the index type and the store's counts, and for a sharded store how many
-    shards and what reads them (threads of this process, or Ray actors)."""
+    """What is loaded: the checkpoint and its fingerprint, the ranking settings searches use (serve's
+    `--rerank-depth/--rerank-margin/--pair-window` over the checkpoint's own, each such override listed with the
+    checkpoint's value under `ranking_set_by_serve`), the index type and the store's counts, and for a sharded
+    store how many shards and what reads them (threads of this process, or Ray actors)."""
     ranking, own = asdict(state.model.config.ranking), asdict(state.checkpoint_ranking)
     set_by_serve = {name: {"serve": value, "checkpoint": own[name]} for name, value in ranking.items()
                     if value != own[name]}

@@ -21,3 +21,4 @@ class ServeSettings:
     ray_address: str | None = None  # shards "ray": the cluster ("auto", HOST:PORT; None: a local Ray)
     rerank_depth: int | None = None  # the searches' default rerank depth (None: the model's setting)
     pair_window: int | None = None  # the searches' default pair window (None: the model's setting)
+    rerank_margin: float | None = None  # the searches' default rerank margin (None: the model's setting)

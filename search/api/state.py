@@ -24,7 +24,7 @@ class AppState:
     store_dir: Path
     pipeline: SearchPipeline
     settings: ServeSettings
-    checkpoint_ranking: RankingSettings  # the model's own, before `serve --rerank-depth/--pair-window`
+    checkpoint_ranking: RankingSettings  # the model's own, before serve's --rerank-depth/--rerank-margin/--pair-window
     metrics: Metrics = field(default_factory=Metrics)
     static_dir: Path = STATIC_DIR
 
@@ -43,7 +43,8 @@ class AppState:
         checkpoint_ranking = model.config.ranking
         # the server's defaults, which /health shows and a request may override
         model.config.ranking = model.config.ranking.overridden(rerank_depth=settings.rerank_depth,
-                                                               pair_window=settings.pair_window)
+                                                               pair_window=settings.pair_window,
+                                                               rerank_margin=settings.rerank_margin)
         store.check_model(model.model_id)
         store.load_vectors()  # the first search should not pay for it; a damaged file stops the server here
         admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)

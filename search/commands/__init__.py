@@ -89,7 +89,8 @@ def add_runtime_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
-    """`--rerank-depth` and `--pair-window`: the speed / quality trade-off of the pair pass (docs/speed.md);
+    """`--rerank-depth`, `--rerank-margin` and `--pair-window`: the speed / quality trade-off of the pair pass
+    (docs/speed.md);
     `default` says what applies when a flag is left out. The ranges are the API's (`search.pipeline.LIMITS`)."""
     from search.pipeline import LIMITS  # here, not at the top: `train` parses its flags without the search stack
 
@@ -97,6 +98,10 @@ def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
                         help=f"fused candidates the pair pass considers (rerank and answer; it reads each "
                              f"article's best of them, best two when second_passage_weight > 0), 0-{LIMITS.max_k}; "
                              f"fewer is faster (default: {default})")
+    parser.add_argument("--rerank-margin", type=float, metavar="M",
+                        help=f"the pair pass reads a candidate only if its fused score (0-1) is at most M below the "
+                             f"first candidate's: 0-1, 1 reads every one down to the rerank depth; smaller is "
+                             f"faster (default: {default})")
     parser.add_argument("--pair-window", type=int, metavar="PIECES",
                         help=f"word pieces of each passage the pair pass reads: 0 (whole) or "
                              f"{LIMITS.min_pair_window}-{LIMITS.max_pair_window}; smaller is faster "

@@ -12,7 +12,8 @@ from search.pipeline import Naming, Result, SearchRequest, SearchResponse
 CLI_NAMES = Naming({"q": "the query", "date_from": "--from", "date_to": "--to", "topic": "--topic",
                     "entity": "--entity", "source": "--source", "k": "--k", "page": "--page", "size": "--size",
                     "recency": "--recency", "fusion": "--fusion", "alpha": "--alpha",
-                    "rerank_depth": "--rerank-depth", "pair_window": "--pair-window"},
+                    "rerank_depth": "--rerank-depth", "pair_window": "--pair-window",
+                    "rerank_margin": "--rerank-margin"},
                    "`news-index stats` (topics, top entities, sources)")
 
 SNIPPET = 160  # characters of context around the answer
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     request = SearchRequest(query=args.query, k=args.k, page=args.page, size=args.size, rerank=args.rerank,
                             answers=args.answers, recency=args.recency, fusion=args.fusion, alpha=args.alpha,
                             rerank_depth=args.rerank_depth, pair_window=args.pair_window,
+                            rerank_margin=args.rerank_margin,
                             filters=Filters(topics=args.topic, entities=args.entity, sources=args.source,
                                             date_from=args.date_from, date_to=args.date_to))
     store = open_store(args.store, readonly=True)

@@ -12,7 +12,8 @@ from search.pipeline.validate import Naming, validate_rerank
 from search.store.ray_cluster import check_address
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-SERVE_NAMES = Naming({"rerank_depth": "--rerank-depth", "pair_window": "--pair-window"}, "")
+SERVE_NAMES = Naming({"rerank_depth": "--rerank-depth", "pair_window": "--pair-window",
+                      "rerank_margin": "--rerank-margin"}, "")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "`pip install -e \".[cpu,ray]\"`)")
     p.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
                    help="--shards ray: an existing Ray cluster (default: start a local Ray)")
-    add_rerank_options(p, "the model's setting; a request's rerank_depth / pair_window overrides it")
+    add_rerank_options(p, "the model's setting; a request's rerank_depth / rerank_margin / pair_window "
+                          "overrides it")
     add_runtime_option(p)
     p.set_defaults(func=run)
 
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.shards == "ray" and importlib.util.find_spec("ray") is None:
         raise ValueError('--shards ray needs Ray: pip install -e ".[cpu,ray]"')
     check_address(args.ray_address)
-    validate_rerank(args.rerank_depth, args.pair_window, names=SERVE_NAMES)
+    validate_rerank(args.rerank_depth, args.pair_window, args.rerank_margin, names=SERVE_NAMES)
     import uvicorn  # after the checks above: importing the API (torch) takes seconds
 
     from search.api import create_app
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ServeSettings(passes=args.passes, runtime=args.runtime, max_waiting=args.max_waiting,
                              deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin,
                              shards=args.shards, ray_address=args.ray_address, rerank_depth=args.rerank_depth,
-                             pair_window=args.pair_window)
+                             pair_window=args.pair_window, rerank_margin=args.rerank_margin)
     app = create_app(args.store, args.model, settings)  # fails here, before binding the port, on a bad store or model
     print(f"newsearch: serving {args.store} on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # one JSON line per request on stderr

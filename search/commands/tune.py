@@ -1,6 +1,6 @@
-"""`news-search tune`: choose a checkpoint's ranking settings (fusion, weights, then the cheapest rerank depth and
-pair window that keep the quality) with one rule across the choosing collections, show how the choice does on
-the reporting-only ones, and store it in the checkpoint."""
+"""`news-search tune`: choose a checkpoint's ranking settings (fusion, weights, then the cheapest rerank depth,
+margin and pair window that keep the quality) with one rule across the choosing collections, show how the choice
+does on the reporting-only ones, and store it in the checkpoint."""
 from __future__ import annotations
 
 import argparse
@@ -14,8 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="choose the ranking settings, answer threshold and relevance floor on validation "
                                     "collections",
                        description="Choose the ranking settings (fusion, alpha, rerank weight, second-passage "
-                                   "share) at a depth-30 whole-passage rerank, then the cheapest rerank depth and "
-                                   "pair window within 0.5%% of it on every collection (answers within 1%%), and the "
+                                   "share) at a depth-30 whole-passage rerank, then the cheapest rerank depth, "
+                                   "margin and pair window within 0.5%% of it (answers within 1%%), and the "
                                    "answer confidence threshold, with one rule across the choosing collections; "
                                    "report the held-out one, and optionally store the choice in the checkpoint.",
                        formatter_class=DefaultsHelpFormatter)
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         tuned = choose_settings(choosing, bm25, candidates=plan.candidates)
         answer_f1 = {w: evaluate_qa(model, contexts, w)["f1"] for w in grid.pair_window}
-        cost = choose_cost(choosing, bm25, tuned.settings, answer_f1, passage_tokens, grid)
+        cost = choose_cost(choosing, bm25, tuned.settings, answer_f1, grid)
         chosen = cost.settings
         held_out = ratios_to_bm25([evidence[n] for n in REPORTING], bm25, chosen)
         answers = choose_answer_threshold(evidence["SQuAD"], model, chosen)
@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
               "choosing": tuned.ratios, "chosen_choosing": ratios_to_bm25(choosing, bm25, chosen),
               "reporting_only": held_out, "settings_tried": tuned.tried,
               "runners_up": [{"settings": asdict(s), "worst_ratio": v} for s, v in tuned.runners_up],
-              "cost_rule": f"cheapest rerank_depth x pair window whose nDCG@10 averaged over the choosing collections "
-                           f"(each / the reference's) and worst ratio to BM25 are >= {1 - grid.ranking_tolerance:g} "
+              "cost_rule": f"fewest word pieces read per query (rerank_depth, rerank_margin, pair_window) whose "
+                           f"nDCG@10 averaged over the choosing collections (each / the reference's) and worst "
+                           f"ratio to BM25 are >= {1 - grid.ranking_tolerance:g} "
                            f"x the reference's, and SQuAD F1 >= {1 - grid.answer_tolerance:g} x whole passages",
               "answer_f1_by_window": {"questions": sum(len(p.qas) for p in contexts), **answer_f1},
               "cost": cost.rows, "min_answer_confidence": asdict(answers), "min_relevance": asdict(floor),
@@ -101,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(f"quality: chosen from {tuned.tried} settings at rerank depth {tuned.settings.rerank_depth}, whole passages")
     by_window = ", ".join(f"{w or 'whole'} {f:.1f}" for w, f in answer_f1.items())
-    print(f"cost: rerank depth {chosen.rerank_depth}, pair window {chosen.pair_window or 'whole passages'} "
-          f"(SQuAD F1 by window: {by_window})")
+    print(f"cost: rerank depth {chosen.rerank_depth}, rerank margin {chosen.rerank_margin:g}, pair window "
+          f"{chosen.pair_window or 'whole passages'} (SQuAD F1 by window: {by_window})")
     print(f"chosen: {json.dumps(asdict(chosen))}")
     for name, ratio in report["chosen_choosing"].items():
         print(f"  {name:<28} default / BM25 nDCG@10 {ratio:.3f}  (choosing; reference {tuned.ratios[name]:.3f})")

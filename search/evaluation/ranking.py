@@ -30,13 +30,13 @@ def _scored(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSetti
                          f"for {k} candidates: gather it again with a larger depth")
     cands = fuse(query.dense[encoder][:k], query.lexical[:k], k, settings.fusion, settings.alpha)
     per_article = settings.read_per_article if read_per_article is None else read_per_article
-    positions = pair_positions([ev.passage_doc[c.passage_id] for c in cands], settings.rerank_depth,
-                               per_article) if rerank else []
+    fused = [c.fused for c in cands]
+    positions = pair_positions([ev.passage_doc[c.passage_id] for c in cands], fused, settings.rerank_depth,
+                               per_article, settings.rerank_margin) if rerank else []
     read = ev.pair_scores(query, [cands[i].passage_id for i in positions], settings.pair_window) if positions else []
     pair: list[float | None] = [None] * len(cands)
     for i, score in zip(positions, read):
         pair[i] = score
-    fused = [c.fused for c in cands]
     relevance = order_relevance(fused, pair, settings.rerank_weight) if positions else fused
     return list(zip(cands, pair, relevance))
 

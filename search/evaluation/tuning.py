@@ -4,14 +4,15 @@
    one whose default pipeline (hybrid + rerank, ranked as /search ranks) has the largest *smallest* nDCG@10 ratio
    to BM25 over the choosing collections (a max-min rule: no collection is sacrificed for another, and no
    setting is picked per collection). Ties go to the earlier grid entry.
-2. Cost. With those settings, the cheapest (rerank depth, pair window) — cost = depth x word pieces read per pair,
-   the depth standing in for the pairs read — whose quality stays within `ranking_tolerance` (0.5%) of the
-   reference's: its nDCG@10 averaged over the choosing collections (each as a share of the reference's), and step
-   1's max-min value; and whose answers (SQuAD F1 on passage-sized contexts) stay within `answer_tolerance` (1%) of
-   whole passages. Ties go to the shallower depth. (Held to 0.5% on *each* collection, the rule kept depth 30: on a
-   100-query sample one query that swaps two documents moves a collection's nDCG@10 by about 1%, so a per-collection
-   0.5% cannot tell depths apart; the average over the collections' 400 queries and the worst ratio to BM25 can. The
-   per-collection shares are reported beside the choice.)
+2. Cost. With those settings, the cheapest (rerank depth, rerank margin, pair window) — cost = word pieces the pair
+   pass reads per query, measured (the passages it reads, each up to the window), averaged over the choosing
+   collections' rerank samples — whose quality stays within `ranking_tolerance` (0.5%) of the reference's: its
+   nDCG@10 averaged over the choosing collections (each as a share of the reference's), and step 1's max-min
+   value; and whose answers (SQuAD F1 on passage-sized contexts) stay within `answer_tolerance` (1%) of whole
+   passages. Ties go to the shallower depth, then the wider margin. (Held to 0.5% on *each* collection, the rule
+   kept depth 30: on a 100-query sample one query that swaps two documents moves a collection's nDCG@10 by about
+   1%, so a per-collection 0.5% cannot tell depths apart; the average over the collections' 400 queries and the
+   worst ratio to BM25 can. The per-collection shares are reported beside the choice.)
 
 Report the chosen settings on collections that took no part.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from tqdm import tqdm
 
 from search.evaluation.evidence import CollectionEvidence
-from search.evaluation.ranking import product_run, subset
+from search.evaluation.ranking import product_run, read_passages, subset
 from search.evaluation.retrieval_metrics import ranking_metrics
 from search.model.config import RankingSettings
 
@@ -51,9 +52,11 @@ class Grid:
 
 @dataclass
 class CostGrid:
-    """The (rerank depth, pair window) pairs tried in step 2, and how close to the reference each must stay."""
+    """The (rerank depth, rerank margin, pair window) settings tried in step 2, and how close to the reference each
+    must stay."""
 
     rerank_depth: tuple[int, ...] = (5, 10, 15, 20, 25, 30)
+    rerank_margin: tuple[float, ...] = (1.0, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.3)  # 1.0 = every candidate
     pair_window: tuple[int, ...] = (0, 192, 128, 96)  # 0 = whole passages
     ranking_tolerance: float = 0.005
     answer_tolerance: float = 0.01
@@ -70,9 +73,10 @@ class Tuned:
 
 @dataclass
 class CostChoice:
-    settings: RankingSettings  # the quality settings with the chosen depth and window
+    settings: RankingSettings  # the quality settings with the chosen depth, margin and window
     reference: RankingSettings
-    rows: list[dict]  # every (depth, window) tried: cost, nDCG@10 / reference per collection, answers, passed
+    rows: list[dict]  # every (depth, margin, window) tried, cheapest first: cost, nDCG@10 / reference per
+    # collection, answers, passed
 
 
 def ratios_to_bm25(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, list[str]]],
@@ -100,12 +104,22 @@ def choose_settings(evidence: list[CollectionEvidence], bm25: dict[str, dict[str
     return Tuned(best[0], best[1], best[2], len(scored), [(s, v) for s, v, _ in ranked[1:6]])
 
 
+def pieces_read(evidence: list[CollectionEvidence], settings: RankingSettings) -> float:
+    """Word pieces the pair pass reads per query under `settings` (each read passage up to the pair window), averaged
+    over the collections' rerank samples: what step 2 calls cost (the pass's time is about linear in it)."""
+    per_collection = []
+    for ev in evidence:
+        sample = ev.rerank_sample()
+        pieces = [min(ev.passage_tokens[pid], settings.pair_window or ev.passage_tokens[pid])
+                  for q in sample for pid in read_passages(ev, q, settings)]
+        per_collection.append(sum(pieces) / len(sample) if sample else 0.0)
+    return sum(per_collection) / len(per_collection) if per_collection else 0.0
+
+
 def choose_cost(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, list[str]]],
-                reference: RankingSettings, answer_f1: dict[int, float], passage_tokens: int,
-                grid: CostGrid | None = None) -> CostChoice:
+                reference: RankingSettings, answer_f1: dict[int, float], grid: CostGrid | None = None) -> CostChoice:
     """Step 2 of the module's rule. `answer_f1` maps each of the grid's windows to its SQuAD F1 (0 = whole
-    passages, which must be there); `passage_tokens` is what a whole passage costs per pair. Raises ValueError
-    when a window's F1 is missing."""
+    passages, which must be there). Raises ValueError when a window's F1 is missing."""
     grid = grid or CostGrid()
     missing = sorted(set(grid.pair_window) - set(answer_f1))
     if missing or 0 not in answer_f1:
@@ -113,10 +127,9 @@ def choose_cost(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, li
     full = ratios_to_bm25(evidence, bm25, reference)
     worst = min(full.values())
     rows = []
-    options = sorted(itertools.product(grid.rerank_depth, grid.pair_window),
-                     key=lambda dw: (dw[0] * (dw[1] or passage_tokens), dw[0]))
-    for depth, window in tqdm(options, desc="tune: cost", unit="setting"):
-        settings = replace(reference, rerank_depth=depth, pair_window=window)
+    options = itertools.product(grid.rerank_depth, grid.rerank_margin, grid.pair_window)
+    for depth, margin, window in tqdm(list(options), desc="tune: cost", unit="setting"):
+        settings = replace(reference, rerank_depth=depth, rerank_margin=margin, pair_window=window)
         ratios = ratios_to_bm25(evidence, bm25, settings)
         kept = {name: ratios[name] / full[name] if full[name] else 1.0 for name in ratios}
         mean_kept = sum(kept.values()) / len(kept)
@@ -124,11 +137,13 @@ def choose_cost(evidence: list[CollectionEvidence], bm25: dict[str, dict[str, li
         answers = answer_f1[window] / answer_f1[0] if answer_f1[0] else 1.0
         passed = mean_kept >= 1 - grid.ranking_tolerance and worst_kept >= 1 - grid.ranking_tolerance and \
             answers >= 1 - grid.answer_tolerance
-        rows.append({"rerank_depth": depth, "pair_window": window, "cost": depth * (window or passage_tokens),
-                     "ndcg@10 / reference": kept, "mean ndcg@10 / reference": mean_kept,
-                     "worst ratio to bm25 / reference": worst_kept, "answer f1 / whole passages": answers,
-                     "passed": passed})
+        rows.append({"rerank_depth": depth, "rerank_margin": margin, "pair_window": window,
+                     "cost": pieces_read(evidence, settings), "ndcg@10 / reference": kept,
+                     "mean ndcg@10 / reference": mean_kept, "worst ratio to bm25 / reference": worst_kept,
+                     "answer f1 / whole passages": answers, "passed": passed})
+    rows.sort(key=lambda r: (round(r["cost"], 6), r["rerank_depth"], -r["rerank_margin"]))
     chosen = next((r for r in rows if r["passed"]), None)
     settings = reference if chosen is None else replace(reference, rerank_depth=chosen["rerank_depth"],
+                                                        rerank_margin=chosen["rerank_margin"],
                                                         pair_window=chosen["pair_window"])
     return CostChoice(settings, reference, rows)

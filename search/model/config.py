@@ -17,9 +17,10 @@ class RankingSettings:
     `news-search tune` with one rule across collections and stored in the checkpoint's newsearch.json.
 
     Stages (search/pipeline): each retriever's top `candidates` -> `fusion` (weight `alpha` on the dense list) ->
-    of the first `rerank_depth` fused passages, those an article's score counts (`read_per_article`) go through
-    the pair pass, each read through a window of at most `pair_window` word pieces on its best-matching
-    sentences (search/model/windows.py; 0 = the whole passage), and get relevance = `rerank_weight` * pair score
+    of the first `rerank_depth` fused passages, those within `rerank_margin` of the first one's fused score and
+    that an article's score counts (`read_per_article`) go through the pair pass, each read through a window of
+    at most `pair_window` word pieces on its best-matching sentences (search/model/windows.py; 0 = the whole
+    passage), and get relevance = `rerank_weight` * pair score
     + (1 - rerank_weight) * fused score (both 0..1; the rest stay below them, passage by passage, in fused
     order) -> an article scores (best + `second_passage_weight` * second best) / (1 + `second_passage_weight`)
     of its passages.
@@ -32,6 +33,9 @@ class RankingSettings:
     rerank_weight: float = 0.5  # share of the pair score in a reranked passage's relevance
     second_passage_weight: float = 0.0  # share of an article's second-best passage in its score
     pair_window: int = 0  # word pieces of each passage the pair pass reads (0 = all): its cost is about linear in it
+    # the pair pass reads a candidate only if its fused score is at most this far below the first candidate's
+    # (fused scores lie on 0..1, so 1.0 reads every candidate down to rerank_depth): an adaptive rerank depth
+    rerank_margin: float = 1.0
 
     @property
     def read_per_article(self) -> int:
@@ -48,7 +52,7 @@ class RankingSettings:
         """Raise ValueError naming the first setting out of range."""
         if self.fusion not in ("convex", "dbsf", "rrf"):
             raise ValueError(f"fusion must be convex, dbsf or rrf, got {self.fusion!r}")
-        for name in ("alpha", "rerank_weight", "second_passage_weight"):
+        for name in ("alpha", "rerank_weight", "second_passage_weight", "rerank_margin"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if self.candidates < 1 or not 0 <= self.rerank_depth:

@@ -3,8 +3,9 @@
 encode the query (1 short pass) → hybrid retrieval with filters (FAISS + FTS5, fused) → fetch passages →
 rerank + read (1 pair pass per passage an article's score counts among the first `rerank_depth`) → group into
 articles, recency blend, collapse → paginate, with facet counts over the candidate set. Fusion, depths and
-weights are the model's `RankingSettings` (its newsearch.json), with `fusion`, `alpha`, `k`, `rerank_depth` and
-`pair_window` overridable per request (the last two trade answer quality for speed: docs/speed.md).
+weights are the model's `RankingSettings` (its newsearch.json), with `fusion`, `alpha`, `k`, `rerank_depth`,
+`rerank_margin` and `pair_window` overridable per request (the last three trade quality for speed:
+docs/speed.md).
 
 `stream` gives the fused results as soon as retrieval returns (a response with stage "fused": retrieval order,
 no answers), then the complete one; `search` gives only the complete one. Both answer a repeated request from
@@ -103,7 +104,8 @@ class SearchPipeline:
             yield replace(hit, timings_ms={"cache": ms, "total": ms}, cached=True, pairs_read=0)
             return
         plan = RerankPlan(request.rerank, request.answers, settings.rerank_depth, settings.read_per_article,
-                          settings.rerank_weight, self.model.config.min_answer_confidence, settings.pair_window)
+                          settings.rerank_margin, settings.rerank_weight, self.model.config.min_answer_confidence,
+                          settings.pair_window)
         admitted = self.admission.admitted(began) if plan.pair_pass else nullcontext()
         with admitted as ticket:
             yield from self._run(request, parsed.fts_match(), settings, plan, ticket, key, early)
@@ -141,7 +143,8 @@ class SearchPipeline:
         """The model's ranking settings with the request's overrides."""
         return self.model.config.ranking.overridden(
             candidates=request.k, fusion=request.fusion or None, alpha=request.alpha,
-            rerank_depth=request.rerank_depth, pair_window=request.pair_window)
+            rerank_depth=request.rerank_depth, pair_window=request.pair_window,
+            rerank_margin=request.rerank_margin)
 
     def _respond(self, request: SearchRequest, query: str, scored: list[ScoredPassage],
                  hits: list[tuple[Candidate, PassageRow]], facets: dict[str, list[FacetValue]],

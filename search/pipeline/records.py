@@ -29,10 +29,12 @@ class SearchRequest:
     recency: float = 0.0  # 0 = relevance only, 1 = newest first; see `search.pipeline.recency`
     fusion: str | None = None  # convex | dbsf | rrf (None: the model's setting); see `search.pipeline.fusion`
     alpha: float | None = None  # weight of the dense list in convex / dbsf fusion (None: the model's setting)
-    # the speed / quality trade-off (docs/speed.md): fused candidates the pair pass considers, and the word pieces
-    # of each passage it reads (0 = whole); None: the model's setting (or the server's, `serve --rerank-depth`)
+    # the speed / quality trade-off (docs/speed.md): fused candidates the pair pass considers, the word pieces
+    # of each passage it reads (0 = whole), and how far below the first candidate's fused score it still reads
+    # one (0..1); None: the model's setting (or the server's, `serve --rerank-depth`)
     rerank_depth: int | None = None
     pair_window: int | None = None
+    rerank_margin: float | None = None
 
 
 @dataclass

@@ -5,6 +5,13 @@ ones: the pair head's output is the rerank score and the span head's best span i
 extra pass. With a pair window, the pass reads only the passage's best-matching sentences
 (search/model/windows.py).
 
+An adaptive depth: of the first `depth` fused candidates the pass reads only those whose fused score is within
+`margin` of the first one's. Where retrieval is sure (a first candidate far above the rest), the pair pass would
+not lift a distant one above it, so reading it costs time for nothing; where the fused scores lie close together,
+the pass reads down to `depth`. (A score-based cut-off of the candidate list, as in ranked-list truncation, e.g.
+Arampatzis et al. 2009, "Where to stop reading a ranked list?"; the margin is a model setting `news-search tune`
+chooses; measured: docs/speed.md.)
+
 Of one article, the pass reads only the passages its score counts — the best fused one (MaxP), or the best two
 with a second-passage share (`RankingSettings.read_per_article`): a lower passage of an article already read
 would rarely lift it further, and on news, where one article often has several of the fused candidates, not
@@ -39,6 +46,7 @@ class RerankPlan:
     answers: bool = True  # return the answer span of each passage the pair pass read
     depth: int = 20  # fused candidates the pair pass considers
     per_article: int = 1  # of which it reads each article's first this many
+    margin: float = 1.0  # and only those whose fused score is at most this far below the first one's
     weight: float = 0.5  # share of the pair score in a reranked passage's relevance
     min_confidence: float = 0.5  # answers the span head is less sure of are not returned
     window: int = 0  # word pieces of each passage the pair pass reads (0 = the whole passage)
@@ -67,14 +75,21 @@ def order_relevance(fused: Sequence[float], pair: Sequence[float | None], weight
     return [f * scale if p is None else blend(p, f, weight) for f, p in zip(fused, pair)]
 
 
-def pair_positions(articles: Sequence[str], depth: int, per_article: int) -> list[int]:
-    """Positions of the candidates the pair pass reads, given the candidates' article ids in fused order: among
-    the first `depth`, each article's first `per_article`. Raises ValueError when `per_article` < 1."""
+def pair_positions(articles: Sequence[str], fused: Sequence[float], depth: int, per_article: int,
+                   margin: float = 1.0) -> list[int]:
+    """Positions of the candidates the pair pass reads, given the candidates' article ids and fused scores in
+    fused order (best first): among the first `depth` whose fused score is at least the first one's minus
+    `margin`, each article's first `per_article`. Raises ValueError when `per_article` < 1 or the two lists
+    differ in length."""
     if per_article < 1:
         raise ValueError(f"per_article must be >= 1, got {per_article}")
+    if len(articles) != len(fused):
+        raise ValueError(f"{len(articles)} article ids for {len(fused)} fused scores")
     read: dict[str, int] = {}
     positions = []
     for i, article in enumerate(articles[:depth]):
+        if fused[i] < fused[0] - margin:
+            break  # fused order: every later candidate is further below
         if read.get(article, 0) < per_article:
             read[article] = read.get(article, 0) + 1
             positions.append(i)
@@ -87,13 +102,13 @@ def rerank_and_read(model: NewsModel, query: str, hits: Sequence[tuple[Candidate
     `score_pairs` call; best first when `plan.rerank`, else in the given order."""
     if not hits:
         return []
-    positions = pair_positions([row.article_id for _, row in hits], plan.depth, plan.per_article) \
-        if plan.pair_pass else []
+    fused = [cand.fused for cand, _ in hits]
+    positions = pair_positions([row.article_id for _, row in hits], fused, plan.depth, plan.per_article,
+                               plan.margin) if plan.pair_pass else []
     read = model.score_pairs(query, [hits[i][1].text for i in positions], plan.window) if positions else []
     pairs: list[PairScore | None] = [None] * len(hits)
     for i, pair in zip(positions, read):
         pairs[i] = pair
-    fused = [cand.fused for cand, _ in hits]
     if plan.rerank:
         relevance = order_relevance(fused, [p.relevance if p is not None else None for p in pairs], plan.weight)
     else:

@@ -74,7 +74,7 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
     validate_paging(request.page, request.size, limits, names)
     if request.k is not None:
         _check_range("k", request.k, 1, limits.max_k, names)
-    validate_rerank(request.rerank_depth, request.pair_window, limits, names)
+    validate_rerank(request.rerank_depth, request.pair_window, request.rerank_margin, limits, names)
     if request.fusion is not None and request.fusion not in FUSION_METHODS:
         raise InvalidRequest("fusion", f"{names('fusion')} must be one of {', '.join(FUSION_METHODS)}, "
                                        f"got {request.fusion!r}")
@@ -88,12 +88,17 @@ def validate_request(request: SearchRequest, store: Store, limits: Limits = LIMI
     validate_query(request.query, limits, names)
 
 
-def validate_rerank(depth: int | None, window: int | None, limits: Limits = LIMITS, names: Naming = API_NAMES
-                    ) -> None:
-    """A rerank depth of 0 (no pair pass) to `max_k`, and a pair window of 0 (whole passages) or
-    `min_pair_window`..`max_pair_window` word pieces; None keeps the model's setting."""
+def validate_rerank(depth: int | None, window: int | None, margin: float | None = None,
+                    limits: Limits = LIMITS, names: Naming = API_NAMES) -> None:
+    """A rerank depth of 0 (no pair pass) to `max_k`, a pair window of 0 (whole passages) or
+    `min_pair_window`..`max_pair_window` word pieces, and a rerank margin of 0..1 (fused scores lie on 0..1);
+    None keeps the model's setting."""
     if depth is not None:
         _check_range("rerank_depth", depth, 0, limits.max_k, names)
+    if margin is not None and not 0.0 <= margin <= 1.0:
+        raise InvalidRequest("rerank_margin", f"{names('rerank_margin')} must be between 0 (only the first "
+                                              f"candidate is read) and 1 (every one down to the rerank depth), "
+                                              f"got {margin}")
     if window is not None and window != 0 and not limits.min_pair_window <= window <= limits.max_pair_window:
         raise InvalidRequest("pair_window", f"{names('pair_window')} must be 0 (whole passages) or between "
                                             f"{limits.min_pair_window} and {limits.max_pair_window} word pieces, "

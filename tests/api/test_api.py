@@ -116,6 +116,8 @@ def test_facets_whole_store_and_filtered(client, article) -> None:
     ("/search", {"q": "a", "alpha": 1.5}, 400, "alpha"),
     ("/search", {"q": "a", "rerank_depth": 201}, 400, "rerank_depth"),
     ("/search", {"q": "a", "pair_window": 8}, 400, "pair_window"),
+    ("/search", {"q": "a", "rerank_margin": 1.5}, 400, "rerank_margin"),
+    ("/search", {"q": "a", "rerank_margin": "nan"}, 400, "rerank_margin"),
     ("/search", {"q": "a", "rerank": "maybe"}, 400, "rerank"),
     ("/search", {"q": "a", "topic": "no such topic"}, 400, "topic"),
     ("/search", {"q": "a", "source": "nowhere"}, 400, "source"),
@@ -337,21 +339,28 @@ def test_backpressure_answers_503_with_retry_after_when_the_queue_is_full_or_the
         assert app.get("/search", params=params).status_code == 200  # the pass is free again
 
 
-def test_the_servers_rerank_depth_and_pair_window_are_the_default_a_request_overrides(sample_store, model) -> None:
+def test_the_servers_rerank_settings_are_the_default_a_request_overrides(sample_store, model) -> None:
     from search.api import ServeSettings
 
     own = model.config.ranking  # the checkpoint's
-    with TestClient(create_app(sample_store, settings=ServeSettings(rerank_depth=3, pair_window=96))) as app:
+    margin = 0.25 if own.rerank_margin != 0.25 else 0.3
+    served = ServeSettings(rerank_depth=3, pair_window=96, rerank_margin=margin)
+    with TestClient(create_app(sample_store, settings=served)) as app:
         loaded = app.get("/health").json()["model"]
-        assert (loaded["ranking"]["rerank_depth"], loaded["ranking"]["pair_window"]) == (3, 96)
+        ranking = loaded["ranking"]
+        assert (ranking["rerank_depth"], ranking["pair_window"], ranking["rerank_margin"]) == (3, 96, margin)
         assert loaded["ranking_set_by_serve"] == {"rerank_depth": {"serve": 3, "checkpoint": own.rerank_depth},
-                                                  "pair_window": {"serve": 96, "checkpoint": own.pair_window}}
+                                                  "pair_window": {"serve": 96, "checkpoint": own.pair_window},
+                                                  "rerank_margin": {"serve": margin,
+                                                                    "checkpoint": own.rerank_margin}}
         body = app.get("/search", params={"q": "Who won the Nobel Peace Prize?"}).json()
         assert (body["ranking"]["rerank_depth"], body["ranking"]["pair_window"]) == (3, 96)
+        assert body["ranking"]["rerank_margin"] == margin and body["pairs_read"] <= 3
         assert sum(1 for r in body["results"] if r["passage"]["answer"]) <= 3
         body = app.get("/search", params={"q": "Who won the Nobel Peace Prize?", "rerank_depth": 0,
-                                          "pair_window": 0}).json()
+                                          "pair_window": 0, "rerank_margin": 1}).json()
         assert (body["ranking"]["rerank_depth"], body["ranking"]["pair_window"]) == (0, 0)
+        assert body["ranking"]["rerank_margin"] == 1
         assert body["results"] and all(r["passage"]["answer"] is None for r in body["results"])
 
 

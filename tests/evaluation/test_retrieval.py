@@ -69,12 +69,35 @@ def test_pair_positions_read_each_articles_counted_passages_within_the_depth() -
     from search.pipeline.rerank import pair_positions
 
     articles = ["a", "a", "b", "a", "c", "b", "d"]
-    assert pair_positions(articles, depth=5, per_article=1) == [0, 2, 4]  # a's 2nd and 3rd passages skipped
-    assert pair_positions(articles, depth=6, per_article=2) == [0, 1, 2, 4, 5]  # a's third skipped
-    assert pair_positions(articles, depth=0, per_article=1) == []
-    assert pair_positions(articles, depth=99, per_article=99) == list(range(7))  # past the end: every one
+    fused = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]
+    assert pair_positions(articles, fused, depth=5, per_article=1) == [0, 2, 4]  # a's 2nd and 3rd passages skipped
+    assert pair_positions(articles, fused, depth=6, per_article=2) == [0, 1, 2, 4, 5]  # a's third skipped
+    assert pair_positions(articles, fused, depth=0, per_article=1) == []
+    assert pair_positions(articles, fused, depth=99, per_article=99) == list(range(7))  # past the end: every one
     with pytest.raises(ValueError, match="per_article"):
-        pair_positions(articles, depth=5, per_article=0)
+        pair_positions(articles, fused, depth=5, per_article=0)
+    with pytest.raises(ValueError, match="fused scores"):
+        pair_positions(articles, fused[:3], depth=5, per_article=1)
+
+
+def test_pair_positions_stop_at_the_first_candidate_past_the_margin() -> None:
+    """Brute force: a candidate is read iff it is within the depth, within the margin of the first fused score and
+    its article's first; a margin of 1 (fused scores lie on 0..1) reads as if there were none."""
+    from search.pipeline.rerank import pair_positions
+
+    articles = ["a", "b", "a", "c", "d", "e", "f"]
+    fused = [0.9, 0.85, 0.6, 0.55, 0.41, 0.39, 0.0]
+    for depth in range(8):
+        for margin in (0.0, 0.05, 0.3, 0.5, 1.0):
+            seen: set[str] = set()
+            brute = []
+            for i in range(min(depth, len(articles))):
+                if fused[i] >= fused[0] - margin and articles[i] not in seen:
+                    brute.append(i)
+                seen.add(articles[i])
+            assert pair_positions(articles, fused, depth, 1, margin) == brute
+    assert pair_positions(articles, fused, 7, 1, 1.0) == pair_positions(articles, fused, 7, 1)
+    assert pair_positions(articles, fused, 7, 1, 0.0) == [0]  # the first candidate is always read
     assert RankingSettings(second_passage_weight=0.0).read_per_article == 1  # MaxP counts the best passage
     assert RankingSettings(second_passage_weight=0.1).read_per_article == 2  # and the second, with a share
 
@@ -186,29 +209,39 @@ def test_pairs_are_scored_once_per_window_and_a_short_passage_once_in_all() -> N
     assert ev.calls == [(3, 0), (2, 128)]
 
 
-def test_the_cheapest_depth_and_window_within_tolerance_is_chosen_by_brute_force() -> None:
+def test_the_cheapest_depth_margin_and_window_within_tolerance_is_chosen_by_brute_force() -> None:
     """Pair scores: whole passages rank b (3) first; a 128-piece window of the long passages 3 and 4 loses that
-    (the scorer takes 0.01 off, and 3 drops below 1), so only whole passages at depth >= 2 keep the reference."""
-    from search.evaluation.tuning import CostGrid, choose_cost
+    (the scorer takes 0.01 off, and 3 drops below 1), so only whole passages with b read keep the reference. Fused
+    (convex 0.5): 1 (a) 0.75, 3 (b) 0.5, 2 (a) 0.44, 4 (c) 0.06, 5 (d) 0; so depth 1 or a margin under 0.25 loses b,
+    and depth 4 with margin 0.3 reads b without c: the cheapest."""
+    from search.evaluation.tuning import CostGrid, choose_cost, pieces_read
 
     ev = evidence({1: 0.5, 2: 0.4, 3: 0.505, 4: 0.1, 5: 0.2})
     bm25 = {"c": {"q": ["c", "a", "b"]}}
     reference = RankingSettings("convex", 0.5, 30, 4, rerank_weight=1.0)
-    grid = CostGrid(rerank_depth=(1, 2, 4), pair_window=(0, 128))
-    choice = choose_cost([ev], bm25, reference, {0: 80.0, 128: 80.0}, 254, grid)
+    grid = CostGrid(rerank_depth=(1, 4), rerank_margin=(1.0, 0.3, 0.0), pair_window=(0, 128))
+    choice = choose_cost([ev], bm25, reference, {0: 80.0, 128: 80.0}, grid)
     brute = {}
-    for depth in (1, 2, 4):
-        for window in (0, 128):
-            kept = ratios_to_bm25([ev], bm25, RankingSettings("convex", 0.5, 30, depth, 1.0, pair_window=window))
-            brute[(depth, window)] = kept["c"] / ratios_to_bm25([ev], bm25, reference)["c"] >= 0.995
-    cheapest = min((k for k, ok in brute.items() if ok), key=lambda k: (k[0] * (k[1] or 254), k[0]))
-    assert (choice.settings.rerank_depth, choice.settings.pair_window) == cheapest
+    for depth in (1, 4):
+        for margin in (1.0, 0.3, 0.0):
+            for window in (0, 128):
+                settings = RankingSettings("convex", 0.5, 30, depth, 1.0, pair_window=window, rerank_margin=margin)
+                kept = ratios_to_bm25([ev], bm25, settings)["c"] / ratios_to_bm25([ev], bm25, reference)["c"]
+                brute[(depth, margin, window)] = (kept >= 0.995, pieces_read([ev], settings))
+    cheapest = min((k for k, (ok, _) in brute.items() if ok), key=lambda k: (brute[k][1], k[0], -k[1]))
+    got = choice.settings
+    assert (got.rerank_depth, got.rerank_margin, got.pair_window) == cheapest == (4, 0.3, 0)
     assert [r["cost"] for r in choice.rows] == sorted(r["cost"] for r in choice.rows)
+    # the cost is what was read: passages 1 (50 pieces) and 3 (200, or the 128 of its window) at depth 2, and 4
+    # (200) too at depth 4
+    assert pieces_read([ev], RankingSettings("convex", 0.5, 30, 2, 1.0)) == 250
+    assert pieces_read([ev], RankingSettings("convex", 0.5, 30, 2, 1.0, pair_window=128)) == 178
+    assert pieces_read([ev], RankingSettings("convex", 0.5, 30, 4, 1.0)) == 450
     # answers that fall by more than 1% with a window rule the window out whatever the ranking says
-    strict = choose_cost([ev], bm25, reference, {0: 80.0, 128: 78.0}, 254, grid)
+    strict = choose_cost([ev], bm25, reference, {0: 80.0, 128: 78.0}, grid)
     assert strict.settings.pair_window == 0
     with pytest.raises(ValueError, match="answer F1 missing"):
-        choose_cost([ev], bm25, reference, {0: 80.0}, 254, grid)
+        choose_cost([ev], bm25, reference, {0: 80.0}, grid)
 
 
 def test_the_relevance_floor_keeps_95_percent_of_shown_relevant_documents_everywhere() -> None:

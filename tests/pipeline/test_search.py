@@ -57,9 +57,9 @@ def test_exact_title_finds_its_article(pipeline, article) -> None:
     assert article["id"] in ids(reranked)
 
 
-def fused_articles(model, store, query: str, k: int) -> list[str]:
-    """The article of each fused candidate the pipeline gets for `query`, in fused order (outside any count of
-    encoder rows: it runs the query pass)."""
+def fused_candidates(model, store, query: str, k: int) -> tuple[list[str], list[float]]:
+    """The article and fused score of each fused candidate the pipeline gets for `query`, in fused order (outside
+    any count of encoder rows: it runs the query pass)."""
     from search.pipeline.encode import encode_query
     from search.pipeline.retrieve import fetch_passages, retrieve
     from search.pipeline.syntax import parse_query
@@ -67,12 +67,27 @@ def fused_articles(model, store, query: str, k: int) -> list[str]:
     settings, parsed = model.config.ranking, parse_query(query)
     candidates = retrieve(store, encode_query(model, parsed.text), parsed.text, Filters(), k, settings.fusion,
                           settings.alpha, parsed.fts_match())
-    return [row.article_id for _, row in fetch_passages(store, candidates)]
+    hits = fetch_passages(store, candidates)
+    return [row.article_id for _, row in hits], [cand.fused for cand, _ in hits]
+
+
+def fused_articles(model, store, query: str, k: int) -> list[str]:
+    """`fused_candidates`' articles only."""
+    return fused_candidates(model, store, query, k)[0]
+
+
+def read_positions(model, store, query: str, k: int, depth: int | None = None, margin: float | None = None
+                   ) -> list[int]:
+    """The positions among `query`'s `k` fused candidates the pair pass reads under the model's settings, with
+    another depth or margin where given."""
+    from search.pipeline.rerank import pair_positions
+
+    settings = model.config.ranking.overridden(rerank_depth=depth, rerank_margin=margin)
+    return pair_positions(*fused_candidates(model, store, query, k), settings.rerank_depth,
+                          settings.read_per_article, settings.rerank_margin)
 
 
 def test_one_query_pass_then_each_candidate_through_the_encoder_once(model, store, article) -> None:
-    from search.pipeline.rerank import pair_positions
-
     pipeline = SearchPipeline(model, store, responses_cached=0)  # its own, empty query-vector cache
     response = None
 
@@ -80,17 +95,17 @@ def test_one_query_pass_then_each_candidate_through_the_encoder_once(model, stor
         nonlocal response
         response = pipeline.search(request(article["title"], k=32))
 
-    depth, per_article = model.config.ranking.rerank_depth, model.config.ranking.read_per_article
+    depth = model.config.ranking.rerank_depth
     assert 0 < depth < 32
-    articles = fused_articles(model, store, article["title"], 32)
-    read = pair_positions(articles, depth, per_article)
+    read = read_positions(model, store, article["title"], 32, margin=1.0)
     assert len(read) < depth, "the article with the most passages should have several among the candidates"
+    read = read_positions(model, store, article["title"], 32)  # with the model's margin
     rows = encoder_rows(model, run)
     assert rows[0] == 1  # the query, alone
     assert response.candidates == 32
     assert sum(rows[1:]) == len(read) == response.pairs_read  # each article's counted passages down to the rerank
-    # depth, once each
-    shallow = pair_positions(fused_articles(model, store, article["title"], depth - 3), depth, per_article)
+    # depth and margin, once each
+    shallow = read_positions(model, store, article["title"], depth - 3)
     rows = encoder_rows(model, lambda: pipeline.search(request(article["title"], k=depth - 3)))
     assert sum(rows) == len(shallow)  # fewer candidates than the depth: those, as many per article, once
     other = article["title"] + " interview"
@@ -115,14 +130,13 @@ def test_the_pair_pass_reads_only_the_passages_an_articles_score_counts(model, s
         return scored
 
     monkeypatch.setattr(stages, "rerank_and_read", recording)
-    response = SearchPipeline(model, store, responses_cached=0).search(request(article["title"], k=32))
+    response = SearchPipeline(model, store, responses_cached=0).search(request(article["title"], k=32,
+                                                                               rerank_margin=1.0))
     assert len(read) == response.pairs_read  # each read passage has its pair score
     assert max(read.count(a) for a in read) <= per_article and set(read) == set(within)
 
 
 def test_a_requests_rerank_depth_sets_how_many_candidates_the_pair_pass_considers(model, store, article) -> None:
-    from search.pipeline.rerank import pair_positions
-
     pipeline = SearchPipeline(model, store, responses_cached=0)
     query = f"What happened in {article['title']}?"
     response = None
@@ -131,13 +145,41 @@ def test_a_requests_rerank_depth_sets_how_many_candidates_the_pair_pass_consider
         nonlocal response
         response = pipeline.search(request(query, k=20, rerank_depth=depth))
 
-    read = pair_positions(fused_articles(model, store, query, 20), 4, model.config.ranking.read_per_article)
+    read = read_positions(model, store, query, 20, depth=4)
     assert sum(encoder_rows(model, lambda: run(4))[1:]) == len(read) == response.pairs_read  # after the query pass
     assert response.ranking["rerank_depth"] == 4 and response.candidates == 20
     assert sum(1 for r in response.results if r.passage.answer) <= 4
     assert encoder_rows(model, lambda: run(0)) == []  # the query vector is cached; no pair pass at all
     assert all(r.passage.answer is None for r in response.results)
     assert response.ranking["rerank_depth"] == 0 and response.pairs_read == 0
+
+
+def test_a_requests_rerank_margin_stops_the_pair_pass_where_fused_scores_fall_that_far(model, store, article
+                                                                                       ) -> None:
+    """The pass reads the candidates within the margin of the first fused score (each article's counted ones):
+    margin 0 the first only, a margin of 1 every one down to the depth; those it skips get no answer."""
+    pipeline = SearchPipeline(model, store, responses_cached=0)
+    query = f"What happened in {article['title']}?"
+    articles, fused = fused_candidates(model, store, query, 30)
+    assert fused[0] - fused[len(set(articles)) - 1] > 0.05, "the fused scores should spread"
+    middle = (fused[0] - fused[min(5, len(fused) - 1)]) / 2  # between the first and the sixth candidate's
+    pipeline.search(request(query, rerank=False, answers=False))  # the query vector, cached: no query pass below
+    for margin in (0.0, middle, 1.0):
+        read = read_positions(model, store, query, 30, margin=margin)
+        assert read == [i for i in read_positions(model, store, query, 30, margin=1.0)
+                        if fused[i] >= fused[0] - margin]  # the margin's cut, nothing else
+        response = None
+
+        def run(m: float = margin) -> None:
+            nonlocal response
+            response = pipeline.search(request(query, k=30, size=30, rerank_margin=m))
+
+        rows = encoder_rows(model, run)
+        assert sum(rows) == len(read) == response.pairs_read and response.ranking["rerank_margin"] == margin
+        shown = response.results + response.weak
+        assert sum(1 for r in shown if r.pair_score is not None) <= len(read)
+        assert all(r.passage.answer is None for r in shown if r.pair_score is None)
+    assert len(read_positions(model, store, query, 30, margin=0.0)) == 1
 
 
 def test_answer_offsets_point_inside_the_returned_passage(pipeline, article) -> None:
@@ -276,6 +318,8 @@ def test_timings_cover_every_stage(pipeline) -> None:
     (SearchRequest("a", fusion="sum"), "fusion"), (SearchRequest("a", alpha=-0.1), "alpha"),
     (SearchRequest("a", rerank_depth=-1), "rerank_depth"), (SearchRequest("a", rerank_depth=201), "rerank_depth"),
     (SearchRequest("a", pair_window=8), "pair_window"), (SearchRequest("a", pair_window=257), "pair_window"),
+    (SearchRequest("a", rerank_margin=-0.1), "rerank_margin"), (SearchRequest("a", rerank_margin=float("nan")),
+                                                                "rerank_margin"),
     (SearchRequest("a", filters=Filters(topics=["no such topic"])), "topic"),
     (SearchRequest("a", filters=Filters(sources=["nowhere"])), "source"),
     (SearchRequest("a", filters=Filters(entities=["Nobody Atall"])), "entity"),
@@ -295,13 +339,13 @@ def test_answers_below_the_models_confidence_threshold_are_hidden(pipeline, arti
     config = pipeline.model.config
     try:
         pipeline.model.config = replace(config, min_answer_confidence=0.0)
-        everything = pipeline.search(request(query, size=50))
+        everything = pipeline.search(request(query, size=50, rerank_margin=1.0))  # every candidate to the depth
         shown = lambda response: response.results + response.weak  # noqa: E731
         confidences = sorted(r.passage.answer.confidence for r in shown(everything) if r.passage.answer)
         assert len(set(confidences)) >= 2
         threshold = confidences[len(confidences) // 2]  # the median: some answers fall below it, some stay
         pipeline.model.config = replace(config, min_answer_confidence=threshold)
-        kept = [r.passage.answer.confidence for r in shown(pipeline.search(request(query, size=50)))
+        kept = [r.passage.answer.confidence for r in shown(pipeline.search(request(query, size=50, rerank_margin=1.0)))
                 if r.passage.answer]
         assert kept and all(c >= threshold for c in kept)  # the sure ones stay, the rest show their passage only
         assert len(kept) == sum(c >= threshold for c in confidences) < len(confidences)
