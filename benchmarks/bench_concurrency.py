@@ -3,7 +3,8 @@
 `news-search serve` runs in a subprocess on the store with each `--passes` setting asked for: 1 (one pair pass at a
 time, the rest queue), 2, ... and "clients" (as many as clients: every search's pass runs at once, sharing the
 cores). For 1, 4 and 16 clients, each client sends its own questions (article titles, no two alike, so nothing
-comes from the cache) to `GET /search/stream` one after another; we time the first line (fused results) and the
+comes from the cache; the same questions for a client count under every `--passes`, on a fresh server each time)
+to `GET /search/stream` one after another; we time the first line (fused results) and the
 last (the final response). Prints a table and writes benchmarks/results/concurrency-<store>.json.
 
     python benchmarks/bench_concurrency.py --store runs/sample-store
@@ -100,18 +101,24 @@ def main() -> None:
     titles = [r[0] for r in store.db.execute("SELECT title FROM articles ORDER BY id")]
     stats = {k: store.stats()[k] for k in ("articles", "passages", "index_type")}
     store.close()
-    rows, used = [], 0
+    # one question set per client count, the same under every --passes setting: a search's cost depends on its
+    # question (how many passages the pair pass reads), so rows with the same clients compare like with like;
+    # each run has a fresh server, so nothing comes from a cache
+    need = sum(clients * args.per_client for clients in counts)
+    if need > len(titles):
+        raise SystemExit(f"the store has {len(titles)} titles, the runs need {need}: use a bigger store or fewer "
+                         "--per-client")
+    questions, used = {}, 0
+    for clients in counts:
+        questions[clients] = [f"What happened: {t}?" for t in titles[used:used + clients * args.per_client]]
+        used += clients * args.per_client
+    rows = []
     for passes_rule in args.passes.split(","):
         for clients in counts:
             passes = clients if passes_rule == "clients" else int(passes_rule)
             proc, url = start_server(args.store, passes)
             try:
-                need = clients * args.per_client  # fresh questions for every run: nothing from the cache
-                if used + need > len(titles):
-                    raise SystemExit(f"the store has {len(titles)} titles, the runs need {used + need}: use a "
-                                     "bigger store or fewer --per-client")
-                queries = [f"What happened: {t}?" for t in titles[used:used + need]]
-                used += need
+                queries = questions[clients]
                 with httpx.Client() as warm:  # load the weights' pages before timing
                     one_search(warm, url, "warm-up question about the news")
                 rows.append({"passes": passes, **run_clients(url, queries, clients, args.per_client)})

@@ -90,8 +90,8 @@ def add_runtime_option(parser: argparse.ArgumentParser) -> None:
 
 def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:
     """`--rerank-depth`, `--rerank-margin` and `--pair-window`: the speed / quality trade-off of the pair pass
-    (docs/speed.md);
-    `default` says what applies when a flag is left out. The ranges are the API's (`search.pipeline.LIMITS`)."""
+    (docs/speed.md); `default` says what applies when a flag is left out. The ranges are the API's
+    (`search.pipeline.LIMITS`)."""
     from search.pipeline import LIMITS  # here, not at the top: `train` parses its flags without the search stack
 
     parser.add_argument("--rerank-depth", type=int, metavar="N",

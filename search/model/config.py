@@ -20,10 +20,9 @@ class RankingSettings:
     of the first `rerank_depth` fused passages, those within `rerank_margin` of the first one's fused score and
     that an article's score counts (`read_per_article`) go through the pair pass, each read through a window of
     at most `pair_window` word pieces on its best-matching sentences (search/model/windows.py; 0 = the whole
-    passage), and get relevance = `rerank_weight` * pair score
-    + (1 - rerank_weight) * fused score (both 0..1; the rest stay below them, passage by passage, in fused
-    order) -> an article scores (best + `second_passage_weight` * second best) / (1 + `second_passage_weight`)
-    of its passages.
+    passage), and get relevance = `rerank_weight` * pair score + (1 - rerank_weight) * fused score (both 0..1;
+    the rest stay below them, passage by passage, in fused order) -> an article scores (best +
+    `second_passage_weight` * second best) / (1 + `second_passage_weight`) of its passages.
     """
 
     fusion: str = "convex"  # convex | dbsf | rrf (search/pipeline/fusion.py)
