@@ -1,6 +1,7 @@
 """`news-search`: a command imports only what it needs (`train` runs without the search stack); `eval` can
 store its results in the checkpoint it measured."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -159,12 +160,13 @@ def test_a_flag_prefix_or_a_bad_value_is_refused_in_one_line_in_both_clis():
 
 
 def test_query_says_how_many_passages_the_pair_pass_read(sample_store, capsys):
-    """The terminal listing ends with the timings and what the pair pass read, so `--rerank-depth` shows."""
+    """The terminal listing ends with the timings and what the pair pass read, so `--rerank-depth` and
+    `--rerank-margin` show."""
     from search.cli import main
 
     assert main(["query", "earthquake damage", "--store", str(sample_store), "--rerank-depth", "3", "--size", "2"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.startswith("time: ") and last.endswith("passages read of the first 3")
+    assert last.startswith("time: ") and re.search(r"\d+ passages? read of the first 3 \(rerank margin [\d.]+\)$", last)
     assert int(last.split("; ")[-1].split()[0]) in (1, 2, 3)
 
 

@@ -99,8 +99,10 @@ def format_response(response: SearchResponse) -> str:
     if response.weak:
         count = f"{len(response.weak)} weaker {'match' if len(response.weak) == 1 else 'matches'}"
         lines += [f"{count}: " + "; ".join(r.title for r in response.weak), ""]
+    read = f"{response.pairs_read} passage{'' if response.pairs_read == 1 else 's'} read of the first " \
+           f"{response.ranking['rerank_depth']} (rerank margin {response.ranking['rerank_margin']:g})"
     lines.append("time: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in response.timings_ms.items())
-                 + f"; {response.pairs_read} passages read of the first {response.ranking['rerank_depth']}")
+                 + f"; {read}")
     return "\n".join(lines)
 
 

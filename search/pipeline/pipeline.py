@@ -44,7 +44,7 @@ from search.pipeline.retrieve import fetch_passages, retrieve
 from search.pipeline.syntax import merged_filters, parse_query
 from search.pipeline.timing import Stopwatch
 from search.pipeline.validate import LIMITS, Limits, validate_query, validate_request
-from search.pipeline.weak import split_weak
+from search.pipeline.weak import beyond_margin, split_weak
 from search.store import PassageRow, Store
 
 RESPONSES_CACHED = 256  # complete responses kept (a few kB each)
@@ -152,7 +152,8 @@ class SearchPipeline:
         with watch.stage("group"):
             results = group_results(scored, request.recency, self.clock(), settings.second_passage_weight)
             lexical = any(cand.lexical_rank is not None for cand, _ in hits)
-            good, weak = split_weak(results, self.model.config.min_relevance, lexical_support=lexical or not hits)
+            good, weak = split_weak(results, self.model.config.min_relevance, lexical_support=lexical or not hits,
+                                    skipped=beyond_margin(scored, settings.rerank_margin))
             page, pages = paginate(good, request.page, request.size)
             shown = page + (weak[:request.size] if request.page == 1 else [])
             for result, spans in zip(shown, term_spans([r.passage.text for r in shown], query)):

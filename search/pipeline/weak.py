@@ -3,9 +3,12 @@
 Two kinds of evidence judge a result:
 - The pair head's score, which is absolute (the fused score is normalised per query: its best candidate
   scores 1 whatever the query, so it cannot say that nothing matches). A result whose best passage went through
-  the pair pass with a score below the model's `min_relevance` is *weak*; results without a pair score (past the
-  rerank depth) are weak only when no judged result reached the floor. `news-search tune` chooses
-  `min_relevance` on validation data (search/evaluation/floor.py).
+  the pair pass with a score below the model's `min_relevance` is *weak*; results without a pair score are weak
+  when no judged result reached the floor, and when the pair pass skipped them for the rerank margin (their
+  fused score is more than `rerank_margin` below the first candidate's: retrieval itself puts them far below;
+  counting them as good would make a smaller margin report more good matches); those past the rerank depth but
+  within the margin stay good when something judged is. `news-search tune` chooses `min_relevance` on
+  validation data (search/evaluation/floor.py).
 - Lexical support: when no word of the query occurs in any passage the filters allow (the lexical retriever
   found nothing), every result came from the dense side alone, which always returns its nearest vectors —
   for "qwzxv plorbt" as for a real question. Such a query has no good match, whatever the pair head says: the
@@ -18,20 +21,37 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from search.pipeline.records import Result
+from search.pipeline.records import Result, ScoredPassage
 
 
-def split_weak(results: Sequence[Result], floor: float, lexical_support: bool = True
-               ) -> tuple[list[Result], list[Result]]:
+def beyond_margin(scored: Sequence[ScoredPassage], margin: float) -> set[str]:
+    """Ids of the articles none of whose passages the pair pass read and whose best fused score is more than
+    `margin` below the first candidate's; empty when the pass read nothing."""
+    if not any(sp.pair is not None for sp in scored):
+        return set()
+    first = max(sp.candidate.fused for sp in scored)
+    best: dict[str, float] = {}
+    read: set[str] = set()
+    for sp in scored:
+        article = sp.row.article_id
+        best[article] = max(best.get(article, 0.0), sp.candidate.fused)
+        if sp.pair is not None:
+            read.add(article)
+    return {article for article, fused in best.items() if article not in read and fused < first - margin}
+
+
+def split_weak(results: Sequence[Result], floor: float, lexical_support: bool = True,
+               skipped: set[str] | frozenset[str] = frozenset()) -> tuple[list[Result], list[Result]]:
     """(good, weak) results, each in the given order; `lexical_support`: some query word occurs in an
-    allowed passage."""
+    allowed passage; `skipped`: ids of the articles the pair pass left unread for the rerank margin
+    (`beyond_margin`)."""
     if not lexical_support:
         return [], list(results)
     judged = [r for r in results if r.pair_score is not None]
     if not judged:
         return list(results), []
     any_good = any(r.pair_score >= floor for r in judged)
-    good = [r for r in results if (r.pair_score is None and any_good) or
+    good = [r for r in results if (r.pair_score is None and any_good and r.article_id not in skipped) or
             (r.pair_score is not None and r.pair_score >= floor)]
     keep = {id(r) for r in good}
     return good, [r for r in results if id(r) not in keep]

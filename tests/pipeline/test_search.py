@@ -179,6 +179,9 @@ def test_a_requests_rerank_margin_stops_the_pair_pass_where_fused_scores_fall_th
         shown = response.results + response.weak
         assert sum(1 for r in shown if r.pair_score is not None) <= len(read)
         assert all(r.passage.answer is None for r in shown if r.pair_score is None)
+        if margin == 0.0:  # every other candidate is past the margin: weak, never counted as a good match
+            assert all(r.pair_score is not None for r in response.results)
+            assert response.total == len(response.results) <= 1
     assert len(read_positions(model, store, query, 30, margin=0.0)) == 1
 
 

@@ -1,10 +1,12 @@
-"""Weak matches: judged results below the floor, and everything when nothing judged reaches it."""
+"""Weak matches: judged results below the floor, those the rerank margin skipped, and everything when nothing
+judged reaches the floor."""
 from __future__ import annotations
 
 import pytest
 
-from search.pipeline.records import PassageHit, Result
-from search.pipeline.weak import split_weak
+from search.pipeline.records import Candidate, PassageHit, Result, ScoredPassage
+from search.pipeline.weak import beyond_margin, split_weak
+from search.store import PassageRow
 
 
 def result(name: str, pair: float | None) -> Result:
@@ -30,3 +32,27 @@ def test_without_lexical_support_every_result_is_weak_whatever_the_pair_head_say
     results = [result("a", 0.9), result("b", None)]
     assert split_weak(results, 0.5, lexical_support=False) == ([], results)
     assert split_weak(results, 0.5, lexical_support=True) == (results, [])
+
+
+def test_results_the_rerank_margin_skipped_are_weak_and_those_past_the_depth_are_not() -> None:
+    results = [result("a", 0.9), result("b", None), result("c", None)]
+    good, weak = split_weak(results, 0.5, skipped={"c"})
+    assert [r.article_id for r in good] == ["a", "b"] and [r.article_id for r in weak] == ["c"]
+    assert split_weak(results, 0.95, skipped={"c"}) == ([], results)  # nothing judged is good: all weak
+
+
+def scored(article: str, fused: float, pair: float | None) -> ScoredPassage:
+    row = PassageRow(0, article, 0, "text", 0, 4, article, None, None, None, "other", article, [])
+    return ScoredPassage(Candidate(0, fused), row, fused, None, pair)
+
+
+def test_beyond_margin_names_the_unread_articles_whose_best_fused_score_is_past_it() -> None:
+    """Brute force over margins: an article is beyond when none of its passages was read and its best fused
+    score is more than the margin below the first candidate's."""
+    passages = [scored("a", 0.9, 0.7), scored("b", 0.8, None), scored("a", 0.5, None), scored("c", 0.45, None),
+                scored("d", 0.3, None), scored("d", 0.35, None)]
+    for margin in (0.0, 0.1, 0.4, 0.5, 0.55, 0.6, 1.0):
+        brute = {sp.row.article_id for sp in passages if sp.row.article_id != "a"
+                 and max(p.candidate.fused for p in passages if p.row.article_id == sp.row.article_id) < 0.9 - margin}
+        assert beyond_margin(passages, margin) == brute
+    assert beyond_margin([scored("a", 0.9, None), scored("b", 0.1, None)], 0.5) == set()  # no pair pass: none
