@@ -1,9 +1,10 @@
 """The rerank margin side by side on the release, from `news-search tune`'s cached evidence: for each collection
 and margin (the pair pass reads a candidate only if its fused score is at most that far below the first one's;
 1 reads every candidate down to the depth), at the release's rerank depth, nDCG@10 on the rerank sample as a share
-of the depth-30 rerank of every candidate (the reference `tune` holds its choice to), and what the pair pass
-reads per query: pairs and word pieces. The reporting-only collection (SQuADShifts reddit) took no part in
-choosing the margin.
+of the depth-30 rerank of every candidate (the reference `tune` holds its choice to), what the pair pass reads per
+query (pairs and word pieces), and how many of the relevant documents in the top 10 the margin left unread (/search
+shows those as weak matches). The reporting-only collection (SQuADShifts reddit) took no part in choosing the
+margin.
 
     python benchmarks/compare_rerank_margin.py [--model PATH] [--data ../shared/data] [--cache runs/evidence]
 
@@ -22,7 +23,7 @@ MARGINS = (1.0, 0.7, 0.6, 0.5, 0.45, 0.4, 0.3)
 
 def main() -> None:
     from search.evaluation.collections import CHOOSING, REPORTING, evidence_for, save_evidence
-    from search.evaluation.ranking import product_run, read_passages, subset
+    from search.evaluation.ranking import margin_skipped, product_run, read_passages, subset
     from search.evaluation.retrieval_metrics import ranking_metrics
     from search.evaluation.tuning import REFERENCE_DEPTH, pieces_read
 
@@ -36,8 +37,11 @@ def main() -> None:
         def measured(settings) -> dict[str, float]:
             run = product_run(ev, settings, sample=True)
             pairs = [len(read_passages(ev, q, settings)) for q in sample]
+            shown = [(q, d) for q in sample for d in run[q.qid][:10] if d in ev.qrels[q.qid]]
+            skipped = sum(d in margin_skipped(ev, q, settings) for q, d in shown)
             return {"ndcg@10": ranking_metrics(run, subset(ev.qrels, run))["ndcg@10"],
-                    "pairs per query": sum(pairs) / len(pairs), "pieces per query": pieces_read([ev], settings)}
+                    "pairs per query": sum(pairs) / len(pairs), "pieces per query": pieces_read([ev], settings),
+                    "relevant in top 10": len(shown), "of which skipped by the margin": skipped}
 
         reference = measured(replace(own, rerank_depth=REFERENCE_DEPTH, rerank_margin=1.0))
         for margin in MARGINS:
@@ -47,10 +51,12 @@ def main() -> None:
             rows.append(row)
         save_evidence(ev)
     print(f"| collection | margin (depth {own.rerank_depth}) | nDCG@10 | / depth {REFERENCE_DEPTH}, no margin "
-          "| pairs per query | word pieces per query |\n|---|---|---|---|---|---|")
+          "| pairs per query | word pieces per query | relevant in top 10: skipped by the margin / all |\n"
+          "|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['collection']} | {r['rerank_margin']:g} | {r['ndcg@10']:.4f} | {r['ndcg@10 / reference']:.4f} "
-              f"| {r['pairs per query']:.1f} | {r['pieces per query']:.0f} |")
+              f"| {r['pairs per query']:.1f} | {r['pieces per query']:.0f} "
+              f"| {r['of which skipped by the margin']} / {r['relevant in top 10']} |")
     write_results("compare-rerank-margin", {"model": model.name, "ranking": own.__dict__,
                                             "reference_depth": REFERENCE_DEPTH, "rows": rows})
 

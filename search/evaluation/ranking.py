@@ -15,6 +15,7 @@ from search.pipeline.fusion import fuse
 from search.pipeline.grouping import article_relevance
 from search.pipeline.records import Candidate
 from search.pipeline.rerank import order_relevance, pair_positions
+from search.pipeline.weak import beyond_margin
 
 # what txtai's `hybrid=True` does with the base model: a 0.5 / 0.5 convex sum of min-max normalised scores
 TXTAI_HYBRID = RankingSettings(fusion="convex", alpha=0.5, rerank_depth=0, second_passage_weight=0.0)
@@ -69,6 +70,14 @@ def best_passages(ev: CollectionEvidence, query: QueryEvidence, settings: Rankin
         if doc not in best or rel > best[doc][0]:
             best[doc] = (rel, cand.passage_id, pair)
     return {doc: (pid, pair) for doc, (_, pid, pair) in best.items()}
+
+
+def margin_skipped(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings) -> set[str]:
+    """For one query, the documents the pair pass left unread for the rerank margin: the ones /search shows as
+    weak matches for that reason (search/pipeline/weak.py)."""
+    rows = _scored(ev, query, settings, "newsearch", True)
+    return beyond_margin([ev.passage_doc[cand.passage_id] for cand, _, _ in rows], [cand.fused for cand, _, _ in rows],
+                         [pair is not None for _, pair, _ in rows], settings.rerank_margin)
 
 
 def document_pair_scores(ev: CollectionEvidence, query: QueryEvidence, settings: RankingSettings

@@ -153,7 +153,10 @@ class SearchPipeline:
             results = group_results(scored, request.recency, self.clock(), settings.second_passage_weight)
             lexical = any(cand.lexical_rank is not None for cand, _ in hits)
             good, weak = split_weak(results, self.model.config.min_relevance, lexical_support=lexical or not hits,
-                                    skipped=beyond_margin(scored, settings.rerank_margin))
+                                    skipped=beyond_margin([sp.row.article_id for sp in scored],
+                                                          [sp.candidate.fused for sp in scored],
+                                                          [sp.pair is not None for sp in scored],
+                                                          settings.rerank_margin))
             page, pages = paginate(good, request.page, request.size)
             shown = page + (weak[:request.size] if request.page == 1 else [])
             for result, spans in zip(shown, term_spans([r.passage.text for r in shown], query)):

@@ -21,23 +21,23 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from search.pipeline.records import Result, ScoredPassage
+from search.pipeline.records import Result
 
 
-def beyond_margin(scored: Sequence[ScoredPassage], margin: float) -> set[str]:
+def beyond_margin(articles: Sequence[str], fused: Sequence[float], read: Sequence[bool], margin: float) -> set[str]:
     """Ids of the articles none of whose passages the pair pass read and whose best fused score is more than
-    `margin` below the first candidate's; empty when the pass read nothing."""
-    if not any(sp.pair is not None for sp in scored):
+    `margin` below the first candidate's, given each candidate's article id, fused score and whether the pass read
+    it (the pipeline's and the evaluation's candidates alike); empty when the pass read nothing."""
+    if not any(read):
         return set()
-    first = max(sp.candidate.fused for sp in scored)
+    first = max(fused)
     best: dict[str, float] = {}
-    read: set[str] = set()
-    for sp in scored:
-        article = sp.row.article_id
-        best[article] = max(best.get(article, 0.0), sp.candidate.fused)
-        if sp.pair is not None:
-            read.add(article)
-    return {article for article, fused in best.items() if article not in read and fused < first - margin}
+    was_read: set[str] = set()
+    for article, score, done in zip(articles, fused, read):
+        best[article] = max(best.get(article, 0.0), score)
+        if done:
+            was_read.add(article)
+    return {article for article, score in best.items() if article not in was_read and score < first - margin}
 
 
 def split_weak(results: Sequence[Result], floor: float, lexical_support: bool = True,

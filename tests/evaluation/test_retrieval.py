@@ -256,3 +256,15 @@ def test_the_relevance_floor_keeps_95_percent_of_shown_relevant_documents_everyw
     assert chosen.floor == 0.5 and chosen.kept == {"low": 1.0, "high": 1.0} and chosen.judged == {"low": 1, "high": 1}
     with pytest.raises(ValueError, match="nothing to choose"):
         choose_relevance_floor([evidence({}, "none", {"q": {"zzz"}})], RankingSettings("convex", 0.5, 30, 0))
+
+
+def test_margin_skipped_names_the_documents_left_unread_past_the_margin() -> None:
+    """Fused (convex 0.5): 1 (a) 0.75, 3 (b) 0.5, 2 (a) 0.44, 4 (c) 0.06, 5 (d) 0. Margin 0.3 reads a and b; c and
+    d are more than 0.3 below a. Margin 1 skips nothing: d, past depth 4, is unread but within the margin."""
+    from search.evaluation.ranking import margin_skipped
+
+    ev = evidence({1: 0.5, 2: 0.4, 3: 0.5, 4: 0.1, 5: 0.2})
+    query = ev.queries[0]
+    assert margin_skipped(ev, query, RankingSettings("convex", 0.5, 30, 4, rerank_margin=0.3)) == {"c", "d"}
+    assert margin_skipped(ev, query, RankingSettings("convex", 0.5, 30, 4, rerank_margin=1.0)) == set()
+    assert margin_skipped(ev, query, RankingSettings("convex", 0.5, 30, 0, rerank_margin=0.0)) == set()  # no pass

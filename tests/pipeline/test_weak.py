@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.pipeline.records import Candidate, PassageHit, Result, ScoredPassage
+from search.pipeline.records import PassageHit, Result
 from search.pipeline.weak import beyond_margin, split_weak
-from search.store import PassageRow
 
 
 def result(name: str, pair: float | None) -> Result:
@@ -41,18 +40,14 @@ def test_results_the_rerank_margin_skipped_are_weak_and_those_past_the_depth_are
     assert split_weak(results, 0.95, skipped={"c"}) == ([], results)  # nothing judged is good: all weak
 
 
-def scored(article: str, fused: float, pair: float | None) -> ScoredPassage:
-    row = PassageRow(0, article, 0, "text", 0, 4, article, None, None, None, "other", article, [])
-    return ScoredPassage(Candidate(0, fused), row, fused, None, pair)
-
-
 def test_beyond_margin_names_the_unread_articles_whose_best_fused_score_is_past_it() -> None:
     """Brute force over margins: an article is beyond when none of its passages was read and its best fused
     score is more than the margin below the first candidate's."""
-    passages = [scored("a", 0.9, 0.7), scored("b", 0.8, None), scored("a", 0.5, None), scored("c", 0.45, None),
-                scored("d", 0.3, None), scored("d", 0.35, None)]
+    articles = ["a", "b", "a", "c", "d", "d"]
+    fused = [0.9, 0.8, 0.5, 0.45, 0.3, 0.35]
+    read = [True, False, False, False, False, False]
     for margin in (0.0, 0.1, 0.4, 0.5, 0.55, 0.6, 1.0):
-        brute = {sp.row.article_id for sp in passages if sp.row.article_id != "a"
-                 and max(p.candidate.fused for p in passages if p.row.article_id == sp.row.article_id) < 0.9 - margin}
-        assert beyond_margin(passages, margin) == brute
-    assert beyond_margin([scored("a", 0.9, None), scored("b", 0.1, None)], 0.5) == set()  # no pair pass: none
+        brute = {a for a in articles if a != "a"
+                 and max(f for b, f in zip(articles, fused) if b == a) < 0.9 - margin}
+        assert beyond_margin(articles, fused, read, margin) == brute
+    assert beyond_margin(["a", "b"], [0.9, 0.1], [False, False], 0.5) == set()  # no pair pass: none
