@@ -37,11 +37,11 @@ def main() -> None:
         def measured(settings) -> dict[str, float]:
             run = product_run(ev, settings, sample=True)
             pairs = [len(read_passages(ev, q, settings)) for q in sample]
-            shown = [(q, d) for q in sample for d in run[q.qid][:10] if d in ev.qrels[q.qid]]
-            skipped = sum(d in margin_skipped(ev, q, settings) for q, d in shown)
+            shown = {q.qid: [d for d in run[q.qid][:10] if d in ev.qrels[q.qid]] for q in sample}
+            skipped = sum(len(margin_skipped(ev, q, settings).intersection(shown[q.qid])) for q in sample)
             return {"ndcg@10": ranking_metrics(run, subset(ev.qrels, run))["ndcg@10"],
                     "pairs per query": sum(pairs) / len(pairs), "pieces per query": pieces_read([ev], settings),
-                    "relevant in top 10": len(shown), "of which skipped by the margin": skipped}
+                    "relevant in top 10": sum(map(len, shown.values())), "of which skipped by the margin": skipped}
 
         reference = measured(replace(own, rerank_depth=REFERENCE_DEPTH, rerank_margin=1.0))
         for margin in MARGINS:
