@@ -34,10 +34,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(store: str, passes: int) -> tuple[subprocess.Popen, str]:
+def start_server(store: str, passes: int, *extra: str) -> tuple[subprocess.Popen, str]:
+    """`news-search serve` on a free port with `--passes passes` and `extra` flags; its process and URL once
+    /health answers. Raises RuntimeError when it does not start within 5 minutes."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--store", store, "--port", str(port),
-                             "--passes", str(passes)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--passes", str(passes), *extra], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -89,6 +92,8 @@ def main() -> None:
     parser.add_argument("--clients", default="1,4,16", help="comma-separated client counts")
     parser.add_argument("--per-client", type=int, default=1, help="searches each client sends")
     parser.add_argument("--passes", default="1,2,clients", help="comma-separated --passes settings of the server")
+    parser.add_argument("--pair-nice", type=int, default=None,
+                        help="the server's --pair-nice (default: serve's); the results file is named after it")
     args = parser.parse_args()
 
     from rich.console import Console
@@ -116,7 +121,8 @@ def main() -> None:
     for passes_rule in args.passes.split(","):
         for clients in counts:
             passes = clients if passes_rule == "clients" else int(passes_rule)
-            proc, url = start_server(args.store, passes)
+            proc, url = start_server(args.store, passes,
+                                     *(["--pair-nice", str(args.pair_nice)] if args.pair_nice is not None else []))
             try:
                 queries = questions[clients]
                 with httpx.Client() as warm:  # load the weights' pages before timing
@@ -133,9 +139,11 @@ def main() -> None:
                       f"{r['first_results_ms']['p50']:.0f} / {r['first_results_ms']['p95']:.0f}",
                       f"{r['final_ms']['p50']:.0f} / {r['final_ms']['p95']:.0f}", f"{r['searches_per_s']:.2f}")
     Console().print(table)
-    write_results(f"concurrency-{Path(args.store).resolve().name}",
+    nice = "" if args.pair_nice is None else f"-pair-nice{args.pair_nice}"
+    write_results(f"concurrency-{Path(args.store).resolve().name}{nice}",
                   {"store": str(Path(args.store).resolve()), "stats": stats, "cpus": os.cpu_count(),
                    "machine": platform.processor() or platform.machine(), "per_client": args.per_client,
+                   "pair_nice": args.pair_nice,
                    "runs": rows})
 
 

@@ -1,8 +1,9 @@
 """Faster runtimes for the pair pass, and what each costs in quality against torch float32.
 
-Runtimes: torch fp32 (the product's), torch bf16 autocast (CPUs with native bf16), ONNX Runtime fp32, ONNX Runtime
-dynamic int8 with per-channel weights (`reduce_range` on CPUs without VNNI), and torch `quantize_dynamic` int8 on
-every Linear (per-tensor; the one issue 13 measured as unacceptable). Each runs the same pair pass through the
+Runtimes: torch fp32 (the product's: packed rows, search/model/packed.py), the same through the transformers
+forward on padded batches (what it ran before), torch bf16 autocast (CPUs with native bf16), ONNX Runtime fp32,
+ONNX Runtime dynamic int8 with per-channel weights (`reduce_range` on CPUs without VNNI), and torch
+`quantize_dynamic` int8 on every Linear (per-tensor; the one issue 13 measured as unacceptable). Each runs the same pair pass through the
 product's own decoding (`NewsModel.score_pair_list`, with the model's pair window), on
 * the sample store: every query's fused candidates down to the model's rerank depth — Spearman of the pair
   relevance against fp32 per query (mean), agreement of the top candidate, and of the answer span (same
@@ -43,6 +44,17 @@ def int8_graph(net, folder: Path) -> bytes:
     vnni = cpuinfo.exists() and "avx512_vnni" in cpuinfo.read_text()
     quantize_dynamic(str(source), str(target), per_channel=True, reduce_range=not vnni, weight_type=QuantType.QInt8)
     return target.read_bytes()
+
+
+def padded(net):
+    """`net.pair` through the transformers forward, padding included (the product runs it packed)."""
+    def pair(*inputs):
+        net.packable = False
+        try:
+            return net.pair(*inputs)
+        finally:
+            net.packable = True
+    return pair
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -91,7 +103,8 @@ def main() -> None:
     bf16 = bf16_supported(torch.device("cpu"))
     # each runtime swaps in its own pair pass (the product's own where it offers one); the decoding around it is
     # the product's
-    runtimes = {"torch fp32": model.net.pair, "torch bf16 autocast": Bf16PairPass(model.net),
+    runtimes = {"torch fp32": model.net.pair, "torch fp32, transformers forward (padded)": padded(model.net),
+                "torch bf16 autocast": Bf16PairPass(model.net),
                 "onnxruntime fp32": OnnxPairPass(export_pair_graph(model.net), threads),
                 "onnxruntime int8 per-channel": OnnxPairPass(int8_graph(model.net, Path(args.onnx)), threads),
                 "torch int8 per-tensor": torch_int8.pair}

@@ -121,7 +121,8 @@ def test_messages_use_the_terminals_words_and_exit_codes_match_news_index(tmp_pa
     assert "GET /facets" not in topic.stderr
     for command, line in ((["query", "x", "--rerank-depth", "-1"], "--rerank-depth must be between 0 and 200"),
                           (["serve", "--pair-window", "5"], "--pair-window must be 0 (whole passages) or between"),
-                          (["serve", "--rerank-margin", "2"], "--rerank-margin must be between 0")):
+                          (["serve", "--rerank-margin", "2"], "--rerank-margin must be between 0"),
+                          (["serve", "--pair-nice", "20"], "--pair-nice must be between 0 and 19")):
         refused = subprocess.run([sys.executable, "-m", "search.cli", *command, "--store", str(sample_store)],
                                  capture_output=True, text=True, timeout=120)
         assert refused.returncode == 2 and line in refused.stderr, refused.stderr

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 DEFAULT_MAX_WAITING = 32  # searches waiting for the pair pass before new ones get 503 (about 15 s of work here)
 DEFAULT_DEADLINE_S = 30.0  # longest a search may wait for its pair pass before it gets 503
+DEFAULT_PAIR_NICE = 10  # the pair pass's threads run this much below normal CPU priority (search/pipeline/priority.py)
 
 
 @dataclass
@@ -12,6 +13,7 @@ class ServeSettings:
     """Settings of the app `create_app` builds (the `serve` flags of the same names)."""
 
     passes: int = 1  # pair passes run at once (search/pipeline/admission.py)
+    pair_nice: int = DEFAULT_PAIR_NICE  # their threads' nice value above normal; 0: the request's own thread
     runtime: str = "auto"  # the pair pass's runtime (search/model/runtime.py)
     max_waiting: int | None = DEFAULT_MAX_WAITING  # None: no bound
     deadline_s: float | None = DEFAULT_DEADLINE_S  # None: no bound

@@ -10,6 +10,7 @@ from search.model import NewsModel
 from search.model.config import RankingSettings
 from search.pipeline import SearchPipeline
 from search.pipeline.admission import Admission
+from search.pipeline.priority import PairThreads
 from search.store import ShardedStore, Store, open_store
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -49,7 +50,9 @@ class AppState:
         store.load_vectors()  # the first search should not pay for it; a damaged file stops the server here
         admission = Admission(settings.passes, settings.max_waiting, settings.deadline_s)
         state = cls(model=model, store=store, store_dir=Path(store_dir),
-                    pipeline=SearchPipeline(model, store, admission=admission), settings=settings,
+                    pipeline=SearchPipeline(model, store, admission=admission,
+                                            pair_threads=PairThreads(settings.passes, settings.pair_nice)),
+                    settings=settings,
                     checkpoint_ranking=checkpoint_ranking)
         state.metrics.watch(admission, store, model.model_id, model.name)
         return state

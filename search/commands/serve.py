@@ -6,7 +6,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from search.api.settings import DEFAULT_DEADLINE_S, DEFAULT_MAX_WAITING, ServeSettings
+from search.api.settings import DEFAULT_DEADLINE_S, DEFAULT_MAX_WAITING, DEFAULT_PAIR_NICE, ServeSettings
 from search.commands import add_rerank_options, add_runtime_option
 from search.pipeline.validate import Naming, validate_rerank
 from search.store.ray_cluster import check_address
@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--passes", type=int, default=1,
                    help="encoder passes run at once; more searches wait for a slot (default: 1, which keeps a "
                         "CPU's cores from being shared by several passes; see benchmarks/bench_concurrency.py)")
+    p.add_argument("--pair-nice", type=int, default=DEFAULT_PAIR_NICE, metavar="0-19",
+                   help="run the pair passes this much below normal CPU priority (Linux nice value), so that "
+                        "first results, retrieval and a browser on the same machine get the cores first "
+                        f"(default: {DEFAULT_PAIR_NICE}; 0: normal priority)")
     p.add_argument("--max-waiting", type=int, default=DEFAULT_MAX_WAITING,
                    help="searches that may wait for a pair pass beyond those running one; more get 503 with "
                         f"Retry-After at once (default: {DEFAULT_MAX_WAITING}; 0: none may wait)")
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     for flag, value, low in (("--passes", args.passes, 1), ("--max-waiting", args.max_waiting, 0)):
         if value < low:
             raise ValueError(f"{flag} must be at least {low}, got {value}")
+    if not 0 <= args.pair_nice <= 19:
+        raise ValueError(f"--pair-nice must be between 0 and 19, got {args.pair_nice}")
     if args.deadline <= 0:
         raise ValueError(f"--deadline must be more than 0 seconds, got {args.deadline:g}")
     api_key = _api_key(args)
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from search.api import create_app
     from search.api.middleware import MAX_HEADER_BYTES
 
-    settings = ServeSettings(passes=args.passes, runtime=args.runtime, max_waiting=args.max_waiting,
+    settings = ServeSettings(passes=args.passes, pair_nice=args.pair_nice, runtime=args.runtime, max_waiting=args.max_waiting,
                              deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin,
                              shards=args.shards, ray_address=args.ray_address, rerank_depth=args.rerank_depth,
                              pair_window=args.pair_window, rerank_margin=args.rerank_margin)

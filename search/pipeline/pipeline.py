@@ -38,6 +38,7 @@ from search.pipeline.facets import candidate_facets
 from search.pipeline.grouping import group_results
 from search.pipeline.highlight import term_spans
 from search.pipeline.paging import paginate
+from search.pipeline.priority import PairThreads
 from search.pipeline.records import Candidate, FacetValue, ScoredPassage, SearchRequest, SearchResponse
 from search.pipeline.rerank import RerankPlan, rerank_and_read
 from search.pipeline.retrieve import fetch_passages, retrieve
@@ -66,6 +67,7 @@ class SearchPipeline:
     clock: Callable[[], datetime] = utc_now  # "now" for the recency decay; tests pin it
     responses_cached: int = RESPONSES_CACHED  # 0 turns the response cache off
     admission: Admission = field(default_factory=Admission)  # pair passes at once, queue and deadline
+    pair_threads: PairThreads = field(default_factory=PairThreads)  # where they run: the caller's thread by default
     responses: LockedLRU[SearchResponse] = field(init=False)
     vectors: LockedLRU[np.ndarray] = field(init=False)
 
@@ -134,7 +136,7 @@ class SearchPipeline:
                 with watch.stage("queue"):
                     slot.enter_context(ticket.slot())
             with watch.stage("rerank_read"):
-                scored = rerank_and_read(self.model, query, hits, plan)
+                scored = self.pair_threads.run(rerank_and_read, self.model, query, hits, plan)
         final = self._respond(request, query, scored, hits, facets, settings, watch, "final")
         self.responses.put(key, final)
         yield final

@@ -44,7 +44,7 @@ def pooled_vectors(model: NewsModel, texts: Sequence[str], desc: str = "", max_l
     out = np.zeros((len(texts), model.dim), np.float32)
     batches = list(model._batches(enc))
     for batch in tqdm(batches, desc=desc or "encoding", unit="batch", leave=False):
-        hidden = model.net._encode(batch.ids, batch.mask).float()  # (B, T, H)
+        hidden = model.net.hidden_states(batch.ids, batch.mask).float()  # (B, T, H)
         out[batch.rows] = mean_pool(hidden, batch.mask).cpu().numpy()
     return out
 

@@ -11,6 +11,7 @@ from indexer.readers import read_inputs
 from search.model import NewsModel
 from search.store import Store, StoreError
 from tests.conftest import SAMPLE
+from tests.encoder_calls import encoder_forwards
 from tests.indexer.helpers import assert_consistent, short_articles, write_jsonl
 
 
@@ -27,17 +28,18 @@ class EncoderRows:
     """Counts the passages going through the encoder (rows of every forward pass)."""
 
     def __init__(self, model: NewsModel) -> None:
-        self.rows = 0
-        self.handle = model.net.encoder.register_forward_hook(self._count, with_kwargs=True)
+        self.watch = encoder_forwards(model)
 
-    def _count(self, module, args, kwargs, output) -> None:
-        self.rows += (kwargs.get("input_ids") if "input_ids" in kwargs else args[0]).shape[0]
+    @property
+    def rows(self) -> int:
+        return sum(int(inputs["input_ids"].shape[0]) for inputs in self.calls)
 
     def __enter__(self) -> "EncoderRows":
+        self.calls = self.watch.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.handle.remove()
+        self.watch.__exit__(*exc)
 
 
 def test_each_passage_is_encoded_once_and_adding_again_changes_nothing(tmp_path: Path, model: NewsModel) -> None:

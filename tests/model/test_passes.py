@@ -1,17 +1,7 @@
 """`annotate` and `score_pairs` each make exactly one encoder forward (for up to one batch of inputs)."""
-from contextlib import contextmanager
-
 import numpy as np
 
-
-@contextmanager
-def count_forwards(model):
-    calls = []
-    handle = model.net.encoder.register_forward_hook(lambda *_: calls.append(1))
-    try:
-        yield calls
-    finally:
-        handle.remove()
+from tests.encoder_calls import encoder_forwards as count_forwards
 
 
 def test_annotate_is_one_pass(fresh_model):

@@ -9,6 +9,7 @@ import pytest
 from search.pipeline import SearchPipeline, SearchRequest
 from search.pipeline.admission import Admission
 from search.store import Store
+from tests.encoder_calls import encoder_forwards
 
 
 def most_pair_passes_at_once(model, run) -> int:
@@ -16,28 +17,23 @@ def most_pair_passes_at_once(model, run) -> int:
     flight at the same time during `run()`; query passes (one segment) do not count."""
     lock, active, most = threading.Lock(), [0], [0]
 
-    def is_pair(kwargs) -> bool:
-        types = kwargs.get("token_type_ids")
+    def is_pair(inputs) -> bool:
+        types = inputs["token_type_ids"]
         return types is not None and bool(types.any())
 
-    def enter(_module, _args, kwargs) -> None:
-        if is_pair(kwargs):
+    def enter(inputs) -> None:
+        if is_pair(inputs):
             with lock:
                 active[0] += 1
                 most[0] = max(most[0], active[0])
 
-    def leave(_module, _args, kwargs, _out) -> None:
-        if is_pair(kwargs):
+    def leave(inputs) -> None:
+        if is_pair(inputs):
             with lock:
                 active[0] -= 1
 
-    handles = [model.net.encoder.register_forward_pre_hook(enter, with_kwargs=True),
-               model.net.encoder.register_forward_hook(leave, with_kwargs=True)]
-    try:
+    with encoder_forwards(model, enter, leave):
         run()
-    finally:
-        for h in handles:
-            h.remove()
     return most[0]
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from search.pipeline import InvalidRequest, SearchPipeline, SearchRequest
 from search.store import Filters, Store
+from tests.encoder_calls import encoder_forwards
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +31,9 @@ def article(store) -> dict:
 
 def encoder_rows(model, run) -> list[int]:
     """The rows (texts or query-passage pairs) of each forward run of the shared encoder during `run()`."""
-    rows: list[int] = []
-    handle = model.net.encoder.register_forward_hook(
-        lambda _module, _args, kwargs, _out: rows.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
-    try:
+    with encoder_forwards(model) as calls:
         run()
-    finally:
-        handle.remove()
-    return rows
+    return [int(inputs["input_ids"].shape[0]) for inputs in calls]
 
 
 def request(query: str, **options) -> SearchRequest:

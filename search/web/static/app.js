@@ -98,6 +98,23 @@ async function streamJSON(path, params, onResponse) {
   }
 }
 
+// User Timing measures of the latest search, from its start to the first results drawn (the fused ones, or the
+// final ones when nothing came first) and to the final ones: the browser's performance tools show them, and
+// the browser test and benchmarks/bench_first_results.py read them.
+function startTimings() {
+  performance.clearMarks("newsearch:search");
+  performance.clearMeasures("newsearch:first-results");
+  performance.clearMeasures("newsearch:final-results");
+  performance.mark("newsearch:search");
+}
+
+function recordTimings(stage) {
+  if (!performance.getEntriesByName("newsearch:first-results").length) {
+    performance.measure("newsearch:first-results", "newsearch:search");
+  }
+  if (stage === "final") performance.measure("newsearch:final-results", "newsearch:search");
+}
+
 async function run() {
   const ticket = ++runs;
   const state = readState();
@@ -128,11 +145,13 @@ async function run() {
     } else if (state.q) {
       const params = toParams(state, true);
       params.set("size", String(PAGE_SIZE));
+      startTimings();
       await streamJSON("/search/stream", params, (data) => {
         if (ticket !== runs) return;                       // a newer search has started
         renderResults(data, state);
         renderFacets(data.facets, state);
         renderPager(data);
+        recordTimings(data.stage);
       });
       document.title = `${state.q} – newsearch`;
     } else {
