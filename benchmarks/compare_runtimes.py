@@ -3,8 +3,8 @@
 Runtimes: torch fp32 (the product's: packed rows, search/model/packed.py), the same through the transformers
 forward on padded batches (what it ran before), torch bf16 autocast (CPUs with native bf16), ONNX Runtime fp32,
 ONNX Runtime dynamic int8 with per-channel weights (`reduce_range` on CPUs without VNNI), and torch
-`quantize_dynamic` int8 on every Linear (per-tensor; the one issue 13 measured as unacceptable). Each runs the same pair pass through the
-product's own decoding (`NewsModel.score_pair_list`, with the model's pair window), on
+`quantize_dynamic` int8 on every Linear (per-tensor; the one issue 13 measured as unacceptable). Each runs the same
+pair pass through the product's own decoding (`NewsModel.score_pair_list`, with the model's pair window), on
 * the sample store: every query's fused candidates down to the model's rerank depth — Spearman of the pair
   relevance against fp32 per query (mean), agreement of the top candidate, and of the answer span (same
   characters); latency of that pair pass (p50 / p95 ms; every candidate down to the depth, where a search now

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from search.api.settings import DEFAULT_DEADLINE_S, DEFAULT_MAX_WAITING, DEFAULT_PAIR_NICE, ServeSettings
 from search.commands import add_rerank_options, add_runtime_option
+from search.pipeline.priority import MAX_NICE
 from search.pipeline.validate import Naming, validate_rerank
 from search.store.ray_cluster import check_address
 
@@ -61,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
     for flag, value, low in (("--passes", args.passes, 1), ("--max-waiting", args.max_waiting, 0)):
         if value < low:
             raise ValueError(f"{flag} must be at least {low}, got {value}")
-    if not 0 <= args.pair_nice <= 19:
-        raise ValueError(f"--pair-nice must be between 0 and 19, got {args.pair_nice}")
+    if not 0 <= args.pair_nice <= MAX_NICE:
+        raise ValueError(f"--pair-nice must be between 0 and {MAX_NICE}, got {args.pair_nice}")
     if args.deadline <= 0:
         raise ValueError(f"--deadline must be more than 0 seconds, got {args.deadline:g}")
     api_key = _api_key(args)
@@ -77,10 +78,11 @@ def run(args: argparse.Namespace) -> int:
     from search.api import create_app
     from search.api.middleware import MAX_HEADER_BYTES
 
-    settings = ServeSettings(passes=args.passes, pair_nice=args.pair_nice, runtime=args.runtime, max_waiting=args.max_waiting,
-                             deadline_s=args.deadline, api_key=api_key, cors_origins=args.cors_origin,
-                             shards=args.shards, ray_address=args.ray_address, rerank_depth=args.rerank_depth,
-                             pair_window=args.pair_window, rerank_margin=args.rerank_margin)
+    settings = ServeSettings(passes=args.passes, pair_nice=args.pair_nice, runtime=args.runtime,
+                             max_waiting=args.max_waiting, deadline_s=args.deadline, api_key=api_key,
+                             cors_origins=args.cors_origin, shards=args.shards, ray_address=args.ray_address,
+                             rerank_depth=args.rerank_depth, pair_window=args.pair_window,
+                             rerank_margin=args.rerank_margin)
     app = create_app(args.store, args.model, settings)  # fails here, before binding the port, on a bad store or model
     print(f"newsearch: serving {args.store} on http://{args.host}:{args.port}/ (API docs at /docs)", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # one JSON line per request on stderr

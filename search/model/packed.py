@@ -1,14 +1,13 @@
 """BERT inference over packed rows: transformers' `BertModel` forward without computing on padding.
 
 A batch of rows of different lengths is padded to its longest; the encoder then spends its Linear layers (about
-three quarters of a pass) on padding too: 8.3% of the pair pass's word pieces on the sample store's searches,
-where batches are sorted by length already. Here every Linear layer, the embeddings and the layer norms run on
+three quarters of a pass) on padding too, even where batches are sorted by length. Here every Linear layer, the embeddings and the layer norms run on
 the real tokens only, packed into one (N, H) matrix (N = the rows' total length); only attention goes back to
 the padded (B, heads, T, d) layout, where the mask keeps each row to its own tokens. The same weights and the
-same results as `BertModel` up to float rounding (tests/model/test_packed.py compares them on real passages);
-it also skips what the model does not use (the pooler, dropout in eval mode) and most of the per-call Python of
-the transformers forward, which is most of a short query pass's time. The idea is the "unpadding" of
-NVIDIA's FasterTransformer BERT and of MosaicBERT (Portes et al. 2023); it is written here for inference only.
+same results as `BertModel` up to float rounding (tests/model/test_packed.py compares them on real passages),
+without the pooler the model does not use; measured 5% faster on the pair pass (`benchmarks/compare_runtimes.py`,
+docs/speed.md). The idea is the "unpadding" of NVIDIA's FasterTransformer BERT and of MosaicBERT (Portes et al.
+2023); it is written here for inference only.
 
 Used for `BertModel`s with absolute position embeddings, GELU and right padding (as `search/model/batches.py`
 pads); any other encoder, or training, runs the transformers forward.
@@ -34,10 +33,6 @@ def right_padded(mask: torch.Tensor) -> bool:
     return bool((mask[:, 1:] <= mask[:, :-1]).all())
 
 
-def _layer_norm(x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
-    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
-
-
 def packed_forward(bert: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                    token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
     """`bert(input_ids, attention_mask, token_type_ids).last_hidden_state` for right-padded rows, computed on
@@ -53,7 +48,7 @@ def packed_forward(bert: nn.Module, input_ids: torch.Tensor, attention_mask: tor
     types = token_type_ids[keep] if token_type_ids is not None else torch.zeros_like(positions)
     emb = bert.embeddings
     h = emb.word_embeddings(input_ids[keep]) + emb.position_embeddings(positions) + emb.token_type_embeddings(types)
-    h = _layer_norm(h, emb.LayerNorm)  # (N, H)
+    h = emb.LayerNorm(h)  # (N, H)
     mask = keep[:, None, None, :]  # (B, 1, 1, T): each query attends to its own row's tokens
 
     def padded_heads(x: torch.Tensor) -> torch.Tensor:  # (N, H) -> (B, heads, T, d)
@@ -61,16 +56,17 @@ def packed_forward(bert: nn.Module, input_ids: torch.Tensor, attention_mask: tor
         out[keep] = x
         return out.view(batch, width, heads, head_dim).transpose(1, 2)
 
+    # the layers' own modules are called (not their weights), so a quantized copy of the model runs here too
     for layer in bert.encoder.layer:
         att = layer.attention.self
-        q, k, v = (padded_heads(F.linear(h, lin.weight, lin.bias)) for lin in (att.query, att.key, att.value))
+        q, k, v = (padded_heads(linear(h)) for linear in (att.query, att.key, att.value))
         context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, heads, T, d)
         context = context.transpose(1, 2).reshape(batch, width, hidden)[keep]  # (N, H)
         out = layer.attention.output
-        h = _layer_norm(F.linear(context, out.dense.weight, out.dense.bias) + h, out.LayerNorm)
-        inner = F.gelu(F.linear(h, layer.intermediate.dense.weight, layer.intermediate.dense.bias))  # (N, 4H)
+        h = out.LayerNorm(out.dense(context) + h)
+        inner = F.gelu(layer.intermediate.dense(h))  # (N, 4H)
         out = layer.output
-        h = _layer_norm(F.linear(inner, out.dense.weight, out.dense.bias) + h, out.LayerNorm)
+        h = out.LayerNorm(out.dense(inner) + h)
     result = h.new_zeros(batch, width, hidden)
     result[keep] = h
     return result
