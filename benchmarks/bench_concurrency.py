@@ -17,6 +17,7 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,11 +37,12 @@ def free_port() -> int:
 
 def start_server(store: str, passes: int, *extra: str) -> tuple[subprocess.Popen, str]:
     """`news-search serve` on a free port with `--passes passes` and `extra` flags; its process and URL once
-    /health answers. Raises RuntimeError when it does not start within 5 minutes."""
+    /health answers. Raises RuntimeError with the end of the server's output when it does not start within 5
+    minutes."""
     port = free_port()
+    log = tempfile.TemporaryFile()  # a file, not a pipe: the server logs every request, and a full pipe blocks it
     proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--store", store, "--port", str(port),
-                             "--passes", str(passes), *extra], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                             "--passes", str(passes), *extra], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -52,7 +54,10 @@ def start_server(store: str, passes: int, *extra: str) -> tuple[subprocess.Popen
                 break
             time.sleep(0.5)
     proc.kill()
-    raise RuntimeError(f"the server on {store} did not start")
+    proc.wait()
+    log.seek(0)
+    said = log.read().decode(errors="replace").strip().splitlines()[-3:]
+    raise RuntimeError(f"the server on {store} did not start: " + " / ".join(said))
 
 
 def one_search(client: httpx.Client, url: str, query: str) -> tuple[float, float]:
@@ -99,6 +104,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from search.api.settings import DEFAULT_PAIR_NICE
     from search.store import Store
 
     counts = [int(c) for c in args.clients.split(",")]
@@ -143,7 +149,7 @@ def main() -> None:
     write_results(f"concurrency-{Path(args.store).resolve().name}{nice}",
                   {"store": str(Path(args.store).resolve()), "stats": stats, "cpus": os.cpu_count(),
                    "machine": platform.processor() or platform.machine(), "per_client": args.per_client,
-                   "pair_nice": args.pair_nice,
+                   "pair_nice": DEFAULT_PAIR_NICE if args.pair_nice is None else args.pair_nice,
                    "runs": rows})
 
 

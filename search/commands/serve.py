@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "CPU's cores from being shared by several passes; see benchmarks/bench_concurrency.py)")
     p.add_argument("--pair-nice", type=int, default=DEFAULT_PAIR_NICE, metavar="0-19",
                    help="run the pair passes this much below normal CPU priority (Linux nice value), so that "
-                        "first results, retrieval and a browser on the same machine get the cores first "
+                        "other searches' retrieval and first results get the cores first "
                         f"(default: {DEFAULT_PAIR_NICE}; 0: normal priority)")
     p.add_argument("--max-waiting", type=int, default=DEFAULT_MAX_WAITING,
                    help="searches that may wait for a pair pass beyond those running one; more get 503 with "

@@ -1,9 +1,9 @@
 """BERT inference over packed rows: transformers' `BertModel` forward without computing on padding.
 
 A batch of rows of different lengths is padded to its longest; the encoder then spends its Linear layers (about
-three quarters of a pass) on padding too, even where batches are sorted by length. Here every Linear layer, the embeddings and the layer norms run on
-the real tokens only, packed into one (N, H) matrix (N = the rows' total length); only attention goes back to
-the padded (B, heads, T, d) layout, where the mask keeps each row to its own tokens. The same weights and the
+three quarters of a pass) on padding too, even where batches are sorted by length. Here every Linear layer, the
+embeddings and the layer norms run on the real tokens only, packed into one (N, H) matrix (N = the rows' total
+length); only attention goes back to the padded (B, heads, T, d) layout, where the mask keeps each row to its own tokens. The same weights and the
 same results as `BertModel` up to float rounding (tests/model/test_packed.py compares them on real passages),
 without the pooler the model does not use; measured 5% faster on the pair pass (`benchmarks/compare_runtimes.py`,
 docs/speed.md). The idea is the "unpadding" of NVIDIA's FasterTransformer BERT and of MosaicBERT (Portes et al.

@@ -98,14 +98,13 @@ async function streamJSON(path, params, onResponse) {
   }
 }
 
-// User Timing measures of the latest search, from its start to the first results drawn (the fused ones, or the
-// final ones when nothing came first) and to the final ones: the browser's performance tools show them, and
-// the browser test and benchmarks/bench_first_results.py read them.
-function startTimings() {
+// User Timing measures of the latest search, from its start to the first results put in the page (the fused
+// ones, or the final ones when nothing came first) and to the final ones: the browser's performance tools show
+// them, and the browser test and benchmarks/bench_first_results.py read them. Any new view clears them.
+function clearTimings() {
   performance.clearMarks("newsearch:search");
   performance.clearMeasures("newsearch:first-results");
   performance.clearMeasures("newsearch:final-results");
-  performance.mark("newsearch:search");
 }
 
 function recordTimings(stage) {
@@ -117,6 +116,7 @@ function recordTimings(stage) {
 
 async function run() {
   const ticket = ++runs;
+  clearTimings();
   const state = readState();
   syncForm(state);
   renderActiveFilters(state);
@@ -145,7 +145,7 @@ async function run() {
     } else if (state.q) {
       const params = toParams(state, true);
       params.set("size", String(PAGE_SIZE));
-      startTimings();
+      performance.mark("newsearch:search");
       await streamJSON("/search/stream", params, (data) => {
         if (ticket !== runs) return;                       // a newer search has started
         renderResults(data, state);
