@@ -15,8 +15,8 @@ Concurrency: the pair passes are compute-bound and each already uses every core 
 `passes` of them run at once (default 1); other searches wait for a slot (stage "queue" in the timings) while
 their query pass, retrieval, fetch and facets run, so their first results do not wait behind another search's
 pair pass (the query pass is one short row, a few ms). Measured with 16 clients on 2 cores
-(benchmarks/bench_concurrency.py, figures in the README), every pass at once gave more searches per second but
-first results several times later; `serve --passes N` chooses. The queue is bounded and so is the wait
+(benchmarks/bench_concurrency.py, figures in the README), every pass at once gave a lower median final time but
+first results up to four times later; `serve --passes N` chooses. The queue is bounded and so is the wait
 (search/pipeline/admission.py): past them a search raises `Overloaded` (HTTP 503).
 """
 from __future__ import annotations
