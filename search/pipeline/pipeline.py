@@ -11,13 +11,15 @@ docs/speed.md).
 no answers), then the complete one; `search` gives only the complete one. Both answer a repeated request from
 the response cache while the store is unchanged (search/pipeline/cache.py).
 
-Concurrency: the pair passes are compute-bound and each already uses every core torch is given, so at most
-`passes` of them run at once (default 1); other searches wait for a slot (stage "queue" in the timings) while
-their query pass, retrieval, fetch and facets run, so their first results do not wait behind another search's
-pair pass (the query pass is one short row, a few ms). Measured with 16 clients on 2 cores
-(benchmarks/bench_concurrency.py, figures in the README), every pass at once gave a lower median final time but
-first results up to four times later; `serve --passes N` chooses. The queue is bounded and so is the wait
-(search/pipeline/admission.py): past them a search raises `Overloaded` (HTTP 503).
+Concurrency: the pair passes are compute-bound and each already uses every core torch is given, so at most `passes`
+of them run at once (default 1); other searches wait for a slot (stage "queue" in the timings) while their query
+pass, retrieval, fetch and facets run, so their first results do not wait behind another search's pair pass (the
+query pass is one short row: 15–18 ms p50 on a 2-core CPU, `benchmarks/bench_search.py`). Measured with 16 clients
+on 2 cores (benchmarks/bench_concurrency.py, figures in the README), every pass at once gave a lower median final
+time but first results up to four times later; `serve --passes N` chooses. The queue is bounded and so is the wait
+(search/pipeline/admission.py): past them a search raises `Overloaded` (HTTP 503). `pair_threads` says where a
+pass runs: the caller's thread by default, threads at a lower CPU priority under `serve`
+(search/pipeline/priority.py).
 """
 from __future__ import annotations
 
