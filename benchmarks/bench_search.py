@@ -164,7 +164,9 @@ def main() -> None:
     parser.add_argument("--baseline-batch", type=int, default=32,
                         help="hand-built batch size (default 32, the libraries' default; newsearch uses 8 on a CPU)")
     parser.add_argument("--skip-baseline", action="store_true", help="only the product pipeline")
-    parser.add_argument("--runtime", default="auto", help="pair pass runtime: auto, torch or onnxruntime")
+    parser.add_argument("--runtime", default="auto",
+                        help="pair pass runtime: auto (the product's default), torch, torch-bf16, torch-int8 or "
+                             "onnxruntime; any but auto is named in the results file")
     parser.add_argument("--rerank-depth", type=int, default=None,
                         help="pair-pass depth, as `serve --rerank-depth` sets it (default: the model's)")
     parser.add_argument("--pair-window", type=int, default=None,
@@ -233,6 +235,7 @@ def main() -> None:
         report["speedup_p50"] = p50["hand-built"] / p50["newsearch"]
         print(f"end-to-end p50 speed-up vs hand-built: {report['speedup_p50']:.2f}×")
     suffix = "" if args.baseline_batch == 32 else f"-baseline-batch{args.baseline_batch}"
+    suffix += "" if args.runtime == "auto" else f"-{args.runtime}"
     suffix += "".join(f"-{name}{value:g}" for name, value in (("depth", args.rerank_depth),
                                                               ("window", args.pair_window),
                                                               ("margin", args.rerank_margin)) if value is not None)

@@ -16,7 +16,7 @@ from search.errors import NewsearchError, ResourceError
 EXIT_USAGE, EXIT_STORE = 2, 3  # as news-index: 2 bad arguments or input, 3 a store or model problem
 
 # modules under search/commands/, in help order
-COMMANDS = ["train", "distill", "soup", "eval", "tune", "serve", "query", "watch"]
+COMMANDS = ["train", "distill", "soup", "calibrate", "eval", "tune", "serve", "query", "watch"]
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

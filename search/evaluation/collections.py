@@ -65,9 +65,12 @@ def read_collection(plan: CollectionPlan, name: str) -> D.IRCollection:
 
 
 def pair_pass_id(model: NewsModel) -> str:
-    """A short hash of what the pair pass computes with (the encoder and the pair and span heads): checkpoints
-    that differ only in the embedding head (`news-search distill`) share their pair scores."""
+    """A short hash of what the pair pass computes with (the encoder and the pair and span heads, and the runtime
+    when it is not float32 torch): checkpoints that differ only in the embedding head (`news-search distill`)
+    share their pair scores, and `eval --runtime torch-int8` does not read float32's."""
     digest = hashlib.sha256()
+    if model.runtime != "torch":
+        digest.update(model.runtime.encode())
     for key, tensor in sorted(model.net.state_dict().items()):
         if key.startswith(("encoder.", "pair_head.", "span_head.")):
             digest.update(key.encode())
@@ -98,12 +101,15 @@ def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsMo
     if ev is None:
         ev = collect_evidence(name, col, model, base, plan.candidates, pair_queries=plan.pair_queries)
     if path is not None and plan.pair_queries:
-        # passage ids follow from the data and the passage split alone, so pair scores keyed by them carry over
+        # passage ids follow from the data and the passage split alone, so pair scores keyed by them carry over;
+        # they come from the pair pass's own file only (a cache file of older code also held the scores of
+        # whichever pair pass saved it last)
         pair_key = _key(EVIDENCE_VERSION, name, pair_pass_id(model), limits, *data)
         ev.pairs_path = path.with_name(f"{stem}-pairs-{pair_key}.pkl")
+        ev.pairs = {}
         if ev.pairs_path.exists():
             try:
-                ev.pairs = {**pickle.loads(ev.pairs_path.read_bytes()), **ev.pairs}
+                ev.pairs = pickle.loads(ev.pairs_path.read_bytes())
             except Exception:  # cut short or from other code: those pairs are scored again
                 pass
     ev.scorer = (lambda qs, ps, window: [p.relevance for p in model.score_pair_list(qs, ps, window)]) \
@@ -113,18 +119,19 @@ def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsMo
 
 
 def save_evidence(ev: CollectionEvidence) -> None:
-    """Write the evidence (with the pair scores computed so far) back to its cache file, and the pair scores to
-    the pair pass's own file, atomically."""
+    """Write the evidence back to its cache file and the pair scores computed so far to the pair pass's own file,
+    atomically."""
     if ev.cache_path is None:
         return
     ev.cache_path.parent.mkdir(parents=True, exist_ok=True)
-    scorer, ev.scorer = ev.scorer, None  # a closure over the model: not cached
+    # the scorer is a closure over the model, and the pair scores belong to one pair pass (its own file)
+    scorer, pairs, ev.scorer, ev.pairs = ev.scorer, ev.pairs, None, {}
     try:
         _write_atomically(ev.cache_path, pickle.dumps(ev))
         if ev.pairs_path is not None:
-            _write_atomically(ev.pairs_path, pickle.dumps(ev.pairs))
+            _write_atomically(ev.pairs_path, pickle.dumps(pairs))
     finally:
-        ev.scorer = scorer
+        ev.scorer, ev.pairs = scorer, pairs
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-# the pair pass's runtimes (search/model/runtime.py); auto: torch-bf16 on a CPU with native bf16, else torch
-RUNTIMES = ("auto", "torch", "torch-bf16", "onnxruntime")
+# the pair pass's runtimes (search/model/runtime.py); auto: torch-bf16 on a CPU with native bf16, else torch-int8
+# where the checkpoint has its smoothing scales, else torch
+RUNTIMES = ("auto", "torch", "torch-bf16", "torch-int8", "onnxruntime")
 
 # CoNLL-2003 entity types in BIO form; the order fixes the tagging head's output index.
 CONLL_LABELS: list[str] = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]

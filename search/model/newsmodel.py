@@ -41,7 +41,7 @@ class NewsModel:
 
     def __init__(self, net: MultiTaskEncoder, tokenizer: PreTrainedTokenizerBase, name: str = "",
                  model_id: str = "", device: str | None = None, batch_size: int | None = None,
-                 runtime: str = "torch") -> None:
+                 runtime: str = "torch", folder: Path | None = None) -> None:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if batch_size is None:
             # small batches on a CPU: measured on sample passages (2 threads), batch 8 annotates 19-22 passages/s
@@ -53,17 +53,19 @@ class NewsModel:
         self.name = name  # where it was loaded from, for /health and stats
         self.model_id = model_id  # fingerprint of the weights; the index manifest stores it
         self.batch_size = batch_size
-        # the pair pass's runtime (search/model/runtime.py): the same weights in float32, bf16 autocast or ONNX Runtime
-        self.runtime = choose_runtime(runtime, self.device)
-        self.pair_pass: Callable[..., PairOutput] = pair_pass(self.runtime, self.net)
+        # the pair pass's runtime (search/model/runtime.py): the same weights in float32, bf16 autocast, int8
+        # (with the checkpoint `folder`'s smoothing scales) or ONNX Runtime
+        self.runtime = choose_runtime(runtime, self.device, folder)
+        self.pair_pass: Callable[..., PairOutput] = pair_pass(self.runtime, self.net, folder)
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str | None = None, runtime: str = "torch") -> "NewsModel":
         """Load a checkpoint folder (default: the released one under data/models/); `runtime` of the pair pass:
-        torch, torch-bf16, onnxruntime, or auto (search/model/runtime.py)."""
+        torch, torch-bf16, torch-int8, onnxruntime, or auto (search/model/runtime.py)."""
         folder = Path(path) if path else default_checkpoint()
         net, tokenizer, _ = load_checkpoint(folder)
-        return cls(net, tokenizer, name=str(folder), model_id=fingerprint(folder), device=device, runtime=runtime)
+        return cls(net, tokenizer, name=str(folder), model_id=fingerprint(folder), device=device, runtime=runtime,
+                   folder=folder)
 
     @classmethod
     def from_base(cls, base: str = "", config: ModelConfig | None = None, device: str | None = None) -> "NewsModel":

@@ -7,9 +7,12 @@
 * `onnxruntime`: `MultiTaskEncoder.pair` exported to ONNX in memory at load (about a second; nothing written to
   disk) and run by an `onnxruntime.InferenceSession`; its outputs are torch's up to float rounding, but on this
   CPU it was no faster (0.94x), so no default picks it.
-* `auto`: torch-bf16 on a CPU with native bf16, else torch (CUDA included).
-The int8 variants measured beside them (ONNX Runtime per-channel, torch per-tensor) changed the ranking and the
-answers too much to be offered.
+* `torch-int8`: the pair pass with smoothed activations and per-channel int8 weights, the feed-forward outputs
+  in float32 (search/model/int8.py; needs the checkpoint's smoothing scales, `news-search calibrate`), on a CPU.
+* `auto`: torch-bf16 on a CPU with native bf16; on other CPUs torch-int8 where the checkpoint has its scales
+  (the released one does), else torch; torch on CUDA.
+The plain int8 variants measured beside them (ONNX Runtime per-channel, torch per-tensor) changed the ranking
+and the answers too much to be offered.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from torch import nn
 
 from search.model.config import RUNTIMES
 from search.model.encoder import MultiTaskEncoder, PairOutput
+from search.model.int8 import SMOOTHING_FILE, int8_pair_net, load_scales
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OPSET = 17
@@ -102,13 +106,21 @@ def bf16_supported(device: torch.device) -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def choose_runtime(runtime: str, device: torch.device) -> str:
-    """The runtime `runtime` (one of RUNTIMES) means on `device`; raises ValueError on an unknown name, and
-    ImportError when onnxruntime is asked for but not installed."""
+def choose_runtime(runtime: str, device: torch.device, folder: Path | None = None) -> str:
+    """The runtime `runtime` (one of RUNTIMES) means on `device` for the checkpoint in `folder` (auto picks
+    torch-int8 only where the checkpoint has its smoothing scales); raises ValueError on an unknown name or
+    torch-int8 off a CPU, and ImportError when onnxruntime is asked for but not installed."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
     if runtime == "auto":
-        return "torch-bf16" if device.type == "cpu" and bf16_supported(device) else "torch"
+        if device.type != "cpu":
+            return "torch"
+        if bf16_supported(device):
+            return "torch-bf16"
+        return "torch-int8" if folder is not None and (Path(folder) / SMOOTHING_FILE).exists() else "torch"
+    if runtime == "torch-int8" and device.type != "cpu":
+        raise ValueError("the torch-int8 runtime runs on a CPU only (torch's dynamic int8 kernels); use torch or "
+                         "torch-bf16 on a GPU")
     if runtime == "onnxruntime":
         try:
             import onnx  # noqa: F401  (the exporter's dependency)
@@ -119,8 +131,14 @@ def choose_runtime(runtime: str, device: torch.device) -> str:
     return runtime
 
 
-def pair_pass(runtime: str, net: MultiTaskEncoder) -> Callable[..., PairOutput]:
-    """The callable running the pair pass on a chosen runtime (see `choose_runtime`)."""
+def pair_pass(runtime: str, net: MultiTaskEncoder, folder: Path | None = None) -> Callable[..., PairOutput]:
+    """The callable running the pair pass on a chosen runtime (see `choose_runtime`); `folder`, the checkpoint's,
+    holds torch-int8's smoothing scales. Raises FileNotFoundError when torch-int8 finds no scales there."""
     if runtime == "onnxruntime":
         return OnnxPairPass(export_pair_graph(net), torch.get_num_threads())
+    if runtime == "torch-int8":
+        if folder is None:
+            raise FileNotFoundError("the torch-int8 runtime needs a checkpoint folder with smoothing scales "
+                                    "(news-search calibrate)")
+        return int8_pair_net(net, load_scales(folder)).pair
     return Bf16PairPass(net) if runtime == "torch-bf16" else net.pair

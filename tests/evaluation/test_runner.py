@@ -60,6 +60,14 @@ def test_retrieval_tables_have_every_system(model, tmp_path):
     assert len(list((tmp_path / "cache").glob("*.pkl"))) == 15 and sum(scored) == 0
     assert again["TIME"]["reranked queries"][DEFAULT] == results["TIME"]["reranked queries"][DEFAULT]
 
+    # the same checkpoint with another pair-pass runtime scores its pairs itself, into files of its own
+    int8 = NewsModel(model.net, model.tokenizer, name=model.name, model_id=model.model_id, device="cpu",
+                     runtime="torch-int8", folder=model.name)
+    score8 = int8.score_pair_list
+    int8.score_pair_list = lambda qs, ps, window=0: scored.append(len(ps)) or score8(qs, ps, window)
+    run_evaluation(int8, plan)
+    assert sum(scored) > 0 and len(list((tmp_path / "cache").glob("*-pairs-*.pkl"))) == 10
+
 
 def _topic_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     path.write_text("".join(json.dumps({"category": c, "title": t, "body": b}) + "\n" for c, t, b in rows))

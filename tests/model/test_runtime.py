@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -45,10 +46,12 @@ def test_bf16_autocast_keeps_the_ranking_and_nearly_every_answer(model: NewsMode
     assert same >= len(want) - 1
 
 
-def test_auto_picks_bf16_only_where_the_cpu_has_it_and_names_are_checked() -> None:
+def test_auto_picks_bf16_where_the_cpu_has_it_else_int8_with_scales_and_names_are_checked(model, tmp_path) -> None:
     cpu = torch.device("cpu")
     assert choose_runtime("auto", cpu) == ("torch-bf16" if bf16_supported(cpu) else "torch")
-    assert choose_runtime("auto", torch.device("cuda")) == "torch"
+    assert choose_runtime("auto", cpu, Path(model.name)) == ("torch-bf16" if bf16_supported(cpu) else "torch-int8")
+    assert choose_runtime("auto", cpu, tmp_path) == ("torch-bf16" if bf16_supported(cpu) else "torch")
+    assert choose_runtime("auto", torch.device("cuda"), Path(model.name)) == "torch"
     assert choose_runtime("torch", cpu) == "torch" and choose_runtime("onnxruntime", cpu) == "onnxruntime"
     with pytest.raises(ValueError, match="unknown runtime"):
         choose_runtime("tensorrt", cpu)
