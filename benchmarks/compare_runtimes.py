@@ -14,9 +14,9 @@ search/model/int8.py). Each runs the same pair pass through the product's own de
 * SQuAD validation: answer EM / F1 on passage-sized contexts (`--questions` questions, spread by hash).
 Column "holds" is this pass-level check: F1 within 1% of fp32 and rankings that agree (Spearman >= 0.99). The
 rule for a default is the issue's, on the validation collections: `news-search eval --runtime R` within 1% of
-float32 on every figure (README, "The int8 pair pass"). The runtimes take turns on each search, so the machine's
-drift (±15% between runs on a 2-core cloud CPU) hits them alike; `bench_search.py --runtime` measures whole
-searches.
+float32 on every figure (README, "The int8 pair pass"). The runtimes take turns on each search, in a rotating
+order, so the machine's drift (±15% between runs on a 2-core cloud CPU) hits them alike; `bench_search.py
+--runtime` measures whole searches.
 Prints a table and writes benchmarks/results/runtimes.json.
 
     python benchmarks/compare_runtimes.py --store runs/sample-store --threads 2
@@ -123,9 +123,12 @@ def main() -> None:
             model.score_pairs(query, texts, settings.pair_window)
     outputs: dict[str, list] = {name: [] for name in runtimes}
     times: dict[str, list[float]] = {name: [] for name in runtimes}
-    for query, texts in searches:  # the runtimes take turns on each search: the machine's drift hits them alike
-        for name, run_pass in runtimes.items():
-            model.pair_pass = run_pass
+    names = list(runtimes)
+    for k, (query, texts) in enumerate(searches):
+        # the runtimes take turns on each search, each search starting with the next one: the machine's drift
+        # and the cost of going first hit them alike
+        for name in names[k % len(names):] + names[:k % len(names)]:
+            model.pair_pass = runtimes[name]
             began = time.perf_counter()
             outputs[name].append(model.score_pairs(query, texts, settings.pair_window))
             times[name].append((time.perf_counter() - began) * 1000.0)

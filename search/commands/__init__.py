@@ -85,8 +85,9 @@ def add_runtime_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
                         help="runtime of the pair pass: torch (float32), torch-bf16 (bf16 autocast, faster on CPUs "
                              "with native bf16, same results to three decimals), torch-int8 (smoothed int8 on a "
-                             "CPU, about 1.3x faster than float32, see docs/speed.md), onnxruntime, or auto "
-                             "(torch-bf16 where the CPU has native bf16, else torch; default)")
+                             "CPU, about 15%% less time per search than float32, see docs/speed.md), onnxruntime, "
+                             "or auto (torch-bf16 where the CPU has native bf16, else torch-int8 where the "
+                             "checkpoint has its scales, else torch; default)")
 
 
 def add_rerank_options(parser: argparse.ArgumentParser, default: str) -> None:

@@ -3,6 +3,10 @@ checkpoint (search/model/int8.py)."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from search.training.recipe import Recipe
 
 DEFAULT_PAIRS = 512
 
@@ -18,16 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def calibration_pairs(data_dir: str, n: int, seed: int = 0) -> tuple[list[str], list[str]]:
-    """`n` (query, passage) pairs from training splits only: SQuAD training questions with their own paragraph
-    and, for the other half, with a BBC training article (not matching); (queries, passages)."""
+def calibration_pairs(data_dir: str, n: int, recipe: "Recipe", seed: int = 0) -> tuple[list[str], list[str]]:
+    """`n` (query, passage) pairs from training splits only (BBC's held-out share as the checkpoint's `recipe`
+    set it): SQuAD training questions with their own paragraph and, for the other half, with a BBC training
+    article (not matching); (queries, passages)."""
     import random
 
     from search.training.data import read_squad
     from search.training.materials import SQUAD_TRAIN, data_path, load_topics
-    from search.training.recipe import Recipe
 
-    recipe = Recipe()
     rng = random.Random(seed)
     paragraphs = [p for p in read_squad(data_path(data_dir, SQUAD_TRAIN)) if p.qas]
     news = [t for t in load_topics(data_dir, recipe.val_fraction_bbc, recipe.val_fraction_ag, validation=False)
@@ -36,7 +39,7 @@ def calibration_pairs(data_dir: str, n: int, seed: int = 0) -> tuple[list[str], 
     chosen = rng.sample(paragraphs, min(n - half, len(paragraphs)))
     queries = [p.qas[0].question for p in chosen]
     passages = [p.context for p in chosen]
-    for p, article in zip(rng.sample(paragraphs, half), rng.sample(news, min(half, len(news)))):
+    for p, article in zip(rng.sample(paragraphs, min(half, len(paragraphs))), rng.sample(news, min(half, len(news)))):
         queries.append(p.qas[0].question)
         passages.append(article.body)
     return queries, passages
@@ -48,14 +51,17 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from search.model.checkpoint import load_recipe
     from search.model.int8 import ALPHA, calibrate, int8_pair_net, save_scales, smoothing_scales
     from search.model.newsmodel import NewsModel
+    from search.training.recipe import Recipe
 
     if args.pairs < 2:
         raise ValueError(f"--pairs must be at least 2 (got {args.pairs}): half match, half do not")
     started = time.perf_counter()
     model = NewsModel.load(args.model, device="cpu", runtime="torch")
-    queries, passages = calibration_pairs(args.data, args.pairs)
+    recipe = Recipe(**{k: v for k, v in load_recipe(model.name).items() if k in Recipe.__dataclass_fields__})
+    queries, passages = calibration_pairs(args.data, args.pairs, recipe)
     seen = calibrate(model.net, lambda: model.score_pair_list(queries, passages))
     scales = smoothing_scales(model.net, seen, ALPHA)
     path = save_scales(model.name, scales)

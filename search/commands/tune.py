@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for ev in evidence.values():
             save_evidence(ev)
-    report = {"model": model.name, "rule": "max over settings of min over choosing collections of "
+    report = {"model": model.name, "runtime": model.runtime, "rule": "max over settings of min over choosing collections of "
                                            "nDCG@10(default pipeline) / nDCG@10(BM25), on a "
                                            f"sample of {args.queries} queries each",
               "chosen": asdict(chosen), "reference": asdict(tuned.settings), "worst_ratio": tuned.worst_ratio,

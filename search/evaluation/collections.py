@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.evaluation.evidence import CollectionEvidence, collect_evidence
+from search.model.int8 import SMOOTHING_FILE
 from search.model.newsmodel import NewsModel
 from search.training import data as D
 from search.training.materials import SQUAD_VALID, data_path
@@ -67,10 +68,12 @@ def read_collection(plan: CollectionPlan, name: str) -> D.IRCollection:
 def pair_pass_id(model: NewsModel) -> str:
     """A short hash of what the pair pass computes with (the encoder and the pair and span heads, and the runtime
     when it is not float32 torch): checkpoints that differ only in the embedding head (`news-search distill`)
-    share their pair scores, and `eval --runtime torch-int8` does not read float32's."""
+    share their pair scores, and `eval --runtime torch-int8` does not read float32's (nor older int8 scales')."""
     digest = hashlib.sha256()
     if model.runtime != "torch":
         digest.update(model.runtime.encode())
+    if model.runtime == "torch-int8":  # its scales too: `news-search calibrate` again changes its scores
+        digest.update((Path(model.name) / SMOOTHING_FILE).read_bytes())
     for key, tensor in sorted(model.net.state_dict().items()):
         if key.startswith(("encoder.", "pair_head.", "span_head.")):
             digest.update(key.encode())

@@ -52,7 +52,8 @@ def _squad_file(plan: EvalPlan) -> str | Path:
 
 
 def run_evaluation(model: NewsModel, plan: EvalPlan) -> dict[str, Any]:
-    results: dict[str, Any] = {"model": model.name}
+    # the pair pass's runtime: its scores (rerank rows, answers) depend on it, and `auto` differs between CPUs
+    results: dict[str, Any] = {"model": model.name, "runtime": model.runtime}
     began = time.time()
     steps = tqdm(plan.tasks, desc="eval", unit="task")
     for task in steps:

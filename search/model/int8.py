@@ -1,11 +1,12 @@
 """The pair pass in int8: smoothed activations, per-channel int8 weights, the feed-forward output in float32.
 
-Plain dynamic int8 of every Linear (torch `quantize_dynamic`, one scale per tensor) ran the pair pass 1.49x
-faster on an AVX2 CPU but changed the ranking too much (Spearman 0.90 against float32 over the sample store's
-candidates, 3 of 20 answer spans kept in issue 13's first try). Three standard post-training remedies, together:
+Plain dynamic int8 of every Linear (torch `quantize_dynamic`, one scale per tensor) ran the pair pass 1.31-1.45x
+faster on an AVX2 CPU but changed the ranking too much (Spearman 0.88-0.89 against float32 over the sample store's
+candidates, about half the answer spans kept: benchmarks/results/runtimes-avx2.json). Three standard
+post-training remedies, together:
 
 1. **Smoothing** (SmoothQuant, Xiao et al. 2023): a few input channels of a Linear carry values far larger than
-   the rest, and one int8 scale per row of activations then leaves the others a handful of levels. With
+   the rest, and the one int8 scale of a call's activations then leaves the others a handful of levels. With
    `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)` (alpha 0.5, the paper's), `X W^T = (X / s) (W s)^T` exactly; the
    division moves to a per-channel multiply before the Linear (BERT's layer norms also feed the residual stream,
    so it cannot be folded into them as in pre-norm models), and the weights absorb `s`. `max|X_j|` is measured
@@ -31,6 +32,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from search.model.encoder import MultiTaskEncoder
+from search.model.packed import packable
 
 SMOOTHING_FILE = Path("int8") / "smoothing.safetensors"
 ALPHA = 0.5  # SmoothQuant's migration strength: the outliers' range split evenly between activations and weights
@@ -50,7 +52,10 @@ class SmoothedLinear(nn.Module):
 
 def int8_linears(net: MultiTaskEncoder) -> dict[str, nn.Linear]:
     """The encoder's Linear layers that run in int8, by module name: all but the feed-forward outputs (and the
-    pooler, which no head uses)."""
+    pooler, which no head uses). Raises ValueError for an encoder other than a BERT (the names it reads are
+    BERT's: another architecture's feed-forward outputs would go to int8 unnoticed)."""
+    if not packable(net.encoder):
+        raise ValueError("the torch-int8 runtime supports BERT encoders only; use torch or torch-bf16")
     return {name: module for name, module in net.encoder.named_modules()
             if isinstance(module, nn.Linear) and not name.startswith("pooler")
             and not (name.endswith("output.dense") and ".attention." not in name)}

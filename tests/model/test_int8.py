@@ -61,7 +61,8 @@ def test_released_checkpoint_runs_torch_int8(model: NewsModel) -> None:
 def test_scales_round_trip_and_missing_scales_say_how_to_make_them(model: NewsModel, scales, tmp_path) -> None:
     path = save_scales(tmp_path, scales)
     assert path == tmp_path / SMOOTHING_FILE
-    assert all(torch.equal(scales[n], s) for n, s in load_scales(tmp_path).items())
+    loaded = load_scales(tmp_path)
+    assert set(loaded) == set(scales) and all(torch.equal(scales[n], s) for n, s in loaded.items())
     with pytest.raises(FileNotFoundError, match="news-search calibrate"):
         pair_pass("torch-int8", model.net, tmp_path / "elsewhere")
     with pytest.raises(ValueError, match="missing"):

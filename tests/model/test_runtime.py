@@ -46,12 +46,20 @@ def test_bf16_autocast_keeps_the_ranking_and_nearly_every_answer(model: NewsMode
     assert same >= len(want) - 1
 
 
-def test_auto_picks_bf16_where_the_cpu_has_it_else_int8_with_scales_and_names_are_checked(model, tmp_path) -> None:
+@pytest.mark.parametrize("native_bf16", [False, True])
+def test_auto_picks_bf16_where_the_cpu_has_it_else_int8_with_scales(model, tmp_path, monkeypatch,
+                                                                     native_bf16) -> None:
+    monkeypatch.setattr("search.model.runtime.bf16_supported", lambda device: native_bf16)
     cpu = torch.device("cpu")
-    assert choose_runtime("auto", cpu) == ("torch-bf16" if bf16_supported(cpu) else "torch")
-    assert choose_runtime("auto", cpu, Path(model.name)) == ("torch-bf16" if bf16_supported(cpu) else "torch-int8")
-    assert choose_runtime("auto", cpu, tmp_path) == ("torch-bf16" if bf16_supported(cpu) else "torch")
+    assert choose_runtime("auto", cpu) == ("torch-bf16" if native_bf16 else "torch")
+    assert choose_runtime("auto", cpu, Path(model.name)) == ("torch-bf16" if native_bf16 else "torch-int8")
+    assert choose_runtime("auto", cpu, tmp_path) == ("torch-bf16" if native_bf16 else "torch")  # no scales there
     assert choose_runtime("auto", torch.device("cuda"), Path(model.name)) == "torch"
+
+
+def test_runtime_names_are_checked() -> None:
+    cpu = torch.device("cpu")
+    assert bf16_supported(torch.device("cuda"))  # autocast pays off on every GPU; on CPUs cpuinfo decides
     assert choose_runtime("torch", cpu) == "torch" and choose_runtime("onnxruntime", cpu) == "onnxruntime"
     with pytest.raises(ValueError, match="unknown runtime"):
         choose_runtime("tensorrt", cpu)
