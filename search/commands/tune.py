@@ -85,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for ev in evidence.values():
             save_evidence(ev)
-    report = {"model": model.name, "runtime": model.runtime, "rule": "max over settings of min over choosing collections of "
-                                           "nDCG@10(default pipeline) / nDCG@10(BM25), on a "
-                                           f"sample of {args.queries} queries each",
+    report = {"model": model.name, "runtime": model.runtime,
+              "rule": "max over settings of min over choosing collections of nDCG@10(default pipeline) / "
+                      f"nDCG@10(BM25), on a sample of {args.queries} queries each",
               "chosen": asdict(chosen), "reference": asdict(tuned.settings), "worst_ratio": tuned.worst_ratio,
               "choosing": tuned.ratios, "chosen_choosing": ratios_to_bm25(choosing, bm25, chosen),
               "reporting_only": held_out, "settings_tried": tuned.tried,
