@@ -124,15 +124,25 @@ def load_scales(folder: str | Path) -> dict[str, torch.Tensor]:
     return load_file(str(path))
 
 
+def _shared_tensors(net: MultiTaskEncoder) -> dict[int, torch.Tensor]:
+    """A deepcopy memo keeping every tensor of a CPU `net` but the int8 Linear layers' as they are: the copy shares
+    the embeddings, feed-forward outputs, layer norms and heads (about 60 MB of float32) instead of duplicating
+    them. Empty off the CPU, where the copy's move to the CPU would move the shared tensors too."""
+    if any(t.device.type != "cpu" for t in net.parameters()):
+        return {}
+    changed = {id(t) for linear in int8_linears(net).values() for t in linear.parameters()}
+    return {id(t): t for t in (*net.parameters(), *net.buffers()) if id(t) not in changed}
+
+
 @torch.no_grad()
 def smoothed(net: MultiTaskEncoder, scales: dict[str, torch.Tensor]) -> MultiTaskEncoder:
     """A float32 copy of `net` whose `int8_linears` read `x / s` with weights `W s`: the same function (step 1 is
-    exact up to rounding), ready to quantize. `net` is left as it was. Raises ValueError when `scales` miss a
-    layer."""
+    exact up to rounding), ready to quantize; its other tensors are `net`'s own. `net` is left as it was. Raises
+    ValueError when `scales` miss a layer."""
     missing = sorted(set(int8_linears(net)) - set(scales))
     if missing:
         raise ValueError(f"smoothing scales missing for {', '.join(missing[:3])}: calibrate this checkpoint again")
-    copied = copy.deepcopy(net).cpu().eval()
+    copied = copy.deepcopy(net, _shared_tensors(net)).cpu().eval()
     modules = dict(copied.encoder.named_modules())
     for name in int8_linears(copied):
         linear, s = modules[name], scales[name].float()

@@ -47,6 +47,15 @@ def test_int8_pass_keeps_the_ranking_of_sample_passages(model: NewsModel, scales
     assert [s.relevance for s in model.score_pair_list([questions[0]] * len(passages), passages)] == fp32
 
 
+def test_int8_pass_shares_the_tensors_it_does_not_quantize(model: NewsModel, scales) -> None:
+    quantized = int8_pair_net(model.net, scales).encoder
+    net = model.net.encoder
+    assert quantized.embeddings.word_embeddings.weight is net.embeddings.word_embeddings.weight
+    assert quantized.encoder.layer[0].output.dense.weight is net.encoder.layer[0].output.dense.weight  # FFN out
+    assert quantized.encoder.layer[0].attention.self.query.linear is not net.encoder.layer[0].attention.self.query
+    assert isinstance(net.encoder.layer[0].attention.self.query, torch.nn.Linear)  # float32 net left as it was
+
+
 def test_released_checkpoint_runs_torch_int8(model: NewsModel) -> None:
     loaded = load_scales(model.name)
     assert set(loaded) == set(int8_linears(model.net))
