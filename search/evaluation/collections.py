@@ -27,6 +27,9 @@ SHIFTS = {"new_wiki": "qa_extra/squadshifts/new_wiki_v1.0.json",
 CHOOSING = ("TIME", "SQuAD", "SQuADShifts new_wiki", "SQuADShifts amazon_reviews")
 REPORTING = ("SQuADShifts reddit",)
 EVIDENCE_VERSION = 3  # part of the cache key: bump when what evidence holds or how it is gathered changes
+# part of the pair scores' key: 2 since their files hold one runtime's scores only (older files could mix another
+# runtime's scores in under the float32 key)
+PAIR_SCORES_VERSION = 2
 
 
 @dataclass
@@ -107,7 +110,7 @@ def evidence_for(plan: CollectionPlan, name: str, model: NewsModel, base: NewsMo
         # passage ids follow from the data and the passage split alone, so pair scores keyed by them carry over;
         # they come from the pair pass's own file only (a cache file of older code also held the scores of
         # whichever pair pass saved it last)
-        pair_key = _key(EVIDENCE_VERSION, name, pair_pass_id(model), limits, *data)
+        pair_key = _key(EVIDENCE_VERSION, PAIR_SCORES_VERSION, name, pair_pass_id(model), limits, *data)
         ev.pairs_path = path.with_name(f"{stem}-pairs-{pair_key}.pkl")
         ev.pairs = {}
         if ev.pairs_path.exists():
