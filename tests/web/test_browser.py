@@ -192,6 +192,47 @@ def test_first_results_show_before_the_answers_and_the_time_is_recorded(server, 
     page.close()
 
 
+BUSY = """() => {
+  window.__busy = [];
+  const results = document.querySelector("#results");
+  const record = () => window.__busy.push({ t: performance.now(), aria: results.getAttribute("aria-busy"),
+    dimmed: results.classList.contains("loading"), status: document.querySelector("#status").textContent,
+    shown: document.querySelector("#result-list").children.length });
+  new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true,
+                                                        characterData: true });
+  document.querySelector("#q").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") window.__enter = performance.now();
+  }, { capture: true });
+}"""
+
+
+def test_the_busy_state_shows_only_for_a_search_still_running_after_the_delay(server, browser, query) -> None:
+    """aria-busy is set at once; the visible busy state (old results dimmed, "Searching…") waits BUSY_DELAY_MS
+    (150) and then shows while the search is still running (its response held back here in the browser); a
+    search answered sooner (from the server's cache) is drawn without it."""
+    page = browser.new_page()
+    page.goto(server + "/?" + urllib.parse.urlencode({"q": query}))
+    expect(page.locator(".result").first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.route("**/search/stream?*", lambda route: (time.sleep(0.8), route.continue_()))
+    page.evaluate(BUSY)
+    page.locator("#q").fill("election results")
+    page.locator("#q").press("Enter")
+    wait_idle(page)
+    busy, enter = page.evaluate("window.__busy"), page.evaluate("window.__enter")
+    assert busy[0]["aria"] == "true" and not busy[0]["dimmed"]
+    dimmed = [b for b in busy if b["dimmed"]]
+    assert dimmed and dimmed[0]["t"] - enter >= 150 and dimmed[0]["status"].startswith("Searching")
+    page.unroute("**/search/stream?*")
+    page.locator("#q").fill(query)  # the first search again: a cache hit answers in a few ms
+    page.evaluate(BUSY)
+    page.locator("#q").press("Enter")
+    wait_idle(page)
+    busy = page.evaluate("window.__busy")
+    assert busy and not any(b["dimmed"] or b["status"].startswith("Searching") for b in busy), busy
+    page.close()
+
+
 def test_the_answer_is_highlighted_by_code_points_after_emoji(server, browser) -> None:
     """shared/cases/emoji-offsets: the API's offsets count code points; the page must not slice UTF-16 units."""
     text = "🎉🎉🎉 Big news 🥧🏆! The Riverside bakery won the national pie contest, 𝐁𝐫𝐞𝐚𝐤𝐢𝐧𝐠 said."

@@ -10,6 +10,11 @@ const SNIPPET_CONTEXT = 220;                               // characters kept on
 const $ = (sel) => document.querySelector(sel);
 let inflight = null;                                       // AbortController of the running request
 let runs = 0;                                              // counts run() calls: only the latest ends loading
+let busyTimer = null;                                      // shows the busy state of a search still running
+// A search answered within this many ms is drawn without the busy state (old results dimmed, a spinner): showing it
+// at once would only flash, and drawing it takes CPU time from the server on the same machine (measured in
+// docs/speed.md); a slower one shows it after this delay (people notice a wait from about 0.1-0.2 s).
+const BUSY_DELAY_MS = 150;
 
 // ---- state <-> URL ---------------------------------------------------------------------------------
 function readState() {
@@ -121,7 +126,7 @@ async function run() {
   syncForm(state);
   renderActiveFilters(state);
   resetWatch(state);
-  setLoading(true, state.q ? "Searching…" : "Loading…");
+  setLoadingSoon(state.q ? "Searching…" : "Loading…");
   try {
     if (state.story) {
       const data = await getJSON(`/articles/${encodeURIComponent(state.story)}/story`, new URLSearchParams());
@@ -180,10 +185,18 @@ function el(tag, props = {}, ...children) {
 }
 
 function setLoading(on, message) {
+  clearTimeout(busyTimer);
   const main = $("#results");
   main.classList.toggle("loading", on);
   main.setAttribute("aria-busy", on ? "true" : "false");
   if (on) setStatus(message, "busy");
+}
+
+// Busy for assistive technology at once; for the eye only if the search is still running after BUSY_DELAY_MS.
+function setLoadingSoon(message) {
+  clearTimeout(busyTimer);
+  $("#results").setAttribute("aria-busy", "true");
+  busyTimer = setTimeout(() => setLoading(true, message), BUSY_DELAY_MS);
 }
 
 function setStatus(message, kind = "") {
@@ -255,7 +268,8 @@ function renderResults(data, state) {
   const list = $("#result-list");
   list.replaceChildren();
   list.dataset.stage = data.stage;                         // "fused" (first results), then "final"
-  $("#results").classList.toggle("loading", false);       // first results are readable at once
+  clearTimeout(busyTimer);                                 // first results are readable at once
+  $("#results").classList.toggle("loading", false);
   list.start = (data.page - 1) * data.size + 1;
   renderWeak(data);
   if (!data.results.length) {
