@@ -194,10 +194,13 @@ def test_first_results_show_before_the_answers_and_the_time_is_recorded(server, 
 
 BUSY = """() => {
   window.__busy = [];
-  const results = document.querySelector("#results");
+  const results = document.querySelector("#results"), list = document.querySelector("#result-list");
+  list.dataset.stage = "before";  // the new search's first drawing sets "fused" (or "final")
+  if (window.__busyWatched) return;
+  window.__busyWatched = true;
   const record = () => window.__busy.push({ t: performance.now(), aria: results.getAttribute("aria-busy"),
     dimmed: results.classList.contains("loading"), status: document.querySelector("#status").textContent,
-    shown: document.querySelector("#result-list").children.length });
+    stage: list.dataset.stage });
   new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true,
                                                         characterData: true });
   document.querySelector("#q").addEventListener("keydown", (e) => {
@@ -206,30 +209,52 @@ BUSY = """() => {
 }"""
 
 
+def busy_states(page: Page, text: str) -> list[dict]:
+    """Search `text` and wait until it is done; the page's states (busy, dimmed, status, stage) as they changed."""
+    page.evaluate(BUSY)
+    page.locator("#q").fill(text)
+    page.locator("#q").press("Enter")
+    wait_idle(page)
+    states = page.evaluate("window.__busy")
+    assert states, "the page did not change"
+    return states
+
+
 def test_the_busy_state_shows_only_for_a_search_still_running_after_the_delay(server, browser, query) -> None:
     """aria-busy is set at once; the visible busy state (old results dimmed, "Searching…") waits BUSY_DELAY_MS
-    (150) and then shows while the search is still running (its response held back here in the browser); a
-    search answered sooner (from the server's cache) is drawn without it."""
+    (150) and shows while the search is still running (its response held back here in the browser until it
+    does); once the first results are drawn it never comes back during the pair pass; a search answered from the
+    server's cache is drawn without it."""
     page = browser.new_page()
     page.goto(server + "/?" + urllib.parse.urlencode({"q": query}))
     expect(page.locator(".result").first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
-    page.route("**/search/stream?*", lambda route: (time.sleep(0.8), route.continue_()))
+
+    held = []
+    page.route("**/search/stream?*", lambda route: held.append(route))  # answered once the page dims
     page.evaluate(BUSY)
     page.locator("#q").fill("election results")
     page.locator("#q").press("Enter")
+    page.wait_for_function("() => document.querySelector('#results').classList.contains('loading')",
+                           timeout=TIMEOUT_MS)
+    while not held:
+        page.wait_for_timeout(10)
+    held[0].continue_()
     wait_idle(page)
-    busy, enter = page.evaluate("window.__busy"), page.evaluate("window.__enter")
-    assert busy[0]["aria"] == "true" and not busy[0]["dimmed"]
-    dimmed = [b for b in busy if b["dimmed"]]
-    assert dimmed and dimmed[0]["t"] - enter >= 150 and dimmed[0]["status"].startswith("Searching")
+    states, enter = page.evaluate("window.__busy"), page.evaluate("window.__enter")
+    assert states[0]["aria"] == "true" and not states[0]["dimmed"], states[0]
+    dimmed = [s for s in states if s["dimmed"]]
+    assert dimmed[0]["t"] - enter >= 145 and dimmed[0]["status"].startswith("Searching"), dimmed[0]
     page.unroute("**/search/stream?*")
-    page.locator("#q").fill(query)  # the first search again: a cache hit answers in a few ms
-    page.evaluate(BUSY)
-    page.locator("#q").press("Enter")
-    wait_idle(page)
-    busy = page.evaluate("window.__busy")
-    assert busy and not any(b["dimmed"] or b["status"].startswith("Searching") for b in busy), busy
+
+    states = busy_states(page, "Who won the election?")  # not cached: a fused line, then the pair pass's
+    drawn = [s for s in states if s["stage"] != "before"]
+    assert [s["stage"] for s in drawn][-1] == "final" and "fused" in {s["stage"] for s in drawn}
+    assert not any(s["dimmed"] or s["status"].startswith("Searching") for s in drawn), drawn
+
+    states = busy_states(page, query)  # the first search again: the cache answers in a few ms
+    expect(page.locator("#status")).to_contain_text("(cached)")
+    assert not any(s["dimmed"] or s["status"].startswith("Searching") for s in states), states
     page.close()
 
 
