@@ -247,7 +247,7 @@ def test_the_busy_state_shows_only_for_a_search_still_running_after_the_delay(se
     assert dimmed[0]["t"] - enter >= 145 and dimmed[0]["status"].startswith("Searching"), dimmed[0]
     page.unroute("**/search/stream?*")
 
-    states = busy_states(page, "Who won the election?")  # not cached: a fused line, then the pair pass's
+    states = busy_states(page, "What did the minister say about the budget?")  # new here: fused, then final
     drawn = [s for s in states if s["stage"] != "before"]
     assert [s["stage"] for s in drawn][-1] == "final" and "fused" in {s["stage"] for s in drawn}
     assert not any(s["dimmed"] or s["status"].startswith("Searching") for s in drawn), drawn
