@@ -163,13 +163,14 @@ async function run() {
       const filters = toParams(state, false);
       filters.delete("recency");                           // a ranking option: /facets takes filters only
       const data = await getJSON("/facets", filters);
+      if (ticket !== runs) return;
       clearResults();
       setStatus("Type a question or a few words. Use the filters on the left to narrow the news.");
       renderFacets(data, state);
       document.title = "newsearch";
     }
   } catch (err) {
-    if (err.name === "AbortError") return;
+    if (err.name === "AbortError" || ticket !== runs) return;  // a newer search owns the page now
     clearResults();
     setStatus(err.message || "Something went wrong. Try again.", "error");
   } finally {
