@@ -209,11 +209,16 @@ BUSY = """() => {
 }"""
 
 
-def busy_states(page: Page, text: str) -> list[dict]:
-    """Search `text` and wait until it is done; the page's states (busy, dimmed, status, stage) as they changed."""
+def start_search(page: Page, text: str) -> None:
+    """Watch the page's busy states (BUSY), then type `text` and press Enter."""
     page.evaluate(BUSY)
     page.locator("#q").fill(text)
     page.locator("#q").press("Enter")
+
+
+def busy_states(page: Page, text: str) -> list[dict]:
+    """Search `text` and wait until it is done; the page's states (busy, dimmed, status, stage) as they changed."""
+    start_search(page, text)
     wait_idle(page)
     states = page.evaluate("window.__busy")
     assert states, "the page did not change"
@@ -232,9 +237,7 @@ def test_the_busy_state_shows_only_for_a_search_still_running_after_the_delay(se
 
     held = []
     page.route("**/search/stream?*", lambda route: held.append(route))  # answered once the page dims
-    page.evaluate(BUSY)
-    page.locator("#q").fill("election results")
-    page.locator("#q").press("Enter")
+    start_search(page, "election results")
     page.wait_for_function("() => document.querySelector('#results').classList.contains('loading')",
                            timeout=TIMEOUT_MS)
     while not held:
