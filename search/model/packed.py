@@ -3,10 +3,10 @@
 A batch of rows of different lengths is padded to its longest; the encoder then spends its Linear layers (about
 three quarters of a pass) on padding too, even where batches are sorted by length. Here every Linear layer, the
 embeddings and the layer norms run on the real tokens only, packed into one (N, H) matrix (N = the rows' total
-length); only attention goes back to the padded (B, heads, T, d) layout, where the mask keeps each row to its own tokens. The same weights and the
-same results as `BertModel` up to float rounding (tests/model/test_packed.py compares them on real passages),
-without the pooler the model does not use; measured 5% faster on the pair pass (`benchmarks/compare_runtimes.py`,
-docs/speed.md). The idea is the "unpadding" of NVIDIA's FasterTransformer BERT and of MosaicBERT (Portes et al.
+length); only attention goes back to the padded (B, heads, T, d) layout, where the mask keeps each row to its own
+tokens. The same weights and the same results as `BertModel` up to float rounding (tests/model/test_packed.py
+compares them on real passages), without the pooler the model does not use; measured 5% faster on the pair pass
+(`benchmarks/compare_runtimes.py`, docs/speed.md). The idea is the "unpadding" of NVIDIA's FasterTransformer BERT and of MosaicBERT (Portes et al.
 2023); it is written here for inference only.
 
 Used for `BertModel`s with absolute position embeddings, GELU and right padding (as `search/model/batches.py`
@@ -51,15 +51,19 @@ def packed_forward(bert: nn.Module, input_ids: torch.Tensor, attention_mask: tor
     h = emb.LayerNorm(h)  # (N, H)
     mask = keep[:, None, None, :]  # (B, 1, 1, T): each query attends to its own row's tokens
 
-    def padded_heads(x: torch.Tensor) -> torch.Tensor:  # (N, H) -> (B, heads, T, d)
-        out = x.new_zeros(batch, width, hidden)
+    def padded_heads(x: torch.Tensor) -> torch.Tensor:  # (N, 3H) -> 3 x (B, heads, T, d): query, key, value
+        out = x.new_zeros(batch, width, 3 * hidden)
         out[keep] = x
-        return out.view(batch, width, heads, head_dim).transpose(1, 2)
+        return out.view(batch, width, 3, heads, head_dim).permute(2, 0, 3, 1, 4)
 
     # the layers' own modules are called (not their weights), so a quantized copy of the model runs here too
     for layer in bert.encoder.layer:
         att = layer.attention.self
-        q, k, v = (padded_heads(linear(h)) for linear in (att.query, att.key, att.value))
+        # the int8 copy fuses query, key and value into one Linear (search/model/int8.py): one matrix product and
+        # one activation quantization instead of three
+        qkv = getattr(att, "qkv", None)
+        projected = qkv(h) if qkv is not None else torch.cat((att.query(h), att.key(h), att.value(h)), -1)
+        q, k, v = padded_heads(projected)
         context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, heads, T, d)
         context = context.transpose(1, 2).reshape(batch, width, hidden)[keep]  # (N, H)
         out = layer.attention.output

@@ -56,6 +56,18 @@ def test_int8_pass_shares_the_tensors_it_does_not_quantize(model: NewsModel, sca
     assert isinstance(net.encoder.layer[0].attention.self.query, torch.nn.Linear)  # float32 net left as it was
 
 
+
+@torch.inference_mode()
+def test_the_fused_query_key_value_layer_gives_the_three_outputs_bit_for_bit(model: NewsModel, scales) -> None:
+    quantized = int8_pair_net(model.net, scales).encoder
+    questions, passages = pairs()
+    enc = model.tokenizer(questions, passages, truncation="only_second", max_length=256, return_tensors="pt",
+                          padding=True)
+    h = quantized.embeddings(enc["input_ids"], token_type_ids=enc["token_type_ids"])[enc["attention_mask"].bool()]
+    for layer in quantized.encoder.layer:
+        att = layer.attention.self
+        assert torch.equal(att.qkv(h), torch.cat((att.query(h), att.key(h), att.value(h)), -1))  # (N, 3H)
+
 def test_released_checkpoint_runs_torch_int8(model: NewsModel) -> None:
     loaded = load_scales(model.name)
     assert set(loaded) == set(int8_linears(model.net))
