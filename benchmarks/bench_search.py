@@ -101,7 +101,7 @@ class HandBuilt:
 
     def read(self, query: str, texts: list[str]) -> list[tuple[int | None, int | None]]:
         """Extractive QA over each passage: one QA-model pass per batch, decoded like the product decodes."""
-        from search.model.spans import best_spans
+        from search.model.spans import best_spans, paragraph_segments
 
         out: list[tuple[int | None, int | None]] = []
         with self.torch.inference_mode():
@@ -109,10 +109,11 @@ class HandBuilt:
                 chunk = texts[i:i + self.batch]
                 enc = self.qa_tokenizer([query] * len(chunk), chunk, truncation="only_second", max_length=384,
                                         padding=True, return_offsets_mapping=True, return_tensors="pt")
-                offsets = enc.pop("offset_mapping")
+                offsets = enc.pop("offset_mapping").tolist()
                 logits = self.qa_model(**enc)
-                mask = self.torch.tensor([[s == 1 for s in enc.sequence_ids(r)] for r in range(len(chunk))])
-                choice = best_spans(logits.start_logits, logits.end_logits, mask, 30)
+                segments = self.torch.tensor([paragraph_segments(text, offsets[r], enc.sequence_ids(r))
+                                              for r, text in enumerate(chunk)])
+                choice = best_spans(logits.start_logits, logits.end_logits, segments, 30)
                 for row, (s, e) in enumerate(zip(choice.start.tolist(), choice.end.tolist())):
                     out.append((int(offsets[row][s][0]), int(offsets[row][e][1])) if s > 0 else (None, None))
         return out

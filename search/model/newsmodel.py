@@ -24,7 +24,7 @@ from search.model.encoder import MultiTaskEncoder, PairOutput
 from search.model.runtime import choose_runtime, pair_pass
 from search.model.entities import decode_entities
 from search.model.records import PairScore, PassageAnnotation
-from search.model.spans import align_to_words, best_spans
+from search.model.spans import align_to_words, best_spans, paragraph_segments
 from search.model.windows import pair_windows
 
 
@@ -130,15 +130,16 @@ class NewsModel:
         passages = list(passages)
         queries = self._cut(queries, self.config.max_query_tokens)
         spans = pair_windows(self.tokenizer, queries, passages, window)
-        enc = self.tokenizer(list(queries), [p[a:b] for p, (a, b) in zip(passages, spans)],
-                             truncation="only_second", max_length=self.config.max_pair_tokens,
+        read = [p[a:b] for p, (a, b) in zip(passages, spans)]
+        enc = self.tokenizer(list(queries), read, truncation="only_second", max_length=self.config.max_pair_tokens,
                              return_offsets_mapping=True)
         results: list[PairScore | None] = [None] * len(enc["input_ids"])
         for batch in self._batches(enc):
             out = self.pair_pass(batch.ids, batch.mask, batch.types)
-            passage_mask = pad([[s == 1 for s in enc.sequence_ids(k)] for k in batch.rows], 0).bool()  # (B, T)
-            passage_mask = passage_mask.to(self.device)
-            choice = best_spans(out.start_logits, out.end_logits, passage_mask, self.config.max_answer_tokens)
+            segments = pad([paragraph_segments(read[k], enc["offset_mapping"][k], enc.sequence_ids(k))
+                            for k in batch.rows], -1).to(self.device)  # (B, T): paragraph, -1 off the passage
+            passage_mask = segments >= 0
+            choice = best_spans(out.start_logits, out.end_logits, segments, self.config.max_answer_tokens)
             for row, k in enumerate(batch.rows):
                 # the best span is returned even when [CLS] wins: the snippet is still the passage's most
                 # answer-like text, and `answer_score` / `answer_confidence` say how sure the head is

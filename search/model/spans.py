@@ -1,13 +1,21 @@
-"""Answer-span decoding: argmax over s_i + e_j with i <= j, a length cap, passage tokens only.
+"""Answer-span decoding: argmax over s_i + e_j with i <= j, a length cap, passage tokens only, within one paragraph.
 
 Position 0 ([CLS]) stands for "no answer here": when s_0 + e_0 beats every valid span, `start`/`end` are (0, 0);
-`best_start`/`best_end` keep the best valid span either way.
+`best_start`/`best_end` keep the best valid span either way. A passage's text holds its article's title, a blank
+line, then the body's paragraphs; an answer never runs across a blank line (SQuAD's answers lie inside one
+paragraph by construction), so "seven\n\nAt least seven" — the end of a title and the start of the body — is
+never a span.
 """
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
+
+PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")  # a blank line (whitespace other than newlines allowed on it)
 
 
 @dataclass
@@ -19,11 +27,20 @@ class SpanChoice:
     best_end: torch.Tensor
 
 
-def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, passage_mask: torch.Tensor,
+def paragraph_segments(text: str, offsets: Sequence[tuple[int, int]], sequence_ids: Sequence[int | None]) -> list[int]:
+    """Each token's paragraph in `text` (0, 1, … counted by blank lines before the token's first character), or -1
+    for a token outside the passage (`sequence_ids` other than 1: [CLS], the question, [SEP], padding)."""
+    breaks = [m.start() for m in PARAGRAPH_BREAK.finditer(text)]
+    return [bisect.bisect_right(breaks, offsets[i][0]) if sid == 1 else -1 for i, sid in enumerate(sequence_ids)]
+
+
+def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, segments: torch.Tensor,
                max_len: int) -> SpanChoice:
     """Best span per row.
 
-    start_logits, end_logits: (B, T); passage_mask: (B, T) bool, True on passage tokens only.
+    start_logits, end_logits: (B, T); segments: (B, T) int, -1 outside the passage, else the token's paragraph
+    (`paragraph_segments`; a plain passage mask `m` is `m.long() - 1`): a span starts and ends in one paragraph.
+    Raises ValueError when `max_len` < 1.
     """
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
@@ -32,7 +49,8 @@ def best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, passage_mas
     idx = torch.arange(t, device=start_logits.device)
     width = idx.unsqueeze(0) - idx.unsqueeze(1)  # (T, T): j - i
     band = (width >= 0) & (width < max_len)  # i <= j and at most max_len tokens
-    valid = band.unsqueeze(0) & passage_mask.unsqueeze(2) & passage_mask.unsqueeze(1)  # (B, T, T)
+    same = (segments.unsqueeze(2) == segments.unsqueeze(1)) & (segments >= 0).unsqueeze(2)  # (B, T, T)
+    valid = band.unsqueeze(0) & same
     scores = scores.masked_fill(~valid, float("-inf"))
     best, flat = scores.view(b, -1).max(dim=1)  # (B,)
     start, end = flat // t, flat % t

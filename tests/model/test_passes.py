@@ -1,5 +1,12 @@
-"""`annotate` and `score_pairs` each make exactly one encoder forward (for up to one batch of inputs)."""
+"""`annotate` and `score_pairs` each make exactly one encoder forward (for up to one batch of inputs); answers stay
+inside one paragraph."""
+import json
+
 import numpy as np
+import pytest
+
+from search.store.records import article_text
+from tests.conftest import SAMPLE
 
 from tests.encoder_calls import encoder_forwards as count_forwards
 
@@ -48,3 +55,16 @@ def test_answer_score_is_span_margin_over_cls(fresh_model):
     out = fresh_model.score_pairs("where?", ["The meeting took place in Geneva last week."])[0]
     assert out.answer_start is not None  # the best span is always given for a passage that fits
     assert out.has_answer == (out.answer_score > 0)
+
+
+@pytest.mark.parametrize("article_id,question,answer", [
+    ("wn-vat-2019-126", "How many people died in the crash?", "seven"),
+    ("wn-vat-2019-102", "Who died aged 78?", "Akilisi Pohiva"),
+])
+def test_an_answer_stays_inside_the_title_or_a_paragraph(model, article_id: str, question: str, answer: str):
+    """The released model's best span for these once ran from the end of the title into the body
+    ("seven\\n\\nAt least seven"): spans are decoded within one paragraph."""
+    article = next(a for a in map(json.loads, SAMPLE.read_text(encoding="utf-8").splitlines()) if a["id"] == article_id)
+    text = article_text(article["title"], article["body"])[:900]
+    score = model.score_pairs(question, [text])[0]
+    assert text[score.answer_start:score.answer_end] == answer
