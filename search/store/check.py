@@ -67,17 +67,24 @@ def _fts(store: Store) -> Check:
             conn.close()
     except sqlite3.DatabaseError as exc:
         if "readonly" not in str(exc) and "locked" not in str(exc):
-            return Check("FTS5 index", False, f"integrity-check failed: {exc}")
-        own = f"integrity-check skipped ({'read-only folder' if 'readonly' in str(exc) else 'a writer holds it'})"
+            own = f"integrity-check failed: {exc}"
+        else:
+            own = f"integrity-check skipped ({'read-only folder' if 'readonly' in str(exc) else 'a writer holds it'})"
     # the rows FTS5 has indexed are those of its own `docsize` table: reading passages_fts's rowids would read the
-    # external content (the view), which lists every passage whatever the index holds
-    missing = store.db.execute("SELECT COUNT(*) FROM passages WHERE id NOT IN "
-                               "(SELECT id FROM passages_fts_docsize)").fetchone()[0]
-    extra = store.db.execute("SELECT COUNT(*) FROM passages_fts_docsize WHERE id NOT IN "
-                             "(SELECT id FROM passages)").fetchone()[0]
-    ok = not missing and not extra
-    return Check("FTS5 index", ok, f"{own}, one row per passage" if ok else
-                 f"{missing} passages not indexed, {extra} rows for passages that are gone")
+    # external content (the view), which lists every passage whatever the index holds. Counted even when FTS5's
+    # own check failed: whether rows are missing or only their words differ says where the damage is.
+    try:
+        missing = store.db.execute("SELECT COUNT(*) FROM passages WHERE id NOT IN "
+                                   "(SELECT id FROM passages_fts_docsize)").fetchone()[0]
+        extra = store.db.execute("SELECT COUNT(*) FROM passages_fts_docsize WHERE id NOT IN "
+                                 "(SELECT id FROM passages)").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return Check("FTS5 index", False, f"{own}; its rows cannot be read: {exc}")
+    rows = "one row per passage" if not missing and not extra else \
+        f"{missing} passages not indexed, {extra} rows for passages that are gone"
+    failed = own.startswith("integrity-check failed")
+    ok = not missing and not extra and not failed
+    return Check("FTS5 index", ok, f"{own}, {rows}" if ok or failed else rows)
 
 
 def _vectors(store: Store) -> list[Check]:

@@ -46,6 +46,8 @@ def test_each_kind_of_damage_is_found_and_repair_rebuilds_it_from_sqlite(sample_
     found = problems(folder)
     assert set(found) == {"FTS5 index", "vector file", "orphan rows", "story clusters"}, found
     assert "damaged" in found["vector file"] and "1 passages without an article" in found["orphan rows"]
+    # FTS5's own check fails on the segment, and the id comparison still counts the orphan's missing row
+    assert found["FTS5 index"].startswith("integrity-check failed") and "1 passages not indexed" in found["FTS5 index"]
     with pytest.raises(StoreError, match="news-index repair"):  # a reader says what to run
         Store.open(folder, readonly=True).vectors
     store = Store.open(folder)
