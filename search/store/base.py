@@ -131,8 +131,11 @@ class StoreBase:
         with self._lock:
             try:
                 with self.db.conn:
-                    if immediate:
-                        self.db.conn.execute("BEGIN IMMEDIATE")
+                    # begun explicitly: sqlite-utils' `Database.execute` commits a write statement that opened a
+                    # transaction by itself (sqlite-utils 4), so relying on sqlite3's implicit BEGIN made every
+                    # statement its own commit, and a crash mid-batch left an article's passages without their
+                    # FTS5 rows (found by SIGKILLs in tests/store/test_writes.py)
+                    self.db.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
                     yield
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"cannot write the store in {self.folder}: {exc}; free disk space or make the "
