@@ -6,8 +6,8 @@ embeddings and the layer norms run on the real tokens only, packed into one (N, 
 length); only attention goes back to the padded (B, heads, T, d) layout, where the mask keeps each row to its own
 tokens. The same weights and the same results as `BertModel` up to float rounding (tests/model/test_packed.py
 compares them on real passages), without the pooler the model does not use; measured 5% faster on the pair pass
-(`benchmarks/compare_runtimes.py`, docs/speed.md). The idea is the "unpadding" of NVIDIA's FasterTransformer BERT and of MosaicBERT (Portes et al.
-2023); it is written here for inference only.
+(`benchmarks/compare_runtimes.py`, docs/speed.md). The idea is the "unpadding" of NVIDIA's FasterTransformer BERT
+and of MosaicBERT (Portes et al. 2023); it is written here for inference only.
 
 Used for `BertModel`s with absolute position embeddings, GELU and right padding (as `search/model/batches.py`
 pads); any other encoder, or training, runs the transformers forward.

@@ -57,7 +57,7 @@ def _sqlite(store: Store) -> Check:
 def _fts(store: Store) -> Check:
     # FTS5's own consistency check of its index: a command spelled as an INSERT, so it needs a connection that
     # may write (it writes nothing); the store's own may be read-only
-    own = "integrity-check ok"
+    own, failed = "integrity-check ok", False
     try:
         conn = sqlite3.connect(store.folder / DB_FILE, timeout=10)
         schema.register_functions(conn)  # the check reads the text back through the passage_lexical view
@@ -66,10 +66,9 @@ def _fts(store: Store) -> Check:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        if "readonly" not in str(exc) and "locked" not in str(exc):
-            own = f"integrity-check failed: {exc}"
-        else:
-            own = f"integrity-check skipped ({'read-only folder' if 'readonly' in str(exc) else 'a writer holds it'})"
+        failed = "readonly" not in str(exc) and "locked" not in str(exc)
+        own = (f"integrity-check failed: {exc}" if failed else
+               f"integrity-check skipped ({'read-only folder' if 'readonly' in str(exc) else 'a writer holds it'})")
     # the rows FTS5 has indexed are those of its own `docsize` table: reading passages_fts's rowids would read the
     # external content (the view), which lists every passage whatever the index holds. Counted even when FTS5's
     # own check failed: whether rows are missing or only their words differ says where the damage is.
@@ -82,7 +81,6 @@ def _fts(store: Store) -> Check:
         return Check("FTS5 index", False, f"{own}; its rows cannot be read: {exc}")
     rows = "one row per passage" if not missing and not extra else \
         f"{missing} passages not indexed, {extra} rows for passages that are gone"
-    failed = own.startswith("integrity-check failed")
     ok = not missing and not extra and not failed
     return Check("FTS5 index", ok, f"{own}, {rows}" if ok or failed else rows)
 
